@@ -1,0 +1,34 @@
+"""promkm-qr: QR posters for UMKM stalls and purchase reports by ASN."""
+
+import logging
+from pathlib import Path
+
+from flask import Flask
+
+from promkm_qr.config import ROOT, load_config
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Build the web application from the environment, or from test_config when given."""
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(Path(__file__).parent / "static"),
+    )
+    app.config.from_mapping(load_config())
+    if test_config:
+        app.config.update(test_config)
+    Path(app.config["INSTANCE_DIR"]).mkdir(parents=True, exist_ok=True)
+    Path(app.config["STORAGE_DIR"]).mkdir(parents=True, exist_ok=True)
+    if app.config["SECRET_KEY_IS_DEFAULT"] and not (app.debug or app.testing):
+        logging.getLogger(__name__).warning("SECRET_KEY is not set: using a development key")
+
+    from promkm_qr import cli, errors, tasks, web
+
+    web.register_extensions(app)
+    web.register_blueprints(app)
+    web.register_security(app)
+    errors.register(app)
+    cli.register(app)
+    tasks.celery_init_app(app)
+    return app

@@ -1,0 +1,7 @@
+"""Sign-in, sign-out and password setting for all three roles."""
+
+from flask import Blueprint
+
+bp = Blueprint("auth", __name__)
+
+from promkm_qr.auth import views  # noqa: E402, F401

@@ -1,0 +1,47 @@
+"""Forms of the sign-in pages."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, PasswordField, RadioField, SelectChoice, StringField
+from wtforms.validators import DataRequired, EqualTo, Length
+
+
+class LoginForm(FlaskForm):
+    """Sign-in: the role decides what the identifier is (NIP, phone or username)."""
+
+    role = RadioField(
+        _l("Masuk sebagai"),
+        choices=[
+            SelectChoice("asn", _l("ASN")),
+            SelectChoice("merchant", _l("Pelaku UMKM")),
+            SelectChoice("dinas", _l("Petugas")),
+        ],
+        default="asn",
+    )
+    identifier = StringField(_l("NIP / Nomor HP / Nama pengguna"), validators=[DataRequired()])
+    password = PasswordField(_l("Kata sandi"), validators=[DataRequired()])
+    next = HiddenField()
+
+
+class ActivateForm(FlaskForm):
+    """First sign-in of an imported ASN: NIP, activation code and a new password."""
+
+    nip = StringField(_l("NIP"), validators=[DataRequired()])
+    code = StringField(_l("Kode aktivasi"), validators=[DataRequired()])
+    password = PasswordField(_l("Kata sandi baru"), validators=[DataRequired(), Length(min=8)])
+    confirm = PasswordField(
+        _l("Ulangi kata sandi"),
+        validators=[DataRequired(), EqualTo("password", _l("Kata sandi tidak sama."))],
+    )
+    next = HiddenField()
+
+
+class PasswordForm(FlaskForm):
+    """Change of password by a signed-in user."""
+
+    current = PasswordField(_l("Kata sandi sekarang"), validators=[DataRequired()])
+    password = PasswordField(_l("Kata sandi baru"), validators=[DataRequired(), Length(min=8)])
+    confirm = PasswordField(
+        _l("Ulangi kata sandi"),
+        validators=[DataRequired(), EqualTo("password", _l("Kata sandi tidak sama."))],
+    )

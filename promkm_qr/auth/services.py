@@ -1,0 +1,145 @@
+"""Accounts: who a sign-in identifier names, password checks and account creation."""
+
+import secrets
+from urllib.parse import urlsplit
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from promkm_qr.core.nik import normalize_phone
+from promkm_qr.core.nip import InvalidNip, parse_nip
+from promkm_qr.extensions import db
+from promkm_qr.models import User
+from promkm_qr.models.base import utcnow
+
+
+class LoginError(Exception):
+    """A refused sign-in, with the message to show and the HTTP status to answer."""
+
+    def __init__(self, message: str, status: int = 401):
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+def load_user(token: str) -> User | None:
+    """Flask-Login loader: the session token is "id:session_version"."""
+    user_id, _sep, version = token.partition(":")
+    if not user_id.isdigit() or not version.isdigit():
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or user.session_version != int(version) or not user.active:
+        return None
+    return user
+
+
+def normalize_identifier(role: str, identifier: str) -> str:
+    """Turn what a person typed into the stored login key for that role."""
+    text = identifier.strip()
+    if role == "asn":
+        try:
+            return parse_nip(text).digits
+        except InvalidNip as exc:
+            raise LoginError(str(exc), 400) from exc
+    if role == "merchant":
+        try:
+            return normalize_phone(text)
+        except ValueError as exc:
+            raise LoginError(str(exc), 400) from exc
+    if role == "dinas":
+        return text.lower()
+    raise LoginError(_("Peran tidak dikenal."), 400)
+
+
+def find_account(role: str, key: str) -> User | None:
+    """The account of that role with that login key, if any."""
+    column = {"asn": User.nip, "merchant": User.phone, "dinas": User.username}[role]
+    return db.session.scalar(select(User).where(column == key, User.role == role))
+
+
+def authenticate(role: str, identifier: str, password: str) -> User:
+    """Return the account if the password matches; otherwise raise LoginError."""
+    key = normalize_identifier(role, identifier)
+    user = find_account(role, key)
+    wrong = LoginError(_("NIP/nomor HP/nama pengguna atau kata sandi salah."))
+    if user is None:
+        # Same cost as a real check, so timing does not reveal which accounts exist.
+        check_password_hash(_DUMMY_HASH, password)
+        raise wrong
+    if not user.active:
+        raise LoginError(_("Akun ini tidak aktif. Hubungi petugas dinas."), 403)
+    if user.password_hash is None:
+        raise LoginError(_("Akun belum diaktifkan. Gunakan kode aktivasi dari OPD Anda."), 409)
+    if not check_password_hash(user.password_hash, password):
+        raise wrong
+    user.last_login_at = utcnow()
+    db.session.commit()
+    return user
+
+
+def hash_password(password: str) -> str:
+    """Werkzeug's salted scrypt hash."""
+    return generate_password_hash(password)
+
+
+_DUMMY_HASH = hash_password(secrets.token_hex(8))
+
+
+def set_password(user: User, password: str) -> None:
+    """Store a new password and end every other session of the account."""
+    user.password_hash = hash_password(password)
+    user.activation_code_hash = None
+    user.session_version += 1
+    db.session.commit()
+
+
+def issue_activation_code(user: User) -> str:
+    """Create a one-time activation code for an account without a password."""
+    code = secrets.token_hex(4).upper()
+    user.activation_code_hash = hash_password(code)
+    return code
+
+
+def activate(nip: str, code: str, password: str) -> User:
+    """Set the first password of an imported ASN who holds a valid activation code."""
+    user = find_account("asn", normalize_identifier("asn", nip))
+    if (
+        user is None
+        or user.activation_code_hash is None
+        or not check_password_hash(user.activation_code_hash, code.strip().upper())
+    ):
+        raise LoginError(_("NIP atau kode aktivasi salah."))
+    set_password(user, password)
+    return user
+
+
+def create_user(role: str, name: str, identifier: str, password: str | None, **fields) -> User:
+    """Create an account; the identifier is validated as that role's login key."""
+    key = normalize_identifier(role, identifier)
+    column = {"asn": "nip", "merchant": "phone", "dinas": "username"}[role]
+    user = User(role=role, name=name, **{column: key}, **fields)
+    if role == "merchant" and "phone" not in fields:
+        user.phone = key
+    if password:
+        user.password_hash = hash_password(password)
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def safe_next(target: str | None) -> str | None:
+    """Keep a next= redirect only when it stays on this site (a path, no host, no scheme)."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    if "\\" in target:
+        return None
+    return target
+
+
+def check_password(user: User, password: str) -> bool:
+    """Whether password is the account's current password."""
+    return bool(user.password_hash) and check_password_hash(user.password_hash, password)

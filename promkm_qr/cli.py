@@ -1,0 +1,62 @@
+"""Command-line tasks: `flask --app wsgi <command>`."""
+
+import click
+from flask import Flask, current_app
+from flask_migrate import upgrade
+from sqlalchemy import func, select
+
+from promkm_qr import reference
+from promkm_qr.auth.services import LoginError, create_user
+from promkm_qr.extensions import db
+from promkm_qr.models import User
+
+
+def register(app: Flask) -> None:
+    """Add the project's commands to the flask CLI."""
+
+    @app.cli.command("setup")
+    @click.option("--demo/--no-demo", default=True, help="Load demo data into an empty database.")
+    def setup(demo: bool) -> None:
+        """Migrate the database, load regions and defaults, and demo data if empty."""
+        upgrade()
+        reference.load_regions(current_app.config["REGIONS_CSV"])
+        reference.seed_defaults()
+        if demo and not db.session.scalar(select(func.count(User.id))):
+            from promkm_qr.demo import build_demo
+
+            summary = build_demo()
+            click.echo(f"Demo data: {summary}")
+
+    @app.cli.command("load-regions")
+    @click.argument("path", required=False)
+    def load_regions(path: str | None) -> None:
+        """Load kecamatan and kelurahan from a kode_wilayah,kecamatan,kelurahan CSV."""
+        count = reference.load_regions(path or current_app.config["REGIONS_CSV"])
+        click.echo(f"{count} kelurahan loaded")
+
+    @app.cli.command("create-user")
+    @click.option("--role", type=click.Choice(["asn", "merchant", "dinas"]), required=True)
+    @click.option("--name", required=True)
+    @click.option("--login", "identifier", required=True, help="NIP, phone or username")
+    @click.option("--staff-role", type=click.Choice(["admin", "operator", "reviewer", "viewer"]))
+    @click.password_option()
+    def create_user_command(role, name, identifier, staff_role, password) -> None:
+        """Create an account of any role."""
+        fields = {"staff_role": staff_role or "admin"} if role == "dinas" else {}
+        try:
+            user = create_user(role, name, identifier, password, **fields)
+        except LoginError as exc:
+            raise click.BadParameter(exc.message, param_hint="--login") from exc
+        db.session.commit()
+        click.echo(f"created {user.role} account #{user.id}")
+
+    @app.cli.command("demo-data")
+    @click.option("--stalls", default=300, show_default=True)
+    @click.option("--asn", "asn_count", default=120, show_default=True)
+    @click.option("--months", default=3, show_default=True)
+    @click.option("--seed", default=7, show_default=True)
+    def demo_data(stalls: int, asn_count: int, months: int, seed: int) -> None:
+        """Generate a believable dataset of the given size."""
+        from promkm_qr.demo import build_demo
+
+        click.echo(build_demo(stalls=stalls, asn=asn_count, months=months, seed=seed))

@@ -1,0 +1,93 @@
+"""Settings read from the environment, with embedded defaults for a laptop."""
+
+import os
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _instance_path() -> Path:
+    """Where local state (SQLite files, stored documents) lives."""
+    return Path(os.environ.get("PROMKM_INSTANCE", ROOT / "instance")).resolve()
+
+
+def _database_url(instance: Path) -> str:
+    """Normalise the database URL so psycopg 3 is the PostgreSQL driver."""
+    url = os.environ.get("DATABASE_URL") or f"sqlite:///{instance / 'promkm.sqlite'}"
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url.removeprefix("postgres://")
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    return url
+
+
+def _celery_config(instance: Path) -> dict:
+    """Redis when REDIS_URL is set; otherwise an embedded broker on a SQLite file."""
+    redis_url = os.environ.get("REDIS_URL")
+    broker = os.environ.get("CELERY_BROKER_URL") or (
+        redis_url or f"sqla+sqlite:///{instance / 'broker.sqlite'}"
+    )
+    backend = os.environ.get("CELERY_RESULT_BACKEND") or (
+        redis_url or f"db+sqlite:///{instance / 'results.sqlite'}"
+    )
+    return {
+        "broker_url": broker,
+        "result_backend": backend,
+        "task_ignore_result": True,
+        "timezone": "Asia/Jakarta",
+        "enable_utc": True,
+        # Documents and imports must survive a worker dying mid-task.
+        "task_acks_late": True,
+        "task_reject_on_worker_lost": True,
+        "worker_prefetch_multiplier": 1,
+        "task_default_queue": os.environ.get("PROMKM_QUEUE", "promkm"),
+        # Above the longest task's hard time limit, so Redis never re-delivers a running task.
+        "broker_transport_options": (
+            {"visibility_timeout": 3 * 3600} if broker.startswith("redis") else {}
+        ),
+        "broker_connection_retry_on_startup": True,
+        "beat_schedule_filename": str(instance / "celerybeat-schedule"),
+    }
+
+
+def load_config() -> dict:
+    """Build the Flask config mapping from environment variables."""
+    instance = _instance_path()
+    secret = os.environ.get("SECRET_KEY")
+    return {
+        "SECRET_KEY": secret or "dev-only-not-secret",
+        "SECRET_KEY_IS_DEFAULT": secret is None,
+        "INSTANCE_DIR": str(instance),
+        "SQLALCHEMY_DATABASE_URI": _database_url(instance),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "REDIS_URL": os.environ.get("REDIS_URL"),
+        "CELERY": _celery_config(instance),
+        "STORAGE_DIR": os.environ.get("PROMKM_STORAGE", str(instance / "storage")),
+        "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000"),
+        # Comma-separated; the first signs new QR links, all verify (key rotation).
+        "QR_SIGNING_KEYS": [k for k in os.environ.get("QR_SIGNING_KEYS", "").split(",") if k],
+        "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_UPLOAD_BYTES", 20 * 1024 * 1024)),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": os.environ.get("COOKIE_SECURE", "0") == "1",
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "PERMANENT_SESSION_LIFETIME": timedelta(hours=12),
+        "WTF_CSRF_TIME_LIMIT": None,
+        "BABEL_DEFAULT_LOCALE": "id",
+        "BABEL_DEFAULT_TIMEZONE": "Asia/Jakarta",
+        "BABEL_TRANSLATION_DIRECTORIES": str(Path(__file__).parent / "translations"),
+        "LANGUAGES": ["id", "en"],
+        "RATELIMIT_STORAGE_URI": os.environ.get("REDIS_URL") or "memory://",
+        "RATELIMIT_SWALLOW_ERRORS": True,
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        "RATELIMIT_HEADERS_ENABLED": False,
+        "LOGIN_LIMIT_PER_CLIENT": "20/minute",
+        "LOGIN_LIMIT_PER_ACCOUNT": "8/minute",
+        "PROXY_HOPS": int(os.environ.get("PROXY_HOPS", "0")),
+        "CITY_NAME": os.environ.get("CITY_NAME", "Kota Madiun"),
+        "REGIONS_CSV": os.environ.get(
+            "REGIONS_CSV", str(Path(__file__).parent / "data" / "wilayah_kota_madiun.csv")
+        ),
+    }

@@ -1,0 +1,223 @@
+"""The one way printables (printables/<name>/template.html + style.css) become PDF bytes.
+
+As in Indico, templates run in a sandboxed Jinja environment fed plain data only, and
+WeasyPrint may read nothing but ``data:`` URIs, files under the printables folder and the
+packaged fonts: a stall name typed by a merchant or a slip in a template cannot pull local
+files or network resources into a PDF.
+"""
+
+import atexit
+import os
+import re
+import threading
+from collections.abc import Iterable, Mapping
+from datetime import date
+from pathlib import Path
+from urllib.parse import urlsplit
+from urllib.request import url2pathname
+
+import jinja2
+from jinja2.sandbox import SandboxedEnvironment
+from weasyprint import CSS, HTML
+from weasyprint.document import Document
+from weasyprint.text.fonts import FontConfiguration
+from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+from promkm_qr.core.money import format_rupiah
+from promkm_qr.core.qr import qr_svg_data_uri
+
+PRINTABLES_ROOT = Path(__file__).resolve().parents[2] / "printables"
+BASE_CSS = PRINTABLES_ROOT / "_base" / "base.css"
+FONTS_ROOT = Path("/usr/share/fonts")
+
+# Measured on the 2-core dev container with WeasyPrint 70: a one-page A5 document with three
+# fonts (tests/core printables_fixture "sample") takes ~6.5 ms with render_pdf and ~4.5 ms per
+# document in render_many(100); a poster with a QR code ~12.5 ms either way, half of it segno
+# choosing the mask and WeasyPrint drawing the SVG path. A fresh font configuration and
+# stylesheets per document would make it ~55 ms. Uncompressed streams save ~2 ms on text-only
+# pages but double the size (4x for QR posters), so streams stay compressed; font subsetting
+# (full_fonts off) is what keeps a document at ~7 kB instead of ~600 kB and ~100 ms.
+# Image optimisation, tagging and PDF/A variants only add time to documents that are printed.
+PDF_OPTIONS = {
+    "pdf_variant": None,
+    "pdf_tags": False,
+    "uncompressed_pdf": False,
+    "optimize_images": False,
+    "full_fonts": False,
+    "hinting": False,
+    "presentational_hints": False,
+}
+
+# Lowercase folder names only; "_base" and other underscore folders are not printables.
+_PRINTABLE_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
+_PLAIN_SCALARS = (str, int, float, bool, date, type(None))
+
+
+class FetchRefused(ValueError):
+    """A printable asked WeasyPrint for a resource it may not read."""
+
+
+class PrintableFetcher(URLFetcher):
+    """WeasyPrint URL fetcher that serves only data: URIs and files in the allowed folders."""
+
+    def __init__(self, allowed_dirs: Iterable[Path]) -> None:
+        """Allow files under the given folders (symlinks resolved) and data: URIs, nothing else."""
+        super().__init__(allowed_protocols={"data", "file"}, allow_redirects=False)
+        self.allowed_dirs = tuple(Path(folder).resolve() for folder in allowed_dirs)
+
+    def fetch(self, url: str, headers: Mapping[str, str] | None = None) -> URLFetcherResponse:
+        """Fetch the URL if it is allowed, otherwise raise FetchRefused."""
+        scheme = url.partition(":")[0].lower()
+        if scheme == "data":
+            return super().fetch(url, headers)
+        if scheme == "file":
+            parts = urlsplit(url)
+            # Resolving first defeats "..", percent-encoded dots and symlinks out of a folder.
+            path = Path(url2pathname(parts.path)).resolve()
+            allowed = any(path.is_relative_to(folder) for folder in self.allowed_dirs)
+            if parts.netloc in ("", "localhost") and allowed and path.is_file():
+                return super().fetch(path.as_uri(), headers)
+        # WeasyPrint logs the refusal and leaves the resource out; the page still renders.
+        raise FetchRefused(f"Printables may not load {url[:100]!r}")
+
+
+def _check_plain(value: object, where: str = "context") -> None:
+    """Raise TypeError unless the value is made only of dicts, lists and plain scalars."""
+    # Plain data keeps printables pure functions of their input, like Indico's: no ORM objects
+    # whose attributes could lazy-load, or whose methods the template could call.
+    if isinstance(value, _PLAIN_SCALARS):
+        return
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise TypeError(f"{where} has a non-string key {key!r}")
+            _check_plain(item, f"{where}[{key!r}]")
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            _check_plain(item, f"{where}[{index}]")
+    else:
+        raise TypeError(f"{where} is a {type(value).__name__}; printables take plain data only")
+
+
+class Renderer:
+    """Sandboxed Jinja plus WeasyPrint state shared by every printable rendered in a process."""
+
+    def __init__(self, root: Path = PRINTABLES_ROOT, *, base_css: Path = BASE_CSS) -> None:
+        """Set up the Jinja sandbox, the URL fetcher and one font configuration for the root."""
+        self.root = Path(root).resolve()
+        self.base_css = Path(base_css).resolve()
+        self.fetcher = PrintableFetcher([self.root, self.base_css.parent, FONTS_ROOT])
+        # One FontConfiguration for all documents: each one holds a fontconfig state and a
+        # temporary folder of font copies that are only freed with it, and building one and
+        # loading the @font-face fonts into it costs ~50 ms, more than a whole document.
+        self.font_config = FontConfiguration()
+        self.env = SandboxedEnvironment(
+            loader=jinja2.FileSystemLoader(self.root),
+            autoescape=True,
+            undefined=jinja2.StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        self.env.filters["rupiah"] = format_rupiah
+        self.env.filters["qr_data_uri"] = qr_svg_data_uri
+        self._stylesheet_cache: dict[Path, tuple[int, CSS]] = {}
+        # Pango font maps and WeasyPrint's font caches are not thread-safe, so documents
+        # sharing this font configuration are laid out one at a time.
+        self._lock = threading.Lock()
+
+    def _stylesheet(self, path: Path) -> CSS:
+        """Return the parsed stylesheet, parsed again only when the file changed on disk."""
+        mtime = path.stat().st_mtime_ns
+        cached = self._stylesheet_cache.get(path)
+        if cached is None or cached[0] != mtime:
+            css = CSS(filename=path, url_fetcher=self.fetcher, font_config=self.font_config)
+            cached = self._stylesheet_cache[path] = (mtime, css)
+        return cached[1]
+
+    def _stylesheets(self, name: str) -> list[CSS]:
+        """Return the shared base stylesheet followed by the printable's own, if it has one."""
+        sheets = [self._stylesheet(self.base_css)]
+        own = self.root / name / "style.css"
+        if own.is_file():
+            sheets.append(self._stylesheet(own))
+        return sheets
+
+    def _document(self, name: str, context: Mapping, image_cache: dict) -> Document:
+        """Render one context of a printable to a laid-out WeasyPrint document."""
+        if not _PRINTABLE_NAME.fullmatch(name):
+            raise ValueError(f"Not a printable name: {name!r}")
+        _check_plain(context)
+        html = self.env.get_template(f"{name}/template.html").render(context)
+        source = HTML(
+            string=html,
+            base_url=(self.root / name).as_uri() + "/",
+            url_fetcher=self.fetcher,
+        )
+        return source.render(
+            font_config=self.font_config,
+            stylesheets=self._stylesheets(name),
+            cache=image_cache,
+            **PDF_OPTIONS,
+        )
+
+    def render_pdf(self, name: str, context: Mapping) -> bytes:
+        """Render the printable with the given plain-data context to PDF bytes."""
+        with self._lock:
+            return self._document(name, context, {}).write_pdf(**PDF_OPTIONS)
+
+    def render_many(self, name: str, contexts: Iterable[Mapping]) -> bytes:
+        """Render the printable once per context and join all pages into a single PDF."""
+        with self._lock:
+            # Documents share an image cache so a logo used on every poster is decoded once,
+            # and are written together so fonts are subset and embedded once.
+            image_cache: dict = {}
+            documents = [self._document(name, context, image_cache) for context in contexts]
+            if not documents:
+                raise ValueError("render_many needs at least one context")
+            pages = [page for document in documents for page in document.pages]
+            return documents[0].copy(pages).write_pdf(**PDF_OPTIONS)
+
+
+_renderers: dict[Path, Renderer] = {}
+_renderers_lock = threading.Lock()
+
+
+def get_renderer(root: Path | str | None = None) -> Renderer:
+    """Return this process's renderer for the printables root, creating it on first use."""
+    key = Path(root or PRINTABLES_ROOT).resolve()
+    with _renderers_lock:
+        if key not in _renderers:
+            _renderers[key] = Renderer(key)
+        return _renderers[key]
+
+
+def _forget_renderers_after_fork() -> None:
+    """Give a forked child (Celery prefork, gunicorn) its own renderers and locks."""
+    global _renderers_lock
+    for renderer in _renderers.values():
+        # The parent still uses these font copies; without this, the child's garbage
+        # collection would run FontConfiguration.__del__ and delete the parent's folder.
+        renderer.font_config._folder = None
+    _renderers.clear()
+    _renderers_lock = threading.Lock()
+
+
+def _release_renderers_at_exit() -> None:
+    """Free the renderers while WeasyPrint's native libraries are still loaded."""
+    # The fork hook keeps this module's globals alive until the interpreter's very last
+    # garbage collection, after cffi has unloaded Pango; freeing the font map then segfaults.
+    _renderers.clear()
+
+
+os.register_at_fork(after_in_child=_forget_renderers_after_fork)
+atexit.register(_release_renderers_at_exit)
+
+
+def render_pdf(name: str, context: Mapping, *, root: Path | str | None = None) -> bytes:
+    """Render printables/<name>/template.html with a plain-data context to PDF bytes."""
+    return get_renderer(root).render_pdf(name, context)
+
+
+def render_many(name: str, contexts: Iterable[Mapping], *, root: Path | str | None = None) -> bytes:
+    """Render one document per context into a single PDF, for bulk poster printing."""
+    return get_renderer(root).render_many(name, contexts)

@@ -1,0 +1,58 @@
+"""Friendly error pages in both languages."""
+
+import logging
+
+from flask import Flask, render_template
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
+
+from promkm_qr.extensions import db
+
+log = logging.getLogger(__name__)
+
+
+def _messages() -> dict[int, tuple[str, str]]:
+    """Title and explanation per status, translated at request time."""
+    return {
+        400: (_("Permintaan tidak valid"), _("Periksa isian Anda lalu coba lagi.")),
+        403: (_("Akses ditolak"), _("Akun Anda tidak berhak membuka halaman ini.")),
+        404: (_("Tidak ditemukan"), _("Halaman atau data yang Anda cari tidak ada.")),
+        405: (_("Metode tidak diizinkan"), _("Gunakan tombol pada halaman.")),
+        413: (
+            _("Berkas terlalu besar"),
+            _("Berkas yang Anda kirim melebihi batas. Perkecil foto lalu kirim lagi."),
+        ),
+        429: (_("Terlalu banyak percobaan"), _("Tunggu sebentar lalu coba lagi.")),
+        500: (_("Terjadi kesalahan"), _("Kesalahan di server. Coba lagi beberapa saat.")),
+        503: (
+            _("Layanan sedang sibuk"),
+            _("Basis data tidak dapat dihubungi. Data Anda belum tersimpan; coba lagi."),
+        ),
+    }
+
+
+def render_error(status: int, detail: str | None = None):
+    """The error page for a status, with an optional specific explanation."""
+    title, text = _messages().get(status, _messages()[500])
+    return render_template(
+        "errors/error.html", status=status, title=title, text=detail or text
+    ), status
+
+
+def register(app: Flask) -> None:
+    """Install the handlers."""
+    for status in (400, 403, 404, 405, 413, 429, 500):
+        app.register_error_handler(status, lambda e, s=status: render_error(s))
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(exc):
+        return render_error(
+            400, _("Formulir kedaluwarsa atau tidak sah (token CSRF). Muat ulang halaman.")
+        )
+
+    @app.errorhandler(OperationalError)
+    def database_down(exc):
+        log.error("database unavailable: %s", exc)
+        db.session.rollback()
+        return render_error(503)

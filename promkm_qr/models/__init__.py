@@ -1,0 +1,34 @@
+"""All tables, imported in one place so Alembic and the app see the whole schema.
+
+Timestamps are stored as naive UTC everywhere (SQLite has no time zones); pages and
+documents convert them to WIB. Money is an integer number of rupiah.
+"""
+
+from promkm_qr.models.account import AsnProfile, Opd, QuotaRule, User
+from promkm_qr.models.audit import AuditEntry
+from promkm_qr.models.jobs import Document, Job, OutboxMessage, Setting
+from promkm_qr.models.region import Kecamatan, Kelurahan
+from promkm_qr.models.report import Evidence, PurchaseReport, ReportFlag, ReportTransition
+from promkm_qr.models.stall import Category, PosterPrint, RefusedScan, Stall
+
+__all__ = [
+    "AsnProfile",
+    "AuditEntry",
+    "Category",
+    "Document",
+    "Evidence",
+    "Job",
+    "Kecamatan",
+    "Kelurahan",
+    "Opd",
+    "OutboxMessage",
+    "PosterPrint",
+    "PurchaseReport",
+    "QuotaRule",
+    "RefusedScan",
+    "ReportFlag",
+    "ReportTransition",
+    "Setting",
+    "Stall",
+    "User",
+]

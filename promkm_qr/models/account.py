@@ -1,0 +1,86 @@
+"""Accounts of the three roles, the ASN roster and the quota rules."""
+
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from promkm_qr.extensions import db
+from promkm_qr.models.base import utcnow
+
+ROLES = ("asn", "merchant", "dinas")
+STAFF_ROLES = ("admin", "operator", "reviewer", "viewer")
+
+
+class Opd(db.Model):
+    """A government unit (Organisasi Perangkat Daerah) that ASN belong to."""
+
+    __tablename__ = "opd"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+
+
+class User(UserMixin, db.Model):
+    """A person who signs in: an ASN by NIP, a merchant by phone, staff by username."""
+
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    role: Mapped[str] = mapped_column(String(16), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    nip: Mapped[str | None] = mapped_column(String(18), unique=True)
+    phone: Mapped[str | None] = mapped_column(String(20), unique=True)
+    username: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # None until the first sign-in sets it (ASN imported from the roster).
+    password_hash: Mapped[str | None] = mapped_column(String(256))
+    # Hash of the one-time code an imported ASN uses to set the first password.
+    activation_code_hash: Mapped[str | None] = mapped_column(String(256))
+    active: Mapped[bool] = mapped_column(default=True)
+    # Bumped on password change or deactivation, which ends every other session.
+    session_version: Mapped[int] = mapped_column(default=1)
+    staff_role: Mapped[str | None] = mapped_column(String(16))
+    scope_kecamatan_id: Mapped[int | None] = mapped_column(ForeignKey("kecamatan.id"))
+    scope_kelurahan_id: Mapped[int | None] = mapped_column(ForeignKey("kelurahan.id"))
+    locale: Mapped[str | None] = mapped_column(String(8))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_login_at: Mapped[datetime | None]
+
+    asn: Mapped["AsnProfile | None"] = relationship(back_populates="user", uselist=False)
+
+    @property
+    def is_active(self) -> bool:
+        """Flask-Login refuses sessions of deactivated accounts."""
+        return self.active
+
+    def get_id(self) -> str:
+        """Session token: the id plus the session version, so old sessions stop working."""
+        return f"{self.id}:{self.session_version}"
+
+
+class AsnProfile(db.Model):
+    """The roster entry of an ASN (from the BKPSDM export)."""
+
+    __tablename__ = "asn_profiles"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), unique=True)
+    opd_id: Mapped[int | None] = mapped_column(ForeignKey("opd.id"), index=True)
+    position_class: Mapped[str] = mapped_column(String(32), default="pelaksana")
+    golongan: Mapped[str | None] = mapped_column(String(8))
+    tpp_amount: Mapped[int | None]
+    nik: Mapped[str | None] = mapped_column(String(16), index=True)
+    on_roster: Mapped[bool] = mapped_column(default=True)
+
+    user: Mapped[User] = relationship(back_populates="asn")
+    opd: Mapped[Opd | None] = relationship()
+
+
+class QuotaRule(db.Model):
+    """Monthly minimum per position class: a fixed amount, or a TPP share with a floor."""
+
+    __tablename__ = "quota_rules"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    position_class: Mapped[str] = mapped_column(String(32), unique=True)
+    kind: Mapped[str] = mapped_column(String(16), default="fixed")  # fixed | tpp_share
+    amount: Mapped[int] = mapped_column(default=0)
+    tpp_share_pct: Mapped[int | None]

@@ -1,0 +1,65 @@
+"""Transactional outbox: work a change triggers is saved with it, then sent to the broker.
+
+A submission never waits for the broker. The message row is committed in the same
+transaction as the change; after commit we try to send it at once, and a periodic flush
+(beat, or the next request) sends whatever the broker missed. Tasks must tolerate being
+sent twice (they are idempotent by design); the row is marked sent only after the broker
+accepted it.
+"""
+
+import logging
+
+from celery import current_app as celery
+from sqlalchemy import select
+
+from promkm_qr.extensions import db
+from promkm_qr.models import OutboxMessage
+from promkm_qr.models.base import utcnow
+
+log = logging.getLogger(__name__)
+
+
+def enqueue(task: str, *args) -> OutboxMessage:
+    """Record a task to send; commit with the change, then call send_pending."""
+    message = OutboxMessage(task=task, args=list(args))
+    db.session.add(message)
+    return message
+
+
+def _send(message: OutboxMessage) -> bool:
+    """Try to hand one message to the broker; remember the error if it is down."""
+    try:
+        celery.send_task(message.task, args=message.args, retry=False)
+    except Exception as exc:
+        message.attempts += 1
+        message.last_error = str(exc)[:500]
+        log.warning("broker unavailable, outbox message %s kept: %s", message.id, exc)
+        return False
+    message.sent_at = utcnow()
+    return True
+
+
+def send_pending(messages: list[OutboxMessage]) -> None:
+    """Send freshly committed messages now; failures stay for the periodic flush."""
+    for message in messages:
+        if not _send(message):
+            break
+    db.session.commit()
+
+
+def flush(limit: int = 500) -> int:
+    """Send unsent messages in order; stop at the first broker failure."""
+    rows = db.session.scalars(
+        select(OutboxMessage)
+        .where(OutboxMessage.sent_at.is_(None))
+        .order_by(OutboxMessage.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    ).all()
+    sent = 0
+    for message in rows:
+        if not _send(message):
+            break
+        sent += 1
+    db.session.commit()
+    return sent

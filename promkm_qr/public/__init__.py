@@ -1,0 +1,7 @@
+"""Pages anyone may open: the front door and the public aggregates."""
+
+from flask import Blueprint
+
+bp = Blueprint("public", __name__)
+
+from promkm_qr.public import views  # noqa: E402, F401

@@ -1,0 +1,86 @@
+"""Reference data: regions from CSV, default categories, quota rules and settings."""
+
+import csv
+from pathlib import Path
+
+from sqlalchemy import select
+
+from promkm_qr.extensions import db
+from promkm_qr.models import Category, Kecamatan, Kelurahan, QuotaRule, Setting
+
+CATEGORIES = [
+    ("kuliner", "Kuliner"),
+    ("sembako", "Sembako"),
+    ("sayur-buah", "Sayur & buah"),
+    ("pakaian", "Pakaian"),
+    ("kerajinan", "Kerajinan"),
+    ("jasa", "Jasa"),
+    ("lainnya", "Lainnya"),
+]
+
+# Probolinggo's rule (Instruksi Bupati 9/2024) as the default; dinas edit it.
+QUOTA_RULES = [
+    ("pelaksana", 50_000),
+    ("eselon-iv", 75_000),
+    ("eselon-iii", 100_000),
+    ("kepala-opd", 150_000),
+    ("eselon-ii", 200_000),
+]
+
+DEFAULT_SETTINGS = {
+    "counted_states": ["submitted", "confirmed", "verified"],
+    "report_ceiling": 5_000_000,
+    "report_max_age_days": 7,
+    "photo_required": True,
+    "confirm_within_days": 7,
+    "branding": {
+        "pemerintah": "Pemerintah Kota Madiun",
+        "dinas": "Dinas Tenaga Kerja, Koperasi, Usaha Kecil dan Menengah",
+        "address": "Jl. Pahlawan No. 37, Kota Madiun",
+        "city": "Madiun",
+    },
+}
+
+
+def load_regions(path: str | Path) -> int:
+    """Insert or rename the kecamatan and kelurahan listed in a kode_wilayah CSV."""
+    kecamatan = {k.code: k for k in db.session.scalars(select(Kecamatan))}
+    kelurahan = {k.code: k for k in db.session.scalars(select(Kelurahan))}
+    count = 0
+    with open(path, newline="", encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            code = row["kode_wilayah"].strip()
+            kec_code = code.rsplit(".", 1)[0]
+            kec = kecamatan.get(kec_code)
+            if kec is None:
+                kec = kecamatan[kec_code] = Kecamatan(code=kec_code, name=row["kecamatan"])
+                db.session.add(kec)
+            kel = kelurahan.get(code)
+            if kel is None:
+                kel = kelurahan[code] = Kelurahan(code=code, kecamatan=kec)
+                db.session.add(kel)
+            kel.name = row["kelurahan"].strip()
+            count += 1
+    db.session.commit()
+    return count
+
+
+def seed_defaults() -> None:
+    """Categories, quota rules and settings, added only where missing."""
+    have = set(db.session.scalars(select(Category.slug)))
+    db.session.add_all(Category(slug=s, name=n) for s, n in CATEGORIES if s not in have)
+    have = set(db.session.scalars(select(QuotaRule.position_class)))
+    db.session.add_all(
+        QuotaRule(position_class=p, kind="fixed", amount=a) for p, a in QUOTA_RULES if p not in have
+    )
+    have = set(db.session.scalars(select(Setting.key)))
+    db.session.add_all(
+        Setting(key=k, value=v) for k, v in DEFAULT_SETTINGS.items() if k not in have
+    )
+    db.session.commit()
+
+
+def get_setting(key: str):
+    """A setting's current value, falling back to the default."""
+    row = db.session.get(Setting, key)
+    return row.value if row is not None else DEFAULT_SETTINGS.get(key)

@@ -1,0 +1,33 @@
+"""Celery wired to Flask: every task runs inside an app context and takes only ids."""
+
+from celery import Celery, Task
+from flask import Flask
+
+
+def celery_init_app(app: Flask) -> Celery:
+    """Create the Celery app from app.config["CELERY"] and make it the default."""
+
+    class FlaskTask(Task):
+        def __call__(self, *args, **kwargs):
+            with app.app_context():
+                return self.run(*args, **kwargs)
+
+    celery_app = Celery(app.name, task_cls=FlaskTask)
+    celery_app.config_from_object(app.config["CELERY"])
+    celery_app.conf.beat_schedule = {
+        **app.config["CELERY"].get("beat_schedule", {}),
+        **beat_schedule(),
+    }
+    celery_app.set_default()
+    app.extensions["celery"] = celery_app
+    # Importing the task modules registers their @shared_task functions.
+    from promkm_qr.tasks import system  # noqa: F401
+
+    return celery_app
+
+
+def beat_schedule() -> dict:
+    """Periodic jobs, in Asia/Jakarta time."""
+    return {
+        "flush-outbox": {"task": "promkm_qr.outbox.flush", "schedule": 30.0},
+    }

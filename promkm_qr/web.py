@@ -1,0 +1,101 @@
+"""Wiring of extensions, blueprints, template helpers and security headers."""
+
+from pathlib import Path
+
+from flask import Flask, g, request, session
+from flask_login import current_user
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from promkm_qr.core import dates, money
+from promkm_qr.extensions import babel, csrf, db, limiter, login_manager, migrate
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+    "media-src 'self' blob:; connect-src 'self'; object-src 'none'; base-uri 'self'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    """Let web, worker and beat share one SQLite file without 'database is locked'."""
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=15000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+
+def select_locale() -> str:
+    """Bahasa Indonesia unless the person chose English (stored in the session)."""
+    chosen = request.args.get("lang")
+    if chosen in ("id", "en"):
+        session["lang"] = chosen
+    return session.get("lang", "id")
+
+
+def register_extensions(app: Flask) -> None:
+    """Bind the unbound extensions to this app."""
+    import promkm_qr.models  # noqa: F401  (registers every table with the metadata)
+    from promkm_qr.auth.services import load_user
+
+    db.init_app(app)
+    migrate.init_app(
+        app, db, directory=str(Path(app.root_path).parent / "migrations"), render_as_batch=True
+    )
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.user_loader(load_user)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = None
+    login_manager.session_protection = "basic"
+    if app.config["PROXY_HOPS"]:
+        app.wsgi_app = ProxyFix(
+            app.wsgi_app, x_for=app.config["PROXY_HOPS"], x_proto=app.config["PROXY_HOPS"]
+        )
+
+
+def register_blueprints(app: Flask) -> None:
+    """One blueprint per concern; each checks its own role before every view."""
+    from promkm_qr.asn import bp as asn_bp
+    from promkm_qr.auth import bp as auth_bp
+    from promkm_qr.dinas import bp as dinas_bp
+    from promkm_qr.merchant import bp as merchant_bp
+    from promkm_qr.public import bp as public_bp
+
+    app.register_blueprint(public_bp)
+    app.register_blueprint(auth_bp, url_prefix="/auth")
+    app.register_blueprint(asn_bp, url_prefix="/asn")
+    app.register_blueprint(merchant_bp, url_prefix="/umkm")
+    app.register_blueprint(dinas_bp, url_prefix="/dinas")
+
+    def locale() -> str:
+        """The active locale for templates and formatters."""
+        return g.get("locale_code") or select_locale()
+
+    app.jinja_env.filters["rupiah"] = money.format_rupiah
+    app.jinja_env.filters["tanggal"] = lambda d: dates.format_date(d, locale=locale())
+    app.jinja_env.filters["tanggal_panjang"] = lambda d: dates.format_date_long(d, locale=locale())
+    app.jinja_env.filters["waktu"] = lambda d: dates.format_datetime(d, locale=locale())
+    app.jinja_env.globals["current_locale"] = locale
+
+
+def register_security(app: Flask) -> None:
+    """Security headers on every response."""
+
+    @app.after_request
+    def headers(response):
+        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["X-Frame-Options"] = "DENY"
+        response.headers["Referrer-Policy"] = "same-origin"
+        if request.is_secure:
+            response.headers["Strict-Transport-Security"] = "max-age=31536000"
+        if current_user.is_authenticated:
+            response.headers.setdefault("Cache-Control", "private, no-store")
+        return response

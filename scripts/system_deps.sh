@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Checks the Debian packages the app and its tests need; installs them when allowed.
+# Usage: scripts/system_deps.sh [check|install] [runtime|test]
+set -euo pipefail
+mode=${1:-check}
+scope=${2:-runtime}
+
+runtime=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-core fonts-dejavu-core
+         shared-mime-info)
+test=(chromium poppler-utils zbar-tools nodejs npm)
+wanted=("${runtime[@]}")
+[ "$scope" = test ] && wanted+=("${test[@]}")
+
+missing=()
+for pkg in "${wanted[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$mode" = install ]; then
+  sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  exit 0
+fi
+echo "Missing Debian packages; install them with: sudo apt-get install -y ${missing[*]}" >&2
+exit 1

@@ -1,0 +1,106 @@
+"""Tests for rupiah parsing and formatting."""
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from promkm_qr.core.money import MAX_DIGITS, format_rupiah, parse_rupiah
+
+# Shared CI machines are slow at times; a per-example deadline would only add flakiness.
+fast = settings(deadline=None)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("50000", 50_000),
+        ("50.000", 50_000),
+        ("Rp50.000", 50_000),
+        ("Rp 50.000", 50_000),
+        ("rp. 1.250.000", 1_250_000),
+        ("RP.1.250.000", 1_250_000),
+        ("1.250.000,00", 1_250_000),
+        ("1.250.000,0", 1_250_000),
+        ("1250000,00", 1_250_000),
+        ("Rp50.000,-", 50_000),
+        ("IDR 50000", 50_000),
+        ("  Rp 75.000  ", 75_000),
+        ("0", 0),
+        ("Rp0", 0),
+        ("999.999.999.999.999", 999_999_999_999_999),
+    ],
+)
+def test_parse_rupiah_accepts_what_people_type(text, expected):
+    """Every accepted spelling gives the integer number of rupiah."""
+    assert parse_rupiah(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("", "wajib diisi"),
+        ("   ", "wajib diisi"),
+        ("abc", "tidak dikenali"),
+        ("1e9", "tidak dikenali"),
+        ("-5000", "negatif"),
+        ("Rp-5.000", "negatif"),
+        ("\u22125000", "negatif"),
+        ("1.250.000,50", "sen"),
+        ("1,250,000", "sen"),
+        ("50.000,", "sen"),
+        ("50000.00", "tidak dikenali"),
+        ("5.00.000", "tidak dikenali"),
+        ("1.5", "tidak dikenali"),
+        ("Rp", "tidak dikenali"),
+        ("50 000", "tidak dikenali"),
+        ("\u0665\u0660\u0660\u0660", "tidak dikenali"),
+        ("1234567890123456", "terlalu besar"),
+        ("1" * 41, "terlalu panjang"),
+    ],
+)
+def test_parse_rupiah_rejects_with_indonesian_message(text, message):
+    """Rejected input raises ValueError whose message says why, in Indonesian."""
+    with pytest.raises(ValueError, match=message):
+        parse_rupiah(text)
+
+
+@pytest.mark.parametrize(
+    ("amount", "expected"),
+    [
+        (0, "Rp0"),
+        (999, "Rp999"),
+        (1_000, "Rp1.000"),
+        (1_250_000, "Rp1.250.000"),
+        (-5_000, "-Rp5.000"),
+    ],
+)
+def test_format_rupiah(amount, expected):
+    """Amounts are written the Indonesian way, without a space after Rp."""
+    assert format_rupiah(amount) == expected
+
+
+@pytest.mark.parametrize("amount", [1.5, True, "5000", None])
+def test_format_rupiah_refuses_non_integers(amount):
+    """Money is an integer number of rupiah, so anything else is a programming error."""
+    with pytest.raises(TypeError):
+        format_rupiah(amount)
+
+
+@fast
+@given(st.one_of(st.text(), st.text(alphabet="0123456789.,-Rrp ID\u2212e", max_size=25)))
+def test_parse_rupiah_only_raises_value_error(text):
+    """Arbitrary text either parses to a non-negative integer or raises ValueError."""
+    try:
+        result = parse_rupiah(text)
+    except ValueError:
+        return
+    assert isinstance(result, int)
+    assert result >= 0
+
+
+@fast
+@given(st.integers(min_value=0, max_value=10**MAX_DIGITS - 1))
+def test_format_then_parse_round_trips(amount):
+    """Whatever format_rupiah writes, parse_rupiah reads back unchanged."""
+    assert parse_rupiah(format_rupiah(amount)) == amount
+    assert parse_rupiah(str(amount)) == amount

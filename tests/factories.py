@@ -1,0 +1,108 @@
+"""Test data factories: each creates committed rows with sensible defaults."""
+
+import itertools
+
+from sqlalchemy import select
+
+from promkm_qr.auth.services import hash_password
+from promkm_qr.core.stall_code import make_stall_code
+from promkm_qr.extensions import db
+from promkm_qr.models import AsnProfile, Category, Kelurahan, Opd, Stall, User
+from tests.conftest import PASSWORD
+
+_seq = itertools.count(1)
+_HASH = hash_password(PASSWORD)
+
+
+def make_opd(code: str | None = None, name: str = "Dinas Contoh") -> Opd:
+    """An OPD."""
+    opd = Opd(code=code or f"OPD{next(_seq)}", name=name)
+    db.session.add(opd)
+    db.session.commit()
+    return opd
+
+
+def make_asn(
+    nip: str | None = None,
+    name: str = "Sri Rahayu",
+    opd: Opd | None = None,
+    position: str = "pelaksana",
+    password: str | None = PASSWORD,
+    **profile,
+) -> User:
+    """An ASN account with a roster profile; the NIP is valid unless given."""
+    n = next(_seq)
+    user = User(
+        role="asn",
+        name=name,
+        nip=nip or f"19860926201505{1 + n % 2}{n % 1000:03d}",
+        password_hash=_HASH
+        if password == PASSWORD
+        else (hash_password(password) if password else None),
+    )
+    db.session.add(user)
+    db.session.flush()
+    db.session.add(
+        AsnProfile(
+            user_id=user.id, opd_id=(opd or make_opd()).id, position_class=position, **profile
+        )
+    )
+    db.session.commit()
+    return user
+
+
+def make_merchant(phone: str | None = None, name: str = "Bu Sugeng") -> User:
+    """A merchant account signing in by phone."""
+    user = User(
+        role="merchant", name=name, phone=phone or f"0812{next(_seq):08d}", password_hash=_HASH
+    )
+    db.session.add(user)
+    db.session.commit()
+    return user
+
+
+def make_staff(staff_role: str = "admin", username: str | None = None, **scope) -> User:
+    """A dinas staff account with a role and an optional kecamatan/kelurahan scope."""
+    user = User(
+        role="dinas",
+        name=f"Petugas {staff_role}",
+        staff_role=staff_role,
+        username=username or f"staff{next(_seq)}",
+        password_hash=_HASH,
+        **scope,
+    )
+    db.session.add(user)
+    db.session.commit()
+    return user
+
+
+def kelurahan(code: str = "35.77.01.1001") -> Kelurahan:
+    """A kelurahan of the loaded region list."""
+    return db.session.scalar(select(Kelurahan).where(Kelurahan.code == code))
+
+
+def make_stall(
+    owner: User | None = None,
+    name: str = "Warung Bu Sri",
+    status: str = "active",
+    kel_code: str = "35.77.01.1001",
+    **fields,
+) -> Stall:
+    """An active stall in a kelurahan, owned by a merchant."""
+    kel = kelurahan(kel_code)
+    serial = next(_seq)
+    category = db.session.scalar(select(Category).where(Category.slug == "kuliner"))
+    stall = Stall(
+        code=make_stall_code(kel.code, serial),
+        kelurahan_id=kel.id,
+        serial=serial,
+        name=name,
+        owner_id=(owner or make_merchant()).id,
+        category_id=category.id,
+        address="Jl. Pahlawan 1",
+        status=status,
+        **fields,
+    )
+    db.session.add(stall)
+    db.session.commit()
+    return stall
