@@ -83,6 +83,7 @@ def register_blueprints(app: Flask) -> None:
     app.jinja_env.filters["tanggal_panjang"] = lambda d: dates.format_date_long(d, locale=locale())
     app.jinja_env.filters["waktu"] = lambda d: dates.format_datetime(d, locale=locale())
     app.jinja_env.globals["current_locale"] = locale
+    app.jinja_env.globals["has_endpoint"] = lambda name: name in app.view_functions
 
 
 def register_security(app: Flask) -> None:

@@ -9,3 +9,9 @@ from promkm_qr.asn import bp
 def home():
     """The ASN's start page."""
     return render_template("asn/home.html")
+
+
+@bp.route("/lapor/<token>")
+def report(token: str):
+    """The report form for the stall a signed link names."""
+    return render_template("asn/home.html")

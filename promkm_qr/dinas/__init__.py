@@ -1,4 +1,4 @@
-"""Pages of dinas staff: stalls, posters, review queue, recaps and settings."""
+"""Pages of dinas staff: stalls, posters, review queue, recaps, dashboard and settings."""
 
 from flask import Blueprint
 
@@ -7,4 +7,5 @@ from promkm_qr.auth.access import require_role
 bp = Blueprint("dinas", __name__)
 require_role(bp, "dinas")
 
-from promkm_qr.dinas import views  # noqa: E402, F401
+# One module per area of the workspace.
+from promkm_qr.dinas import dashboard, documents, review, settings, stalls, views  # noqa: E402, F401

@@ -7,4 +7,4 @@ from promkm_qr.auth.access import require_role
 bp = Blueprint("merchant", __name__)
 require_role(bp, "merchant")
 
-from promkm_qr.merchant import views  # noqa: E402, F401
+from promkm_qr.merchant import registration, views  # noqa: E402, F401

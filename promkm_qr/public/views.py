@@ -1,11 +1,12 @@
 """Public views."""
 
-from flask import redirect, url_for
+from flask import redirect, render_template, url_for
 from flask_login import current_user
 
 from promkm_qr.auth.views import home_url
 from promkm_qr.extensions import db
 from promkm_qr.public import bp
+from promkm_qr.stalls import links
 
 
 @bp.route("/")
@@ -21,3 +22,15 @@ def health():
     """Liveness and database reachability, for load balancers."""
     db.session.execute(db.text("SELECT 1"))
     return {"status": "ok"}
+
+
+@bp.route("/q/<token>")
+def stall_link(token: str):
+    """A scanned poster: refuse a bad link with a friendly page, else go to the form."""
+    try:
+        links.resolve(token)
+    except links.LinkRefused as refused:
+        return render_template("public/link_refused.html", reason=refused.reason), (
+            410 if refused.reason in ("revoked", "suspended") else 404
+        )
+    return redirect(url_for("asn.report", token=token))

@@ -1,0 +1,1 @@
+"""Dashboard, rosters and exports."""

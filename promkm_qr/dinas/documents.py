@@ -1,0 +1,1 @@
+"""Monthly receipts and verification reports: batches, progress, downloads."""

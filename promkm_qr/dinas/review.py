@@ -1,0 +1,1 @@
+"""The review queue of flagged and disputed reports."""

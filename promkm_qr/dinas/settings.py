@@ -1,0 +1,1 @@
+"""Settings: quota rules, flag thresholds, counted states, branding."""

@@ -1,0 +1,1 @@
+"""Stall registry, imports and poster printing."""

@@ -1,0 +1,1 @@
+"""A merchant registers a stall; it stays pending until dinas approve it."""

@@ -1,0 +1,1 @@
+"""Purchase reports: submission, state workflow, rules, quotas."""

@@ -1,0 +1,1 @@
+"""Stall registry services: codes, signed QR links, import, posters."""
