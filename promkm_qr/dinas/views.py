@@ -1,11 +1,46 @@
-"""Dinas views."""
+"""Dinas views: the start page and background-job progress shared by every area."""
 
-from flask import render_template
+from flask import abort, render_template, send_file
+from flask_login import current_user
 
 from promkm_qr.dinas import bp
+from promkm_qr.extensions import db
+from promkm_qr.jobs import job_status
+from promkm_qr.models import Job
+from promkm_qr.storage import get_storage
 
 
 @bp.route("/")
 def home():
     """The staff start page."""
     return render_template("dinas/home.html")
+
+
+def _own_job(job_id: str) -> Job:
+    """A job this staff member may watch: their own, or any for an admin."""
+    job = db.session.get(Job, job_id)
+    if job is None or (job.created_by_id != current_user.id and current_user.staff_role != "admin"):
+        abort(404)
+    return job
+
+
+@bp.route("/jobs/<job_id>")
+def job(job_id: str):
+    """A progress page for one background job."""
+    return render_template("dinas/job.html", job=job_status(_own_job(job_id)))
+
+
+@bp.route("/jobs/<job_id>.json")
+def job_json(job_id: str):
+    """Progress as JSON, polled by static/progress.js."""
+    return job_status(_own_job(job_id))
+
+
+@bp.route("/jobs/<job_id>/hasil")
+def job_result(job_id: str):
+    """Download the file a finished job produced (a PDF of posters, an error report...)."""
+    job = _own_job(job_id)
+    if job.state != "done" or not job.result_key:
+        abort(404)
+    path = get_storage().path(job.result_key)
+    return send_file(path, as_attachment=True, download_name=path.name)
