@@ -7,7 +7,7 @@ scope=${2:-runtime}
 
 runtime=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-core fonts-dejavu-core
          shared-mime-info)
-test=(chromium poppler-utils zbar-tools nodejs npm)
+test=(chromium poppler-utils zbar-tools)
 wanted=("${runtime[@]}")
 [ "$scope" = test ] && wanted+=("${test[@]}")
 
@@ -15,6 +15,8 @@ missing=()
 for pkg in "${wanted[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
 done
+# Node.js may come from Debian or from NodeSource (whose nodejs bundles npm): check the command.
+command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 if [ "$mode" = install ]; then
