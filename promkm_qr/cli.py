@@ -50,6 +50,24 @@ def register(app: Flask) -> None:
         db.session.commit()
         click.echo(f"created {user.role} account #{user.id}")
 
+    @app.cli.command("backup")
+    @click.argument("dest")
+    def backup(dest: str) -> None:
+        """Write a consistent backup (database + stored files) into a new directory DEST."""
+        from promkm_qr.backup import create_backup
+
+        manifest = create_backup(dest)
+        click.echo(f"backup written to {dest}: database {manifest['database']['sha256'][:12]}")
+
+    @app.cli.command("restore")
+    @click.argument("src")
+    def restore(src: str) -> None:
+        """Restore a backup directory into an empty database and storage directory."""
+        from promkm_qr.backup import restore_backup
+
+        restore_backup(src)
+        click.echo(f"restored from {src}")
+
     @app.cli.command("demo-data")
     @click.option("--stalls", default=300, show_default=True)
     @click.option("--asn", "asn_count", default=120, show_default=True)

@@ -85,6 +85,8 @@ def load_config() -> dict:
         "RATELIMIT_HEADERS_ENABLED": False,
         "LOGIN_LIMIT_PER_CLIENT": "20/minute",
         "LOGIN_LIMIT_PER_ACCOUNT": "8/minute",
+        # Generous: a whole office may share one public IP behind NAT.
+        "QR_LINK_LIMIT_PER_CLIENT": "120/minute",
         "PROXY_HOPS": int(os.environ.get("PROXY_HOPS", "0")),
         "CITY_NAME": os.environ.get("CITY_NAME", "Kota Madiun"),
         "REGIONS_CSV": os.environ.get(

@@ -9,7 +9,7 @@ accepted it.
 
 import logging
 
-from celery import current_app as celery
+from flask import current_app
 from sqlalchemy import select
 
 from promkm_qr.extensions import db
@@ -29,7 +29,7 @@ def enqueue(task: str, *args) -> OutboxMessage:
 def _send(message: OutboxMessage) -> bool:
     """Try to hand one message to the broker; remember the error if it is down."""
     try:
-        celery.send_task(message.task, args=message.args, retry=False)
+        current_app.extensions["celery"].send_task(message.task, args=message.args, retry=False)
     except Exception as exc:
         message.attempts += 1
         message.last_error = str(exc)[:500]

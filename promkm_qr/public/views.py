@@ -1,10 +1,10 @@
 """Public views."""
 
-from flask import redirect, render_template, url_for
+from flask import current_app, redirect, render_template, url_for
 from flask_login import current_user
 
 from promkm_qr.auth.views import home_url
-from promkm_qr.extensions import db
+from promkm_qr.extensions import db, limiter
 from promkm_qr.public import bp
 from promkm_qr.stalls import links
 
@@ -25,6 +25,7 @@ def health():
 
 
 @bp.route("/q/<token>")
+@limiter.limit(lambda: current_app.config["QR_LINK_LIMIT_PER_CLIENT"])
 def stall_link(token: str):
     """A scanned poster: refuse a bad link with a friendly page, else go to the form."""
     try:
