@@ -7,13 +7,21 @@ import pytest
 
 @contextlib.contextmanager
 def other_app(config: dict, session_app=None):
-    """An app on other servers; the session app's Celery is the default again afterwards."""
-    from promkm_qr import create_app
+    """An app on other servers; afterwards the session app's Celery and limits are back.
 
+    Celery's default app and Flask-Limiter's storage are process-wide, not per Flask app,
+    so creating a second app would otherwise leave them pointing at its servers.
+    """
+    from promkm_qr import create_app
+    from promkm_qr.extensions import limiter
+
+    saved_limiter = dict(limiter.__dict__)
     application = create_app({"TESTING": True, **config})
     try:
         yield application
     finally:
+        limiter.__dict__.clear()
+        limiter.__dict__.update(saved_limiter)
         if session_app is not None:
             session_app.extensions["celery"].set_default()
 
