@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from flask import Flask, g, request, session
+from flask import Flask, abort, g, request, session
 from flask_login import current_user
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -87,7 +87,14 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_security(app: Flask) -> None:
-    """Security headers on every response."""
+    """Refuse NUL bytes in input; security headers on every response."""
+
+    @app.before_request
+    def refuse_nul_bytes():
+        # No legitimate input holds NUL, and PostgreSQL cannot store it: answer 400, not 500.
+        values = [request.path, *request.args.values(), *request.form.values()]
+        if any("\x00" in value for value in values):
+            abort(400)
 
     @app.after_request
     def headers(response):

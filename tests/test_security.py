@@ -22,3 +22,10 @@ def test_qr_link_resolution_is_rate_limited(app, client):
         app.config["QR_LINK_LIMIT_PER_CLIENT"] = "120/minute"
     assert statuses[:5] == [404] * 5
     assert statuses[-1] == 429
+
+
+def test_nul_bytes_in_input_are_a_clear_400(client):
+    assert client.get("/q/abc%00def").status_code == 400
+    response = client.post("/auth/masuk", data={"identifier": "a\x00b", "password": "x"})
+    assert response.status_code == 400
+    assert "Permintaan tidak valid" in response.get_data(as_text=True)

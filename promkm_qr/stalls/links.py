@@ -12,7 +12,7 @@ import base64
 import hashlib
 import hmac
 
-from flask import current_app, request
+from flask import current_app, has_request_context, request
 from sqlalchemy import select
 
 from promkm_qr.core.stall_code import parse_stall_code
@@ -91,11 +91,13 @@ def _refuse(token: str, reason: str, stall: Stall | None = None) -> LinkRefused:
 
     db.session.add(
         RefusedScan(
-            token=token[:200],
+            # Escaped: a scanned "link" may hold any character, NUL included, which
+            # PostgreSQL cannot store.
+            token=token.encode("unicode_escape").decode("ascii")[:200],
             reason=reason,
             stall_id=stall.id if stall else None,
             user_id=current_user.id if current_user and current_user.is_authenticated else None,
-            client=request.remote_addr if request else None,
+            client=request.remote_addr if has_request_context() else None,
         )
     )
     db.session.commit()
