@@ -6,7 +6,7 @@ FLASK := $(VENV)/bin/flask --app wsgi
 CAN_APT := $(shell [ "$$(id -u)" = 0 ] || sudo -n true 2>/dev/null && echo yes)
 APT_MODE := $(if $(CAN_APT),install,check)
 
-.PHONY: install run test lint format bench-posters clean
+.PHONY: install run test lint format messages clean
 
 $(VENV)/.installed: requirements.txt package.json
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -38,3 +38,8 @@ format: install
 
 clean:
 	rm -rf $(VENV) node_modules instance .pytest_cache
+
+# Extract translatable strings and merge them into the English catalogue.
+messages: install
+	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -o /tmp/promkm-messages.pot . >/dev/null
+	$(VENV)/bin/pybabel update -i /tmp/promkm-messages.pot -d promkm_qr/translations

@@ -1,6 +1,5 @@
 """promkm-qr: QR posters for UMKM stalls and purchase reports by ASN."""
 
-import logging
 from pathlib import Path
 
 from flask import Flask
@@ -20,8 +19,6 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config.update(test_config)
     Path(app.config["INSTANCE_DIR"]).mkdir(parents=True, exist_ok=True)
     Path(app.config["STORAGE_DIR"]).mkdir(parents=True, exist_ok=True)
-    if app.config["SECRET_KEY_IS_DEFAULT"] and not (app.debug or app.testing):
-        logging.getLogger(__name__).warning("SECRET_KEY is not set: using a development key")
 
     from promkm_qr import cli, errors, tasks, web
 

@@ -1,6 +1,7 @@
 """Settings read from the environment, with embedded defaults for a laptop."""
 
 import os
+import secrets
 from datetime import timedelta
 from pathlib import Path
 
@@ -51,13 +52,28 @@ def _celery_config(instance: Path) -> dict:
     }
 
 
+def _secret_key(instance: Path) -> str:
+    """SECRET_KEY from the environment, else a random key kept in instance/ (0600).
+
+    Web, worker and beat on one machine then share it, and sessions survive a restart;
+    a deployment on several machines must set SECRET_KEY.
+    """
+    if os.environ.get("SECRET_KEY"):
+        return os.environ["SECRET_KEY"]
+    path = instance / "secret_key"
+    if not path.exists():
+        instance.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32))
+    return path.read_text().strip()
+
+
 def load_config() -> dict:
     """Build the Flask config mapping from environment variables."""
     instance = _instance_path()
-    secret = os.environ.get("SECRET_KEY")
     return {
-        "SECRET_KEY": secret or "dev-only-not-secret",
-        "SECRET_KEY_IS_DEFAULT": secret is None,
+        "SECRET_KEY": _secret_key(instance),
         "INSTANCE_DIR": str(instance),
         "SQLALCHEMY_DATABASE_URI": _database_url(instance),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
