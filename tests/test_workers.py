@@ -20,7 +20,7 @@ def _ping_through(app, session_env, broker: str, tmp_path, monkeypatch) -> Job:
         worker = Worker(env, log=log)
         # Celery prefers CELERY_BROKER_URL from the environment over its broker argument.
         monkeypatch.setenv("CELERY_BROKER_URL", broker)
-        sender = Celery(broker=broker)
+        sender = Celery(broker=broker, set_as_current=False)
         sender.conf.task_default_queue = queue
         try:
             job = create_job("ping")
