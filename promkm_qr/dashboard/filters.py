@@ -6,9 +6,8 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import func, literal_column, select
 
 from promkm_qr.core.dates import now_wib
-from promkm_qr.dinas.scope import scoped_kelurahan_ids
 from promkm_qr.extensions import db
-from promkm_qr.models import Kelurahan, User
+from promkm_qr.models import Kelurahan
 
 WIB_OFFSET = timedelta(hours=7)  # WIB has no daylight saving: a fixed offset is exact
 
@@ -58,18 +57,17 @@ def parse_date(text: str | None) -> date | None:
 
 
 def build_filters(
-    user: User,
+    allowed: list[int] | None,
     start: date | None = None,
     end: date | None = None,
     kecamatan_id: int | None = None,
     kelurahan_id: int | None = None,
 ) -> Filters:
-    """Filters for a staff member: the chosen area narrowed to what their scope allows."""
+    """Filters for a staff member: the chosen area narrowed to the kelurahan their scope allows."""
     default_start, default_end = this_month()
     start, end = start or default_start, end or default_end
     if end < start:
         start, end = end, start
-    allowed = scoped_kelurahan_ids(user)
     chosen = None
     if kelurahan_id:
         chosen = [kelurahan_id]
