@@ -3,7 +3,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import select
-from wtforms import BooleanField, PasswordField, SelectField, StringField
+from wtforms import BooleanField, PasswordField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
 from promkm_qr import audit
@@ -20,12 +20,12 @@ ROLE_LABELS = {
 }
 
 
-def scope_choices() -> list[tuple[str, str]]:
+def scope_choices() -> list[SelectChoice]:
     """Scope options: the whole city, each kecamatan, each kelurahan."""
-    choices = [("", str(_l("Seluruh kota")))]
+    choices = [SelectChoice("", str(_l("Seluruh kota")))]
     for kec in db.session.scalars(select(Kecamatan).order_by(Kecamatan.code)):
-        choices.append((f"kec:{kec.id}", f"Kec. {kec.name}"))
-        choices += [(f"kel:{kel.id}", f"— Kel. {kel.name}") for kel in kec.kelurahan]
+        choices.append(SelectChoice(f"kec:{kec.id}", f"Kec. {kec.name}"))
+        choices += [SelectChoice(f"kel:{kel.id}", f"— Kel. {kel.name}") for kel in kec.kelurahan]
     return choices
 
 
@@ -50,7 +50,9 @@ class StaffForm(FlaskForm):
 
     username = StringField(_l("Nama pengguna"), validators=[DataRequired(), Length(max=64)])
     name = StringField(_l("Nama lengkap"), validators=[DataRequired(), Length(max=200)])
-    staff_role = SelectField(_l("Peran"), choices=[(r, ROLE_LABELS[r]) for r in STAFF_ROLES])
+    staff_role = SelectField(
+        _l("Peran"), choices=[SelectChoice(r, ROLE_LABELS[r]) for r in STAFF_ROLES]
+    )
     scope = SelectField(_l("Wilayah"), choices=[])
     password = PasswordField(
         _l("Kata sandi (kosongkan bila tidak diubah)"), validators=[Optional(), Length(min=8)]
@@ -76,7 +78,8 @@ def save_staff(form: StaffForm, actor_id: int, user: User | None = None) -> User
     if other is not None and other is not user:
         form.username.errors.append(_l("Nama pengguna sudah dipakai."))
         return None
-    if user is None:
+    creating = user is None
+    if creating:
         if not form.password.data:
             form.password.errors.append(_l("Kata sandi wajib diisi untuk akun baru."))
             return None
@@ -93,7 +96,8 @@ def save_staff(form: StaffForm, actor_id: int, user: User | None = None) -> User
     )
     user.scope_kecamatan_id = int(ident) if kind == "kec" else None
     user.scope_kelurahan_id = int(ident) if kind == "kel" else None
-    user.active = form.active.data
+    # The add form has no active box: a new account starts active.
+    user.active = True if creating else form.active.data
     if was_active and not user.active:
         user.session_version += 1  # deactivation ends every session at once
     db.session.flush()
