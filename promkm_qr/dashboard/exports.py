@@ -47,9 +47,14 @@ class Export:
     rows: Iterator[tuple]
 
 
-def _streamed(query) -> Iterator:
-    """Rows of a query fetched in batches through a server-side cursor."""
-    return db.session.execute(query.execution_options(yield_per=BATCH))
+def _lazy(query, convert) -> Iterator[tuple]:
+    """Converted rows of a query, fetched in batches through a server-side cursor.
+
+    A generator, so the query runs only when the export is read: inside the streamed
+    response, whose transaction is the one the cursor lives in.
+    """
+    for row in db.session.execute(query.execution_options(yield_per=BATCH)):
+        yield convert(*row)
 
 
 def _wib(moment: datetime | None) -> datetime | None:
@@ -83,11 +88,12 @@ def reports_export(f: Filters) -> Export:
         .outerjoin(Opd, Opd.id == R.opd_id)
     )  # fmt: skip
     query = queries.in_area(_period(query, f), f).order_by(R.purchased_at, R.id)
-    rows = (
-        (ref, _wib(at), state, amount, code, stall, kel, kec, opd or "", nip, name,
-         "ya" if flagged else "")
-        for (ref, at, state, amount, code, stall, kel, kec, opd, nip, name, flagged)
-        in _streamed(query)
+    rows = _lazy(
+        query,
+        lambda ref, at, state, amount, code, stall, kel, kec, opd, nip, name, flagged: (
+            ref, _wib(at), state, amount, code, stall, kel, kec, opd or "", nip, name,
+            "ya" if flagged else "",
+        ),
     )  # fmt: skip
     columns = (
         ("Nomor", "text"), ("Waktu (WIB)", "datetime"), ("Status", "text"), ("Nominal", "money"),
@@ -112,10 +118,12 @@ def stalls_export(f: Filters) -> Export:
         ).outerjoin(Category, Category.id == Stall.category_id)
     ).outerjoin(sales, sales.c.stall_id == Stall.id)  # fmt: skip
     query = queries.in_area(query, f).order_by(Stall.code)
-    rows = (
-        (code, name, kel, kec, cat or "", status, mask_phone(phone) if phone else "", n, int(rp))
-        for code, name, kel, kec, cat, status, phone, n, rp in _streamed(query)
-    )
+    rows = _lazy(
+        query,
+        lambda code, name, kel, kec, cat, status, phone, n, rp: (
+            code, name, kel, kec, cat or "", status, mask_phone(phone) if phone else "", n, int(rp),
+        ),
+    )  # fmt: skip
     columns = (
         ("Kode", "text"), ("Nama lapak", "text"), ("Kelurahan", "text"), ("Kecamatan", "text"),
         ("Kategori", "text"), ("Status", "text"), ("Telepon", "text"), ("Laporan", "int"),
@@ -126,17 +134,19 @@ def stalls_export(f: Filters) -> Export:
 
 def asn_export(f: Filters, below_only: bool = False) -> Export:
     """ASN compliance with the quota (all, or only those below it, for reminders)."""
-    rows = (
-        (r["nip"], r["name"], r["opd"], r["position_class"], r["count"], r["amount"],
-         r["quota"], "memenuhi" if r["met"] else "kurang")
-        for r in queries.asn_compliance(f)
-        if not (below_only and r["met"])
-    )  # fmt: skip
+
+    def rows():
+        """Rows read lazily, like the streamed exports."""
+        for r in queries.asn_compliance(f):
+            if not (below_only and r["met"]):
+                yield (r["nip"], r["name"], r["opd"], r["position_class"], r["count"],
+                       r["amount"], r["quota"], "memenuhi" if r["met"] else "kurang")  # fmt: skip
+
     columns = (
         ("NIP", "text"), ("Nama", "text"), ("OPD", "text"), ("Kelas jabatan", "text"),
         ("Laporan", "int"), ("Belanja", "money"), ("Kuota", "money"), ("Status", "text"),
     )  # fmt: skip
-    return Export("Kepatuhan ASN", columns, rows)
+    return Export("Kepatuhan ASN", columns, rows())
 
 
 def review_export(f: Filters) -> Export:
@@ -165,10 +175,12 @@ def review_export(f: Filters) -> Export:
         .outerjoin(reasons, reasons.c.report_id == R.id)
     ).where(R.state.in_(queries.OPEN_STATES), R.flagged.is_(True) | (R.state == "disputed"))
     query = queries.in_area(query, f).order_by(R.purchased_at, R.id)
-    rows = (
-        (ref, _wib(at), state, amount, code, stall, kel, rules or "")
-        for ref, at, state, amount, code, stall, kel, rules in _streamed(query)
-    )
+    rows = _lazy(
+        query,
+        lambda ref, at, state, amount, code, stall, kel, rules: (
+            ref, _wib(at), state, amount, code, stall, kel, rules or "",
+        ),
+    )  # fmt: skip
     columns = (
         ("Nomor", "text"), ("Waktu (WIB)", "datetime"), ("Status", "text"), ("Nominal", "money"),
         ("Kode lapak", "text"), ("Lapak", "text"), ("Kelurahan", "text"), ("Alasan", "text"),
