@@ -31,6 +31,8 @@ ADMIN_URL = os.environ.get(
 )
 DB_NAME = "promkm_bench7"
 STATES = ["submitted"] * 9 + ["confirmed"] * 6 + ["verified"] * 3 + ["disputed", "rejected"]
+# Older reports have been decided: nothing disputed or flagged is left open from them.
+SETTLED = ["confirmed"] * 4 + ["verified"] * 14 + ["rejected", "withdrawn"]
 POSITIONS = ["pelaksana"] * 7 + ["eselon-iv", "eselon-iv", "eselon-iii"]
 CHUNK = 1_000_000
 
@@ -110,24 +112,29 @@ def load(args) -> dict:
                 "INSERT INTO purchase_reports (reference, idempotency_key, asn_id, opd_id, "
                 "stall_id, amount, goods_category, description, payment_method, purchased_at, "
                 "state, flagged, created_at, updated_at) "
-                "SELECT 'B' || g, md5(g::text), a.min + (g * 7919) % :na, "
-                "  o.min + ((a.min + (g * 7919) % :na) % :no), "
+                "SELECT 'B' || g, md5(g::text), a.min + ((g::bigint * 7919) % :na)::int, "
+                "  o.min + ((a.min + ((g::bigint * 7919) % :na)::int) % :no), "
                 "  s.min + floor(:ns * power(random(), 1.5))::int, "
                 "  (1 + floor(random() * 30)::int) * 5000, 'makanan', '', 'tunai', t.at, "
-                "  (CAST(:states AS text[]))[1 + floor(random() * 20)::int], random() < 0.02, "
+                "  CASE WHEN t.recent THEN (CAST(:states AS text[]))[1 + floor(random() * 20)::int]"
+                "  ELSE (CAST(:settled AS text[]))[1 + floor(random() * 20)::int] END, "
+                "  t.recent AND random() < 0.05, "
                 "  t.at, t.at "
                 "FROM generate_series(:first, :last) g "
                 "CROSS JOIN (SELECT min(id) AS min FROM users WHERE role = 'asn') a "
                 "CROSS JOIN (SELECT min(id) AS min FROM opd) o "
                 "CROSS JOIN (SELECT min(id) AS min FROM stalls) s "
                 "CROSS JOIN LATERAL (SELECT (now() AT TIME ZONE 'UTC') "
-                "  - random() * (:days * interval '1 day') + g * interval '0 second' AS at) t",
+                "  - random() * (:days * interval '1 day') + g * interval '0 second' AS at) t0 "
+                "CROSS JOIN LATERAL (SELECT t0.at, "
+                "  t0.at > (now() AT TIME ZONE 'UTC') - interval '45 days' AS recent) t",
                 first=first,
                 last=last,
                 na=args.asn,
                 no=args.opds,
                 ns=args.stalls,
                 states=STATES,
+                settled=SETTLED,
                 days=args.months * 30.4,
             )
             db.session.commit()
@@ -208,7 +215,7 @@ def time_export(rows: int) -> dict:
             ),
             {"n": rows},
         )
-    start = (oldest + timedelta(hours=7)).date() + timedelta(days=1) if oldest else date(2000, 1, 1)
+    start = (oldest + timedelta(hours=7)).date() if oldest else date(2000, 1, 1)
     client = _signed_in(app, "kota")
     started = time.perf_counter()
     response = client.get(

@@ -173,7 +173,7 @@ def review_export(f: Filters) -> Export:
         .select_from(R)
         .join(Stall, Stall.id == R.stall_id)
         .outerjoin(reasons, reasons.c.report_id == R.id)
-    ).where(R.state.in_(queries.OPEN_STATES), R.flagged.is_(True) | (R.state == "disputed"))
+    ).where(queries.OPEN_REVIEW)
     query = queries.in_area(query, f).order_by(R.purchased_at, R.id)
     rows = _lazy(
         query,

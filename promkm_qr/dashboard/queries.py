@@ -1,6 +1,6 @@
 """Dashboard aggregates: one set-based query per panel, scope applied, plain dicts out."""
 
-from sqlalchemy import and_, case, exists, func, select
+from sqlalchemy import case, exists, func, select
 
 from promkm_qr.dashboard.filters import Filters, wib_text
 from promkm_qr.extensions import db
@@ -21,6 +21,8 @@ from promkm_qr.reports.quota import quota_amount, quota_rules
 R = PurchaseReport
 # Decided reports leave the review queue; a withdrawn one never needs review.
 OPEN_STATES = ("submitted", "confirmed", "disputed")
+# The same condition as the partial index ix_purchase_reports_open_review, so it is used.
+OPEN_REVIEW = R.state.in_(OPEN_STATES) & (R.flagged | (R.state == "disputed"))
 TOTAL_KEYS = (
     "count",
     "amount",
@@ -275,12 +277,11 @@ def compliance_by_opd(rows: list[dict]) -> dict[int, int]:
 
 def review_reasons(f: Filters) -> list[dict]:
     """Open reports awaiting review in the area, counted per reason (flag rule or dispute)."""
-    open_report = and_(R.state.in_(OPEN_STATES), Stall.id == R.stall_id)
     flagged = in_area(
         select(ReportFlag.rule, func.count())
         .join(R, R.id == ReportFlag.report_id)
-        .join(Stall, open_report)
-        .where(R.flagged.is_(True))
+        .join(Stall, Stall.id == R.stall_id)
+        .where(OPEN_REVIEW, R.flagged)
         .group_by(ReportFlag.rule),
         f,
     )
@@ -288,7 +289,7 @@ def review_reasons(f: Filters) -> list[dict]:
         select(func.count())
         .select_from(R)
         .join(Stall, Stall.id == R.stall_id)
-        .where(R.state == "disputed"),
+        .where(OPEN_REVIEW, R.state == "disputed"),
         f,
     )
     rows = [{"label": rule, "count": n} for rule, n in db.session.execute(flagged)]

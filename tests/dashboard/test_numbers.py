@@ -13,12 +13,25 @@ from tests.conftest import login
 from tests.dashboard.conftest import MARCH
 from tests.factories import make_staff
 
-COUNTED = "('submitted', 'confirmed', 'verified')"
+PERIOD = (
+    "r.purchased_at >= :lo AND r.purchased_at < :hi "
+    "AND r.state IN ('submitted', 'confirmed', 'verified')"
+)
+JOIN_AREA = (
+    "JOIN stalls s ON s.id = r.stall_id JOIN kelurahan l ON l.id = s.kelurahan_id "
+    "JOIN kecamatan k ON k.id = l.kecamatan_id"
+)
 
 
 def _sql(statement: str, **params):
     """Rows of a plain SQL statement."""
     return db.session.execute(text(statement), params).all()
+
+
+def _counted(columns: str, joins: str = "", group: str = "", **bounds):
+    """Rows of SELECT columns over the counted reports of the period (constant SQL pieces)."""
+    statement = f"SELECT {columns} FROM purchase_reports r {joins} WHERE {PERIOD} {group}"  # noqa: S608
+    return _sql(statement, **bounds)
 
 
 def test_hand_checked_month_with_wib_edges(client, city):
@@ -43,12 +56,8 @@ def test_every_panel_matches_plain_sql_on_demo_data(app):
     f = Filters(start, end)
     lower = datetime.combine(start, datetime.min.time()) - timedelta(hours=7)
     upper = datetime.combine(end + timedelta(days=1), datetime.min.time()) - timedelta(hours=7)
-    period = f"r.purchased_at >= :lo AND r.purchased_at < :hi AND r.state IN {COUNTED}"
     bounds = {"lo": lower, "hi": upper}
-
-    count, amount = _sql(
-        f"SELECT COUNT(*), SUM(r.amount) FROM purchase_reports r WHERE {period}", **bounds
-    )[0]
+    count, amount = _counted("COUNT(*), SUM(r.amount)", **bounds)[0]
     totals = queries.totals(f)
     assert (totals["count"], totals["amount"]) == (count, amount) and count > 50
     (verified,) = _sql(
@@ -58,51 +67,37 @@ def test_every_panel_matches_plain_sql_on_demo_data(app):
     )[0]
     assert totals["verified_amount"] == verified
 
-    by_kec = _sql(
-        "SELECT k.name, SUM(r.amount) FROM purchase_reports r JOIN stalls s ON s.id = r.stall_id "
-        f"JOIN kelurahan l ON l.id = s.kelurahan_id JOIN kecamatan k ON k.id = l.kecamatan_id WHERE {period} "
-        "GROUP BY k.name",
-        **bounds,
-    )
+    by_kec = _counted("k.name, SUM(r.amount)", JOIN_AREA, "GROUP BY k.name", **bounds)
     assert {r["label"]: r["amount"] for r in queries.by_kecamatan(f) if r["amount"]} == dict(by_kec)
 
-    by_kel = _sql(
-        "SELECT l.name, SUM(r.amount) FROM purchase_reports r JOIN stalls s ON s.id = r.stall_id "
-        f"JOIN kelurahan l ON l.id = s.kelurahan_id WHERE {period} GROUP BY l.name",
-        **bounds,
-    )
+    by_kel = _counted("l.name, SUM(r.amount)", JOIN_AREA, "GROUP BY l.name", **bounds)
     assert {r["label"]: r["amount"] for r in queries.by_kelurahan(f) if r["amount"]} == dict(by_kel)
 
-    by_opd = _sql(
-        "SELECT o.name, SUM(r.amount), COUNT(DISTINCT r.asn_id) FROM purchase_reports r "
-        f"JOIN opd o ON o.id = r.opd_id WHERE {period} GROUP BY o.name",
+    by_opd = _counted(
+        "o.name, SUM(r.amount), COUNT(DISTINCT r.asn_id)",
+        "JOIN opd o ON o.id = r.opd_id",
+        "GROUP BY o.name",
         **bounds,
     )
     assert {
         r["label"]: (r["amount"], r["asn_reporting"]) for r in queries.by_opd(f) if r["count"]
     } == {name: (rp, n) for name, rp, n in by_opd}
 
-    by_cat = _sql(
-        "SELECT c.name, SUM(r.amount) FROM purchase_reports r JOIN stalls s ON s.id = r.stall_id "
-        f"JOIN categories c ON c.id = s.category_id WHERE {period} GROUP BY c.name",
+    by_cat = _counted(
+        "c.name, SUM(r.amount)",
+        "JOIN stalls s ON s.id = r.stall_id JOIN categories c ON c.id = s.category_id",
+        "GROUP BY c.name",
         **bounds,
     )
     assert {r["label"]: r["amount"] for r in queries.by_category(f)} == dict(by_cat)
 
     per_day = Counter()
-    for at, rp in _sql(
-        f"SELECT r.purchased_at, r.amount FROM purchase_reports r WHERE {period}", **bounds
-    ):
+    for at, rp in _counted("r.purchased_at, r.amount", **bounds):
         at = datetime.fromisoformat(at) if isinstance(at, str) else at
         per_day[(at + timedelta(hours=7)).date().isoformat()] += rp
     assert {r["label"]: r["amount"] for r in queries.by_day(f)} == dict(per_day)
 
-    spend = dict(
-        _sql(
-            f"SELECT r.asn_id, SUM(r.amount) FROM purchase_reports r WHERE {period} GROUP BY r.asn_id",
-            **bounds,
-        )
-    )
+    spend = dict(_counted("r.asn_id, SUM(r.amount)", group="GROUP BY r.asn_id", **bounds))
     nips = dict(_sql("SELECT nip, id FROM users WHERE role = 'asn'"))
     assert {r["nip"]: r["amount"] for r in queries.asn_compliance(f) if r["amount"]} == {
         nip: spend[uid] for nip, uid in nips.items() if uid in spend
