@@ -33,6 +33,11 @@ TOTAL_KEYS = (
 )
 
 
+def _run(query):
+    """Execute a SELECT at Core level: plain rows, without the ORM's per-row bookkeeping."""
+    return db.session.connection().execute(query)
+
+
 def counted_states() -> list[str]:
     """The states whose reports count toward totals (a setting every page names)."""
     return list(get_setting("counted_states"))
@@ -72,7 +77,7 @@ def _count_if(condition):
 def totals(f: Filters) -> dict:
     """Counted, confirmed and verified rupiah and report counts for the period."""
     counted = R.state.in_(counted_states())
-    row = db.session.execute(
+    row = _run(
         _reports(
             f,
             _count_if(counted),
@@ -87,8 +92,8 @@ def totals(f: Filters) -> dict:
     return dict(zip(TOTAL_KEYS, map(int, row), strict=True))
 
 
-def _area_rows(f: Filters, group, label_columns) -> list[dict]:
-    """Counted totals per region; regions in view without sales are listed with zero."""
+def by_kelurahan(f: Filters) -> list[dict]:
+    """Counted totals per kelurahan in view; kelurahan without sales are listed with zero."""
     sums = (
         _reports(
             f,
@@ -100,33 +105,32 @@ def _area_rows(f: Filters, group, label_columns) -> list[dict]:
         .subquery()
     )
     query = (
-        select(
-            *label_columns,
-            func.coalesce(func.sum(sums.c.n), 0),
-            func.coalesce(func.sum(sums.c.rp), 0),
-        )
+        select(Kecamatan.code, Kecamatan.name, Kelurahan.code, Kelurahan.name, sums.c.n, sums.c.rp)
         .select_from(Kelurahan)
         .join(Kecamatan, Kecamatan.id == Kelurahan.kecamatan_id)
         .outerjoin(sums, sums.c.kel == Kelurahan.id)
-        .group_by(*group)
-        .order_by(*group)
+        .order_by(Kelurahan.code)
     )
     if f.kelurahan_ids is not None:
         query = query.where(Kelurahan.id.in_(f.kelurahan_ids))
     return [
-        {"label": label, "code": code, "count": int(n), "amount": int(rp)}
-        for code, label, n, rp in db.session.execute(query)
-    ]
+        {"kecamatan_code": kec_code, "kecamatan": kec, "code": code, "label": label,
+         "count": int(n or 0), "amount": int(rp or 0)}
+        for kec_code, kec, code, label, n, rp in _run(query)
+    ]  # fmt: skip
 
 
-def by_kecamatan(f: Filters) -> list[dict]:
-    """Counted totals per kecamatan in view."""
-    return _area_rows(f, (Kecamatan.code, Kecamatan.name), (Kecamatan.code, Kecamatan.name))
-
-
-def by_kelurahan(f: Filters) -> list[dict]:
-    """Counted totals per kelurahan in view."""
-    return _area_rows(f, (Kelurahan.code, Kelurahan.name), (Kelurahan.code, Kelurahan.name))
+def by_kecamatan(kelurahan_rows: list[dict]) -> list[dict]:
+    """Kecamatan totals summed from the kelurahan panel's rows (no second scan)."""
+    totals: dict[str, dict] = {}
+    for row in kelurahan_rows:
+        kec = totals.setdefault(
+            row["kecamatan_code"],
+            {"code": row["kecamatan_code"], "label": row["kecamatan"], "count": 0, "amount": 0},
+        )
+        kec["count"] += row["count"]
+        kec["amount"] += row["amount"]
+    return [totals[code] for code in sorted(totals)]
 
 
 def by_category(f: Filters) -> list[dict]:
@@ -137,14 +141,14 @@ def by_category(f: Filters) -> list[dict]:
         .group_by(Category.name)
         .order_by(func.sum(R.amount).desc())
     )
-    return [{"label": n, "count": c, "amount": int(a)} for n, c, a in db.session.execute(query)]
+    return [{"label": n, "count": c, "amount": int(a)} for n, c, a in _run(query)]
 
 
 def by_day(f: Filters) -> list[dict]:
     """Counted totals per WIB day of the period, in date order."""
     day = wib_text(R.purchased_at, "day")
     query = _reports(f, day, func.count(), func.sum(R.amount)).group_by(day).order_by(day)
-    return [{"label": d, "count": c, "amount": int(a)} for d, c, a in db.session.execute(query)]
+    return [{"label": d, "count": c, "amount": int(a)} for d, c, a in _run(query)]
 
 
 def top_stalls(f: Filters, limit: int = 10) -> list[dict]:
@@ -157,7 +161,7 @@ def top_stalls(f: Filters, limit: int = 10) -> list[dict]:
     )
     return [
         {"code": code, "name": name, "count": c, "amount": int(a)}
-        for code, name, c, a in db.session.execute(query)
+        for code, name, c, a in _run(query)
     ]
 
 
@@ -171,7 +175,7 @@ def idle_stalls(f: Filters, limit: int = 20) -> dict:
         R.state.in_(counted_states()),
     )
     base = in_area(select(Stall.code, Stall.name).where(Stall.status == "active", ~sold), f)
-    rows = db.session.execute(base.order_by(Stall.code).limit(limit)).all()
+    rows = _run(base.order_by(Stall.code).limit(limit)).all()
     count = db.session.scalar(select(func.count()).select_from(base.subquery()))
     return {"count": count, "stalls": [{"code": c, "name": n} for c, n in rows]}
 
@@ -203,7 +207,7 @@ def by_opd(f: Filters) -> list[dict]:
         .order_by(func.coalesce(reported.c.rp, 0).desc(), Opd.name)
     )
     rows = []
-    for opd_id, name, n, rp, active, on_roster in db.session.execute(query):
+    for opd_id, name, n, rp, active, on_roster in _run(query):
         rows.append(
             {
                 "id": opd_id,
@@ -247,7 +251,7 @@ def asn_compliance(f: Filters) -> list[dict]:
     )
     rules = quota_rules()
     rows = []
-    for nip, name, opd, opd_id, position, tpp, n, rp in db.session.execute(query):
+    for nip, name, opd, opd_id, position, tpp, n, rp in _run(query):
         quota = quota_amount(rules.get(position), tpp) * f.months
         rows.append(
             {
@@ -292,6 +296,6 @@ def review_reasons(f: Filters) -> list[dict]:
         .where(OPEN_REVIEW, R.state == "disputed"),
         f,
     )
-    rows = [{"label": rule, "count": n} for rule, n in db.session.execute(flagged)]
+    rows = [{"label": rule, "count": n} for rule, n in _run(flagged)]
     rows.append({"label": "disputed", "count": db.session.scalar(disputed)})
     return sorted(rows, key=lambda r: (-r["count"], r["label"]))

@@ -67,7 +67,8 @@ def dashboard():
     """Totals, charts and lists for a period and area (default: this month, whole scope)."""
     f = _filters()
     by_day = queries.by_day(f)
-    by_kecamatan = queries.by_kecamatan(f)
+    by_kelurahan = queries.by_kelurahan(f)
+    by_kecamatan = queries.by_kecamatan(by_kelurahan)
     compliance = None if f.scope_limited else queries.asn_compliance(f)
     below = [r for r in compliance or [] if not r["met"]]
     return render_template(
@@ -81,7 +82,7 @@ def dashboard():
         day_chart=charts.column_chart(by_day, _("Nominal per hari")),
         by_kecamatan=by_kecamatan,
         kecamatan_chart=charts.bar_chart(by_kecamatan, _("Nominal per kecamatan")),
-        by_kelurahan=queries.by_kelurahan(f),
+        by_kelurahan=by_kelurahan,
         by_opd=queries.by_opd(f),
         opd_compliance=None if compliance is None else queries.compliance_by_opd(compliance),
         by_category=queries.by_category(f),
