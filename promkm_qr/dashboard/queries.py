@@ -1,5 +1,7 @@
 """Dashboard aggregates: one set-based query per panel, scope applied, plain dicts out."""
 
+from datetime import timedelta
+
 from sqlalchemy import case, exists, func, select
 
 from promkm_qr.dashboard.filters import Filters, wib_text
@@ -145,10 +147,16 @@ def by_category(f: Filters) -> list[dict]:
 
 
 def by_day(f: Filters) -> list[dict]:
-    """Counted totals per WIB day of the period, in date order."""
+    """Counted totals per WIB day of the period, in date order; days without sales show zero."""
     day = wib_text(R.purchased_at, "day")
-    query = _reports(f, day, func.count(), func.sum(R.amount)).group_by(day).order_by(day)
-    return [{"label": d, "count": c, "amount": int(a)} for d, c, a in _run(query)]
+    query = _reports(f, day, func.count(), func.sum(R.amount)).group_by(day)
+    found = {d: (c, int(a)) for d, c, a in _run(query)}
+    days = [f.start + timedelta(days=n) for n in range((f.end - f.start).days + 1)]
+    return [
+        {"label": d.isoformat(), "count": found.get(d.isoformat(), (0, 0))[0],
+         "amount": found.get(d.isoformat(), (0, 0))[1]}
+        for d in days
+    ]  # fmt: skip
 
 
 def top_stalls(f: Filters, limit: int = 10) -> list[dict]:

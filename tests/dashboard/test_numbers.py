@@ -99,7 +99,7 @@ def test_every_panel_matches_plain_sql_on_demo_data(app):
     for at, rp in _counted("r.purchased_at, r.amount", **bounds):
         at = datetime.fromisoformat(at) if isinstance(at, str) else at
         per_day[(at + timedelta(hours=7)).date().isoformat()] += rp
-    assert {r["label"]: r["amount"] for r in queries.by_day(f)} == dict(per_day)
+    assert {r["label"]: r["amount"] for r in queries.by_day(f) if r["amount"]} == dict(per_day)
 
     spend = dict(_counted("r.asn_id, SUM(r.amount)", group="GROUP BY r.asn_id", **bounds))
     nips = dict(_sql("SELECT nip, id FROM users WHERE role = 'asn'"))
