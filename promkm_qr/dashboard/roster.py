@@ -16,6 +16,7 @@ from flask_babel import gettext as _
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
+from promkm_qr import audit
 from promkm_qr.auth.services import create_user, issue_activation_code
 from promkm_qr.core.money import parse_rupiah
 from promkm_qr.core.nip import InvalidNip, parse_nip
@@ -254,3 +255,28 @@ def asn_page(search: str = "", opd_id: int | None = None, page: int = 1, per_pag
         .offset((page - 1) * per_page)
     ).all()
     return rows, total
+
+
+def save_opd(opd_id: int | None, code: str, name: str, actor_id: int) -> str | None:
+    """Add an OPD or rename one (caller commits); returns an error message or None."""
+    code, name = code.strip().upper()[:32], name.strip()[:200]
+    if not code or not name:
+        return _("Kode dan nama OPD wajib diisi.")
+    clash = db.session.scalar(select(Opd).where(Opd.code == code))
+    opd = db.session.get(Opd, opd_id) if opd_id else Opd()
+    if opd is None:
+        return _("OPD tidak ditemukan.")
+    if clash is not None and clash is not opd:
+        return _("Kode OPD %(code)s sudah dipakai.", code=code)
+    before = {"code": opd.code, "name": opd.name}
+    opd.code, opd.name = code, name
+    db.session.add(opd)
+    db.session.flush()
+    audit.record(
+        "opd.saved",
+        "opd",
+        opd.id,
+        actor_id=actor_id,
+        data={"before": before, "after": {"code": code, "name": name}},
+    )
+    return None

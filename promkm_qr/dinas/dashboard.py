@@ -42,6 +42,12 @@ def _int_arg(name: str) -> int | None:
     return int(value) if value.isdigit() else None
 
 
+def _int_form(name: str) -> int | None:
+    """A positive integer form field, or None."""
+    value = request.form.get(name, "")
+    return int(value) if value.isdigit() else None
+
+
 def _filters():
     """The dashboard/export filters of this request, inside the staff member's scope."""
     return build_filters(
@@ -148,6 +154,27 @@ def roster_page():
         opds=db.session.scalars(select(Opd).order_by(Opd.name)).all(),
         on_roster=roster.roster_count(),
     )
+
+
+@bp.post("/opd")
+@staff_roles("operator")
+def opd_save():
+    """Add or rename an OPD from the roster page."""
+    if scoped_kelurahan_ids(current_user) is not None:
+        abort(403)
+    problem = roster.save_opd(
+        _int_form("opd_id"),
+        request.form.get("code", ""),
+        request.form.get("name", ""),
+        current_user.id,
+    )
+    if problem:
+        db.session.rollback()
+        flash(problem, "error")
+    else:
+        db.session.commit()
+        flash(_("OPD disimpan."))
+    return redirect(url_for("dinas.roster"))
 
 
 def _record_import(result: roster.RosterResult) -> str:

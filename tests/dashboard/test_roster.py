@@ -105,3 +105,24 @@ def test_roster_is_for_city_wide_operators_only(client, app):
     make_staff("operator", username="opkec", scope_kelurahan_id=1)
     login(scoped, "dinas", "opkec")
     assert scoped.get("/dinas/asn").status_code == 403
+
+
+def test_opd_list_is_editable_and_codes_stay_unique(client):
+    _setup(client)
+    dinkes = db.session.scalar(select(Opd).where(Opd.code == "DINKES"))
+    token = csrf_token(client, "/dinas/asn")
+    client.post(
+        "/dinas/opd",
+        data={"csrf_token": token, "opd_id": dinkes.id, "code": "dinkes", "name": "Dinkes Kota"},
+    )
+    client.post(
+        "/dinas/opd", data={"csrf_token": token, "code": "DISDIK", "name": "Dinas Pendidikan"}
+    )
+    response = client.post(
+        "/dinas/opd", data={"csrf_token": token, "code": "BAPPEDA", "name": "Dobel"}
+    )
+    db.session.expire_all()
+    assert db.session.get(Opd, dinkes.id).name == "Dinkes Kota"
+    assert db.session.scalar(select(Opd).where(Opd.code == "DISDIK")).name == "Dinas Pendidikan"
+    assert db.session.scalar(select(Opd).where(Opd.name == "Dobel")) is None
+    assert "sudah dipakai" in client.get(response.headers["Location"]).get_data(as_text=True)
