@@ -51,12 +51,12 @@ class StaffForm(FlaskForm):
     username = StringField(_l("Nama pengguna"), validators=[DataRequired(), Length(max=64)])
     name = StringField(_l("Nama lengkap"), validators=[DataRequired(), Length(max=200)])
     staff_role = SelectField(
-        _l("Peran"), choices=[SelectChoice(r, ROLE_LABELS[r]) for r in STAFF_ROLES]
+        _l("Peran"),
+        choices=[SelectChoice(r, ROLE_LABELS[r]) for r in STAFF_ROLES],
+        default="viewer",
     )
     scope = SelectField(_l("Wilayah"), choices=[])
-    password = PasswordField(
-        _l("Kata sandi (kosongkan bila tidak diubah)"), validators=[Optional(), Length(min=8)]
-    )
+    password = PasswordField(_l("Kata sandi"), validators=[Optional(), Length(min=8)])
     active = BooleanField(_l("Aktif"), default=True)
 
     def __init__(self, *args, **kwargs):
