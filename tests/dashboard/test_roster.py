@@ -125,4 +125,5 @@ def test_opd_list_is_editable_and_codes_stay_unique(client):
     assert db.session.get(Opd, dinkes.id).name == "Dinkes Kota"
     assert db.session.scalar(select(Opd).where(Opd.code == "DISDIK")).name == "Dinas Pendidikan"
     assert db.session.scalar(select(Opd).where(Opd.name == "Dobel")) is None
-    assert "sudah dipakai" in client.get(response.headers["Location"]).get_data(as_text=True)
+    html = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "sudah dipakai" in html and html.count("Daftar OPD") == 1
