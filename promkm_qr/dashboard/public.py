@@ -4,7 +4,7 @@ from datetime import date
 
 from sqlalchemy import func, select
 
-from promkm_qr.core.dates import month_bounds_utc, now_wib
+from promkm_qr.core.dates import month_bounds_utc, month_label, now_wib
 from promkm_qr.dashboard.filters import wib_text
 from promkm_qr.dashboard.queries import counted_states
 from promkm_qr.extensions import db
@@ -51,4 +51,5 @@ def city_totals(months: int = 6) -> dict:
         (sum(r["months"][i][0] for r in rows), sum(r["months"][i][1] for r in rows))
         for i in range(len(labels))
     ]
-    return {"months": labels, "rows": rows, "totals": month_totals, "counted": counted_states()}
+    names = [month_label(int(m[:4]), int(m[5:])) for m in labels]
+    return {"months": names, "rows": rows, "totals": month_totals, "counted": counted_states()}
