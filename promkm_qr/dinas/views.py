@@ -1,6 +1,6 @@
 """Dinas views: the start page and background-job progress shared by every area."""
 
-from flask import abort, render_template, send_file
+from flask import abort, redirect, render_template, send_file, url_for
 from flask_login import current_user
 
 from promkm_qr.dinas import bp
@@ -12,8 +12,8 @@ from promkm_qr.storage import get_storage
 
 @bp.route("/")
 def home():
-    """The staff start page."""
-    return render_template("dinas/home.html")
+    """The staff start page is the dashboard."""
+    return redirect(url_for("dinas.dashboard"))
 
 
 def _own_job(job_id: str) -> Job:

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Float, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Float, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from promkm_qr.extensions import db
@@ -13,6 +13,8 @@ from promkm_qr.models.stall import Stall
 # withdrawn by the ASN while still submitted.
 REPORT_STATES = ("submitted", "confirmed", "disputed", "verified", "rejected", "withdrawn")
 PAYMENT_METHODS = ("tunai", "qris", "transfer")
+# Reports awaiting a dinas decision because a rule flagged them or the merchant disputed them.
+OPEN_REVIEW = "state IN ('submitted', 'confirmed', 'disputed') AND (flagged OR state = 'disputed')"
 
 
 class Evidence(db.Model):
@@ -42,6 +44,20 @@ class PurchaseReport(db.Model):
         Index("ix_purchase_reports_stall_time", "stall_id", "purchased_at"),
         Index("ix_purchase_reports_asn_time", "asn_id", "purchased_at"),
         Index("ix_purchase_reports_state_time", "state", "purchased_at"),
+        # Dashboard panels read a period's rows from this index alone (PostgreSQL
+        # index-only scans), never touching the wide table rows.
+        Index(
+            "ix_purchase_reports_time_cover",
+            "purchased_at",
+            postgresql_include=["state", "amount", "stall_id", "opd_id", "asn_id"],
+        ),
+        # The open review queue: a small slice of a large table.
+        Index(
+            "ix_purchase_reports_open_review",
+            "stall_id",
+            postgresql_where=text(OPEN_REVIEW),
+            sqlite_where=text(OPEN_REVIEW),
+        ),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     reference: Mapped[str] = mapped_column(String(20), unique=True)

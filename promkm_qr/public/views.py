@@ -4,6 +4,7 @@ from flask import current_app, redirect, render_template, url_for
 from flask_login import current_user
 
 from promkm_qr.auth.views import home_url
+from promkm_qr.dashboard.public import city_totals
 from promkm_qr.extensions import db, limiter
 from promkm_qr.public import bp
 from promkm_qr.stalls import links
@@ -35,3 +36,9 @@ def stall_link(token: str):
             410 if refused.reason in ("revoked", "suspended") else 404
         )
     return redirect(url_for("asn.report", token=token))
+
+
+@bp.route("/statistik")
+def stats():
+    """City-wide totals by kelurahan and month, for anyone (no names, no NIP)."""
+    return render_template("public/stats.html", stats=city_totals())

@@ -1,0 +1,1 @@
+"""The dinas dashboard: aggregates, charts, exports and the ASN roster import."""

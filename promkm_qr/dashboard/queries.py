@@ -1,0 +1,309 @@
+"""Dashboard aggregates: one set-based query per panel, scope applied, plain dicts out."""
+
+from datetime import timedelta
+
+from sqlalchemy import case, exists, func, select
+
+from promkm_qr.dashboard.filters import Filters, wib_text
+from promkm_qr.extensions import db
+from promkm_qr.models import (
+    AsnProfile,
+    Category,
+    Kecamatan,
+    Kelurahan,
+    Opd,
+    PurchaseReport,
+    ReportFlag,
+    Stall,
+    User,
+)
+from promkm_qr.reference import get_setting
+from promkm_qr.reports.quota import quota_amount, quota_rules
+
+R = PurchaseReport
+# Decided reports leave the review queue; a withdrawn one never needs review.
+OPEN_STATES = ("submitted", "confirmed", "disputed")
+# The same condition as the partial index ix_purchase_reports_open_review, so it is used.
+OPEN_REVIEW = R.state.in_(OPEN_STATES) & (R.flagged | (R.state == "disputed"))
+TOTAL_KEYS = (
+    "count",
+    "amount",
+    "confirmed_count",
+    "confirmed_amount",
+    "verified_count",
+    "verified_amount",
+)
+
+
+def _run(query):
+    """Execute a SELECT at Core level: plain rows, without the ORM's per-row bookkeeping."""
+    return db.session.connection().execute(query)
+
+
+def counted_states() -> list[str]:
+    """The states whose reports count toward totals (a setting every page names)."""
+    return list(get_setting("counted_states"))
+
+
+def in_area(query, f: Filters):
+    """Restrict a query that already joins Stall to the filter's kelurahan."""
+    return (
+        query if f.kelurahan_ids is None else query.where(Stall.kelurahan_id.in_(f.kelurahan_ids))
+    )
+
+
+def _reports(f: Filters, *columns, counted: bool = True):
+    """SELECT columns FROM reports JOIN stalls for the period and area (counted states only)."""
+    lower, upper = f.utc_bounds
+    query = (
+        select(*columns)
+        .select_from(R)
+        .join(Stall, Stall.id == R.stall_id)
+        .where(R.purchased_at >= lower, R.purchased_at < upper)
+    )
+    if counted:
+        query = query.where(R.state.in_(counted_states()))
+    return in_area(query, f)
+
+
+def _sum_if(condition):
+    """Amount summed over the rows meeting condition (0 when none)."""
+    return func.coalesce(func.sum(case((condition, R.amount), else_=0)), 0)
+
+
+def _count_if(condition):
+    """Rows meeting condition."""
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+def totals(f: Filters) -> dict:
+    """Counted, confirmed and verified rupiah and report counts for the period."""
+    counted = R.state.in_(counted_states())
+    row = _run(
+        _reports(
+            f,
+            _count_if(counted),
+            _sum_if(counted),
+            _count_if(R.state == "confirmed"),
+            _sum_if(R.state == "confirmed"),
+            _count_if(R.state == "verified"),
+            _sum_if(R.state == "verified"),
+            counted=False,
+        )
+    ).one()
+    return dict(zip(TOTAL_KEYS, map(int, row), strict=True))
+
+
+def by_kelurahan(f: Filters) -> list[dict]:
+    """Counted totals per kelurahan in view; kelurahan without sales are listed with zero."""
+    sums = (
+        _reports(
+            f,
+            Stall.kelurahan_id.label("kel"),
+            func.count().label("n"),
+            func.sum(R.amount).label("rp"),
+        )
+        .group_by(Stall.kelurahan_id)
+        .subquery()
+    )
+    query = (
+        select(Kecamatan.code, Kecamatan.name, Kelurahan.code, Kelurahan.name, sums.c.n, sums.c.rp)
+        .select_from(Kelurahan)
+        .join(Kecamatan, Kecamatan.id == Kelurahan.kecamatan_id)
+        .outerjoin(sums, sums.c.kel == Kelurahan.id)
+        .order_by(Kelurahan.code)
+    )
+    if f.kelurahan_ids is not None:
+        query = query.where(Kelurahan.id.in_(f.kelurahan_ids))
+    return [
+        {"kecamatan_code": kec_code, "kecamatan": kec, "code": code, "label": label,
+         "count": int(n or 0), "amount": int(rp or 0)}
+        for kec_code, kec, code, label, n, rp in _run(query)
+    ]  # fmt: skip
+
+
+def by_kecamatan(kelurahan_rows: list[dict]) -> list[dict]:
+    """Kecamatan totals summed from the kelurahan panel's rows (no second scan)."""
+    totals: dict[str, dict] = {}
+    for row in kelurahan_rows:
+        kec = totals.setdefault(
+            row["kecamatan_code"],
+            {"code": row["kecamatan_code"], "label": row["kecamatan"], "count": 0, "amount": 0},
+        )
+        kec["count"] += row["count"]
+        kec["amount"] += row["amount"]
+    return [totals[code] for code in sorted(totals)]
+
+
+def by_category(f: Filters) -> list[dict]:
+    """Counted totals per stall category, largest first."""
+    query = (
+        _reports(f, func.coalesce(Category.name, "-"), func.count(), func.sum(R.amount))
+        .outerjoin(Category, Category.id == Stall.category_id)
+        .group_by(Category.name)
+        .order_by(func.sum(R.amount).desc())
+    )
+    return [{"label": n, "count": c, "amount": int(a)} for n, c, a in _run(query)]
+
+
+def by_day(f: Filters) -> list[dict]:
+    """Counted totals per WIB day of the period, in date order; days without sales show zero."""
+    day = wib_text(R.purchased_at, "day")
+    query = _reports(f, day, func.count(), func.sum(R.amount)).group_by(day)
+    found = {d: (c, int(a)) for d, c, a in _run(query)}
+    days = [f.start + timedelta(days=n) for n in range((f.end - f.start).days + 1)]
+    return [
+        {"label": d.isoformat(), "count": found.get(d.isoformat(), (0, 0))[0],
+         "amount": found.get(d.isoformat(), (0, 0))[1]}
+        for d in days
+    ]  # fmt: skip
+
+
+def top_stalls(f: Filters, limit: int = 10) -> list[dict]:
+    """The stalls with the most counted rupiah in the period."""
+    query = (
+        _reports(f, Stall.code, Stall.name, func.count(), func.sum(R.amount))
+        .group_by(Stall.id, Stall.code, Stall.name)
+        .order_by(func.sum(R.amount).desc(), Stall.code)
+        .limit(limit)
+    )
+    return [
+        {"code": code, "name": name, "count": c, "amount": int(a)}
+        for code, name, c, a in _run(query)
+    ]
+
+
+def idle_stalls(f: Filters, limit: int = 20) -> dict:
+    """Active stalls in view without a counted report in the period: how many, and the first few."""
+    lower, upper = f.utc_bounds
+    sold = exists().where(
+        R.stall_id == Stall.id,
+        R.purchased_at >= lower,
+        R.purchased_at < upper,
+        R.state.in_(counted_states()),
+    )
+    base = in_area(select(Stall.code, Stall.name).where(Stall.status == "active", ~sold), f)
+    rows = _run(base.order_by(Stall.code).limit(limit)).all()
+    count = db.session.scalar(select(func.count()).select_from(base.subquery()))
+    return {"count": count, "stalls": [{"code": c, "name": n} for c, n in rows]}
+
+
+def by_opd(f: Filters) -> list[dict]:
+    """Counted totals per OPD with how many of its rostered ASN reported (participation)."""
+    reported = (
+        _reports(
+            f,
+            R.opd_id.label("opd"),
+            func.count().label("n"),
+            func.sum(R.amount).label("rp"),
+            func.count(R.asn_id.distinct()).label("asn"),
+        )
+        .group_by(R.opd_id)
+        .subquery()
+    )
+    roster = (
+        select(AsnProfile.opd_id.label("opd"), func.count().label("asn"))
+        .where(AsnProfile.on_roster.is_(True))
+        .group_by(AsnProfile.opd_id)
+        .subquery()
+    )
+    query = (
+        select(Opd.id, Opd.name, reported.c.n, reported.c.rp, reported.c.asn, roster.c.asn)
+        .outerjoin(reported, reported.c.opd == Opd.id)
+        .outerjoin(roster, roster.c.opd == Opd.id)
+        .where((reported.c.n.is_not(None)) | (roster.c.asn.is_not(None)))
+        .order_by(func.coalesce(reported.c.rp, 0).desc(), Opd.name)
+    )
+    rows = []
+    for opd_id, name, n, rp, active, on_roster in _run(query):
+        rows.append(
+            {
+                "id": opd_id,
+                "label": name,
+                "count": int(n or 0),
+                "amount": int(rp or 0),
+                "asn_reporting": int(active or 0),
+                "asn_roster": int(on_roster or 0),
+                "participation_pct": round(100 * (active or 0) / on_roster) if on_roster else None,
+            }
+        )
+    return rows
+
+
+def asn_compliance(f: Filters) -> list[dict]:
+    """Every rostered ASN with counted spend in the period against the quota for its months."""
+    lower, upper = f.utc_bounds
+    spend = (
+        select(R.asn_id.label("asn"), func.count().label("n"), func.sum(R.amount).label("rp"))
+        .where(R.purchased_at >= lower, R.purchased_at < upper, R.state.in_(counted_states()))
+        .group_by(R.asn_id)
+        .subquery()
+    )
+    query = (
+        select(
+            User.nip,
+            User.name,
+            Opd.name,
+            AsnProfile.opd_id,
+            AsnProfile.position_class,
+            AsnProfile.tpp_amount,
+            func.coalesce(spend.c.n, 0),
+            func.coalesce(spend.c.rp, 0),
+        )
+        .select_from(AsnProfile)
+        .join(User, User.id == AsnProfile.user_id)
+        .outerjoin(Opd, Opd.id == AsnProfile.opd_id)
+        .outerjoin(spend, spend.c.asn == User.id)
+        .where(AsnProfile.on_roster.is_(True))
+        .order_by(Opd.name, User.name)
+    )
+    rules = quota_rules()
+    rows = []
+    for nip, name, opd, opd_id, position, tpp, n, rp in _run(query):
+        quota = quota_amount(rules.get(position), tpp) * f.months
+        rows.append(
+            {
+                "nip": nip,
+                "name": name,
+                "opd": opd or "-",
+                "opd_id": opd_id,
+                "position_class": position,
+                "count": int(n),
+                "amount": int(rp),
+                "quota": quota,
+                "met": int(rp) >= quota,
+            }
+        )
+    return rows
+
+
+def compliance_by_opd(rows: list[dict]) -> dict[int, int]:
+    """Per OPD id, the share (percent) of its rostered ASN who met the quota."""
+    totals: dict[int, list[int]] = {}
+    for row in rows:
+        met_total = totals.setdefault(row["opd_id"], [0, 0])
+        met_total[0] += row["met"]
+        met_total[1] += 1
+    return {opd: round(100 * met / total) for opd, (met, total) in totals.items()}
+
+
+def review_reasons(f: Filters) -> list[dict]:
+    """Open reports awaiting review in the area, counted per reason (flag rule or dispute)."""
+    flagged = in_area(
+        select(ReportFlag.rule, func.count())
+        .join(R, R.id == ReportFlag.report_id)
+        .join(Stall, Stall.id == R.stall_id)
+        .where(OPEN_REVIEW, R.flagged)
+        .group_by(ReportFlag.rule),
+        f,
+    )
+    disputed = in_area(
+        select(func.count())
+        .select_from(R)
+        .join(Stall, Stall.id == R.stall_id)
+        .where(OPEN_REVIEW, R.state == "disputed"),
+        f,
+    )
+    rows = [{"label": rule, "count": n} for rule, n in _run(flagged)]
+    rows.append({"label": "disputed", "count": db.session.scalar(disputed)})
+    return sorted(rows, key=lambda r: (-r["count"], r["label"]))

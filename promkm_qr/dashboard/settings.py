@@ -1,0 +1,120 @@
+"""The admin settings: quota rules, counted states, the report ceiling and branding.
+
+Values travel as the text a person typed, so a form with an error shows it back unchanged;
+nothing is saved until every field is valid, and each change is written to the audit trail.
+"""
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from promkm_qr import audit
+from promkm_qr.core.money import format_rupiah, parse_rupiah
+from promkm_qr.extensions import db
+from promkm_qr.models import QuotaRule, Setting
+from promkm_qr.models.report import REPORT_STATES
+from promkm_qr.reference import get_setting
+
+BRANDING_FIELDS = ("pemerintah", "dinas", "address", "city")
+RULE_KINDS = ("fixed", "tpp_share")
+
+
+def _rules() -> list[QuotaRule]:
+    """The quota rules in a stable order."""
+    return list(
+        db.session.scalars(select(QuotaRule).order_by(QuotaRule.amount, QuotaRule.position_class))
+    )
+
+
+def current_values() -> dict:
+    """The settings as form text."""
+    values = {
+        "counted": list(get_setting("counted_states")),
+        "report_ceiling": format_rupiah(int(get_setting("report_ceiling"))),
+    }
+    branding = get_setting("branding") or {}
+    values.update({f"brand_{k}": branding.get(k, "") for k in BRANDING_FIELDS})
+    for rule in _rules():
+        values[f"kind_{rule.position_class}"] = rule.kind
+        values[f"amount_{rule.position_class}"] = format_rupiah(rule.amount)
+        values[f"pct_{rule.position_class}"] = (
+            "" if rule.tpp_share_pct is None else str(rule.tpp_share_pct)
+        )
+    return values
+
+
+def parse_values(form) -> tuple[dict, dict, dict]:
+    """(text values to show again, parsed values, errors by field) from a submitted form."""
+    shown, parsed, errors = {}, {"rules": {}}, {}
+    shown["counted"] = [s for s in form.getlist("counted") if s in REPORT_STATES]
+    if not shown["counted"]:
+        errors["counted"] = _("Pilih paling sedikit satu status yang dihitung.")
+    parsed["counted_states"] = shown["counted"]
+    shown["report_ceiling"] = form.get("report_ceiling", "")
+    try:
+        parsed["report_ceiling"] = parse_rupiah(shown["report_ceiling"])
+        if parsed["report_ceiling"] <= 0:
+            errors["report_ceiling"] = _("Batas harus lebih dari nol.")
+    except ValueError as exc:
+        errors["report_ceiling"] = str(exc)
+    branding = {}
+    for key in BRANDING_FIELDS:
+        shown[f"brand_{key}"] = branding[key] = form.get(f"brand_{key}", "").strip()[:200]
+        if not branding[key]:
+            errors[f"brand_{key}"] = _("Wajib diisi.")
+    parsed["branding"] = branding
+    for rule in _rules():
+        pc = rule.position_class
+        kind, amount, pct = (form.get(f"{p}_{pc}", "").strip() for p in ("kind", "amount", "pct"))
+        shown.update({f"kind_{pc}": kind, f"amount_{pc}": amount, f"pct_{pc}": pct})
+        try:
+            parsed_amount = parse_rupiah(amount)
+        except ValueError as exc:
+            errors[f"amount_{pc}"] = str(exc)
+            continue
+        if kind not in RULE_KINDS:
+            errors[f"kind_{pc}"] = _("Pilih jenis kuota.")
+        elif kind == "tpp_share" and not (pct.isdigit() and 1 <= int(pct) <= 100):
+            errors[f"pct_{pc}"] = _("Persentase TPP 1 sampai 100.")
+        else:
+            parsed["rules"][pc] = (kind, parsed_amount, int(pct) if kind == "tpp_share" else None)
+    return shown, parsed, errors
+
+
+def save(parsed: dict, actor_id: int) -> int:
+    """Store parsed settings; each changed value gets an audit entry. Returns how many changed."""
+    changed = 0
+    for key in ("counted_states", "report_ceiling", "branding"):
+        old = get_setting(key)
+        if old == parsed[key]:
+            continue
+        row = db.session.get(Setting, key) or Setting(key=key)
+        row.value = parsed[key]
+        db.session.add(row)
+        audit.record(
+            "setting.changed",
+            "setting",
+            key,
+            actor_id=actor_id,
+            data={"old": old, "new": parsed[key]},
+        )
+        changed += 1
+    for rule in _rules():
+        new = parsed["rules"][rule.position_class]
+        old = (rule.kind, rule.amount, rule.tpp_share_pct)
+        if old != new:
+            rule.kind, rule.amount, rule.tpp_share_pct = new
+            audit.record(
+                "quota_rule.changed",
+                "quota_rule",
+                rule.position_class,
+                actor_id=actor_id,
+                data={"old": list(old), "new": list(new)},
+            )
+            changed += 1
+    db.session.commit()
+    return changed
+
+
+def rule_classes() -> list[str]:
+    """Position classes of the quota rules, in the order the form lists them."""
+    return [rule.position_class for rule in _rules()]
