@@ -8,7 +8,8 @@ from sqlalchemy.orm import selectinload
 from promkm_qr.core.dates import month_bounds_utc
 from promkm_qr.extensions import db
 from promkm_qr.models import PurchaseReport, ReportFlag, Stall, User
-from promkm_qr.reports.review import STATE_LABELS, scoped_reports
+# A module import: reports.review imports dinas.scope, which loads this package.
+from promkm_qr.reports import review
 from promkm_qr.reports.rules import FLAG_LABELS
 
 PAGE_SIZE = 50
@@ -37,7 +38,7 @@ class QueueFilter:
             kelurahan=number("kelurahan"),
             opd=number("opd"),
             flag=args.get("flag", "") if args.get("flag") in FLAG_LABELS else "",
-            state=args.get("status", "") if args.get("status") in STATE_LABELS else "",
+            state=args.get("status", "") if args.get("status") in review.STATE_LABELS else "",
             month=month if valid_month and 1 <= int(month[5:]) <= 12 else "",
             page=max(1, number("halaman") or 1),
         )
@@ -73,9 +74,9 @@ def _filtered(query, f: QueueFilter):
 
 def queue_page(f: QueueFilter, staff: User) -> dict:
     """One page of the queue (oldest first) and the total it was cut from."""
-    base = _filtered(scoped_reports(select(PurchaseReport), staff), f)
+    base = _filtered(review.scoped_reports(select(PurchaseReport), staff), f)
     total = db.session.scalar(
-        _filtered(scoped_reports(select(func.count(PurchaseReport.id)), staff), f)
+        _filtered(review.scoped_reports(select(func.count(PurchaseReport.id)), staff), f)
     )
     reports = db.session.scalars(
         base.options(

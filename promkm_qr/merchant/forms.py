@@ -2,7 +2,7 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SelectField, SelectMultipleField, TextAreaField
+from wtforms import SelectChoice, SelectField, SelectMultipleField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from promkm_qr.reports.review import DISPUTE_REASONS
@@ -19,7 +19,7 @@ class DisputeForm(FlaskForm):
 
     reason = SelectField(
         _l("Alasan sanggahan"),
-        choices=list(DISPUTE_REASONS.items()),
+        choices=[SelectChoice(code, label) for code, label in DISPUTE_REASONS.items()],
         validators=[DataRequired(_l("Pilih alasan sanggahan."))],
     )
     note = TextAreaField(_l("Keterangan"), validators=[Length(max=300)])
