@@ -26,8 +26,17 @@ from tests.conftest import create_pg_database  # noqa: E402
 from tests.support import services  # noqa: E402
 from tests.support.worker import Worker  # noqa: E402
 
-KINDS = ["amount", "daily_count", "repeat", "photo", "photo_similar", "distance", "photo_time",
-         "hours", "own_stall"]  # fmt: skip
+KINDS = [
+    "amount",
+    "daily_count",
+    "repeat",
+    "photo",
+    "photo_similar",
+    "distance",
+    "photo_time",
+    "hours",
+    "own_stall",
+]
 RULE_OF = {"photo_similar": "photo"}
 AMOUNTS = [5, 8, 10, 12, 15, 20, 25, 35, 50, 75, 100, 150]
 
@@ -40,16 +49,24 @@ def _honest(rng, asn_ids, asn_opd, stalls, weights, month_start):
     """One ordinary purchase: daytime, usual amount, phone at the stall, fresh photo."""
     stall_id, lat, lon = rng.choices(stalls, weights=weights)[0]
     # 00:00-09:59 UTC is 07:00-16:59 WIB.
-    at = month_start + timedelta(days=rng.randrange(28), hours=rng.randint(0, 9),
-                                 minutes=rng.randrange(60))  # fmt: skip
+    at = month_start + timedelta(
+        days=rng.randrange(28), hours=rng.randint(0, 9), minutes=rng.randrange(60)
+    )
     asn_id = rng.choice(asn_ids)
     return {
-        "asn_id": asn_id, "opd_id": asn_opd[asn_id], "stall_id": stall_id,
-        "amount": rng.choice(AMOUNTS) * 1000, "purchased_at": at,
-        "lat": lat + rng.uniform(-0.0003, 0.0003), "lon": lon + rng.uniform(-0.0003, 0.0003),
-        "sha256": _hex(rng, 64), "original_sha256": _hex(rng, 64), "phash": _hex(rng, 16),
-        "taken_at": at + timedelta(hours=7, minutes=rng.randint(-15, 5)), "kind": None,
-    }  # fmt: skip
+        "asn_id": asn_id,
+        "opd_id": asn_opd[asn_id],
+        "stall_id": stall_id,
+        "amount": rng.choice(AMOUNTS) * 1000,
+        "purchased_at": at,
+        "lat": lat + rng.uniform(-0.0003, 0.0003),
+        "lon": lon + rng.uniform(-0.0003, 0.0003),
+        "sha256": _hex(rng, 64),
+        "original_sha256": _hex(rng, 64),
+        "phash": _hex(rng, 16),
+        "taken_at": at + timedelta(hours=7, minutes=rng.randint(-15, 5)),
+        "kind": None,
+    }
 
 
 def _inject(rng, kind, base, honest, stalls, weights):
@@ -82,8 +99,14 @@ def _inject(rng, kind, base, honest, stalls, weights):
     elif kind == "daily_count":
         rows = []
         for i in range(5):
-            extra = _honest(rng, [row["asn_id"]], {row["asn_id"]: row["opd_id"]}, stalls, weights,
-                            row["purchased_at"].replace(hour=0, minute=0))  # fmt: skip
+            extra = _honest(
+                rng,
+                [row["asn_id"]],
+                {row["asn_id"]: row["opd_id"]},
+                stalls,
+                weights,
+                row["purchased_at"].replace(hour=0, minute=0),
+            )
             extra["purchased_at"] = row["purchased_at"].replace(hour=0) + timedelta(hours=i * 2)
             extra["taken_at"] = extra["purchased_at"] + timedelta(hours=7)
             rows.append(dict(extra, kind=kind))
@@ -101,15 +124,18 @@ def build(args) -> dict:
 
     rng = random.Random(args.seed)
     build_demo(stalls=args.stalls, asn=args.asn, months=0, seed=args.seed)
-    stalls = db.session.execute(select(Stall.id, Stall.lat, Stall.lon).where(
-        Stall.status == "active").order_by(Stall.id)).all()  # fmt: skip
+    stalls = db.session.execute(
+        select(Stall.id, Stall.lat, Stall.lon).where(Stall.status == "active").order_by(Stall.id)
+    ).all()
     weights = [1 / (rank + 1) ** 0.8 for rank in range(len(stalls))]
     asn_opd = dict(db.session.execute(select(AsnProfile.user_id, AsnProfile.opd_id)).all())
     asn_ids = sorted(asn_opd)
     month_start = datetime(2026, 2, 1)
     per_kind = round(args.reports * args.fraud_rate)
-    honest = [_honest(rng, asn_ids, asn_opd, stalls, weights, month_start)
-              for _ in range(args.reports - per_kind * len(KINDS))]  # fmt: skip
+    honest = [
+        _honest(rng, asn_ids, asn_opd, stalls, weights, month_start)
+        for _ in range(args.reports - per_kind * len(KINDS))
+    ]
     fraud = []
     for kind in KINDS:
         count = per_kind // 5 if kind == "daily_count" else per_kind
@@ -117,30 +143,60 @@ def build(args) -> dict:
             base = _honest(rng, asn_ids, asn_opd, stalls, weights, month_start)
             fraud.extend(_inject(rng, kind, base, honest, stalls, weights))
     own = [r for r in fraud if r["kind"] == "own_stall"]
+    # Each case gets its own stall (from the quiet end of the list) and the ASN's own NIK.
     for n, row in enumerate(own):
-        nik = f"3577{n:012d}"
+        nik = f"3577{row['asn_id']:012d}"
+        stall_id, lat, lon = stalls[-(n + 1)]
+        row.update(stall_id=stall_id, lat=lat, lon=lon)
         db.session.execute(
             update(AsnProfile).where(AsnProfile.user_id == row["asn_id"]).values(nik=nik)
         )
-        db.session.execute(update(Stall).where(Stall.id == row["stall_id"]).values(owner_nik=nik))
+        db.session.execute(update(Stall).where(Stall.id == stall_id).values(owner_nik=nik))
     rows = honest + fraud
     for start in range(0, len(rows), 5000):
         chunk = rows[start : start + 5000]
-        evidence_ids = db.session.scalars(insert(Evidence).returning(Evidence.id, sort_by_parameter_order=True), [
-            {"storage_key": "bench", "thumb_key": "bench", "sha256": r["sha256"],
-             "original_sha256": r["original_sha256"], "phash": r["phash"], "width": 800,
-             "height": 600, "taken_at": r["taken_at"], "created_at": r["purchased_at"]}
-            for r in chunk
-        ]).all()  # fmt: skip
-        report_ids = db.session.scalars(insert(PurchaseReport).returning(PurchaseReport.id, sort_by_parameter_order=True), [
-            {"reference": f"PR{secrets.token_hex(5).upper()}", "idempotency_key": uuid.uuid4().hex,
-             "asn_id": r["asn_id"], "opd_id": r["opd_id"], "stall_id": r["stall_id"],
-             "amount": r["amount"], "goods_category": "makanan", "description": "Belanja",
-             "payment_method": "tunai", "purchased_at": r["purchased_at"], "evidence_id": e,
-             "lat": r["lat"], "lon": r["lon"], "state": "submitted", "flagged": False,
-             "created_at": r["purchased_at"], "updated_at": r["purchased_at"]}
-            for r, e in zip(chunk, evidence_ids, strict=True)
-        ]).all()  # fmt: skip
+        evidence_ids = db.session.scalars(
+            insert(Evidence).returning(Evidence.id, sort_by_parameter_order=True),
+            [
+                {
+                    "storage_key": "bench",
+                    "thumb_key": "bench",
+                    "sha256": r["sha256"],
+                    "original_sha256": r["original_sha256"],
+                    "phash": r["phash"],
+                    "width": 800,
+                    "height": 600,
+                    "taken_at": r["taken_at"],
+                    "created_at": r["purchased_at"],
+                }
+                for r in chunk
+            ],
+        ).all()
+        report_ids = db.session.scalars(
+            insert(PurchaseReport).returning(PurchaseReport.id, sort_by_parameter_order=True),
+            [
+                {
+                    "reference": f"PR{secrets.token_hex(5).upper()}",
+                    "idempotency_key": uuid.uuid4().hex,
+                    "asn_id": r["asn_id"],
+                    "opd_id": r["opd_id"],
+                    "stall_id": r["stall_id"],
+                    "amount": r["amount"],
+                    "goods_category": "makanan",
+                    "description": "Belanja",
+                    "payment_method": "tunai",
+                    "purchased_at": r["purchased_at"],
+                    "evidence_id": e,
+                    "lat": r["lat"],
+                    "lon": r["lon"],
+                    "state": "submitted",
+                    "flagged": False,
+                    "created_at": r["purchased_at"],
+                    "updated_at": r["purchased_at"],
+                }
+                for r, e in zip(chunk, evidence_ids, strict=True)
+            ],
+        ).all()
         for r, rid in zip(chunk, report_ids, strict=True):
             r["id"] = rid
     db.session.commit()
@@ -154,7 +210,7 @@ def _wait_for_worker(celery, timeout: float = 120) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
-            celery.send_task("promkm_qr.system.ping", args=["warm-up"]).get(timeout=2)
+            celery.send_task("promkm_qr.reports.check_rules_batch", args=[[]]).get(timeout=2)
             return
         except CeleryTimeout:
             continue
@@ -174,11 +230,16 @@ def main() -> None:
     args = parser.parse_args()
 
     database_url, drop = create_pg_database()
-    os.environ.update({
-        "DATABASE_URL": database_url, "CELERY_BROKER_URL": services.REDIS_URL,
-        "CELERY_RESULT_BACKEND": services.REDIS_URL, "PROMKM_QUEUE": f"bench-{uuid.uuid4().hex[:8]}",
-        "SECRET_KEY": "bench", "PROMKM_INSTANCE": f"/tmp/promkm-bench-{os.getpid()}",
-    })  # fmt: skip
+    os.environ.update(
+        {
+            "DATABASE_URL": database_url,
+            "CELERY_BROKER_URL": services.REDIS_URL,
+            "CELERY_RESULT_BACKEND": services.REDIS_URL,
+            "PROMKM_QUEUE": f"bench-{uuid.uuid4().hex[:8]}",
+            "SECRET_KEY": "bench",
+            "PROMKM_INSTANCE": f"/tmp/promkm-bench-{os.getpid()}",
+        }
+    )
     worker = None
     try:
         from flask_migrate import upgrade
@@ -199,13 +260,18 @@ def main() -> None:
                 f"built {len(kinds)} reports in {time.perf_counter() - started:.0f} s",
                 file=sys.stderr,
             )
-            worker = Worker(dict(os.environ), pool="prefork", concurrency=args.concurrency)
+            log = open(f"/tmp/promkm-bench-worker-{os.getpid()}.log", "w+b")  # noqa: SIM115
+            worker = Worker(dict(os.environ), pool="prefork", concurrency=args.concurrency, log=log)
             celery = app.extensions["celery"]
             _wait_for_worker(celery)
             ids = sorted(kinds)
             started = time.perf_counter()
-            results = [celery.send_task("promkm_qr.reports.check_rules_batch", args=[ids[i : i + args.batch]])
-                       for i in range(0, len(ids), args.batch)]  # fmt: skip
+            results = [
+                celery.send_task(
+                    "promkm_qr.reports.check_rules_batch", args=[ids[i : i + args.batch]]
+                )
+                for i in range(0, len(ids), args.batch)
+            ]
             for result in results:
                 result.get(timeout=1800)
             wall = time.perf_counter() - started

@@ -8,6 +8,7 @@ from sqlalchemy.orm import selectinload
 from promkm_qr.core.dates import month_bounds_utc
 from promkm_qr.extensions import db
 from promkm_qr.models import PurchaseReport, ReportFlag, Stall, User
+
 # A module import: reports.review imports dinas.scope, which loads this package.
 from promkm_qr.reports import review
 from promkm_qr.reports.rules import FLAG_LABELS

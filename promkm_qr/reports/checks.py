@@ -8,8 +8,8 @@ Re-running on unchanged data writes nothing and gives the same flags.
 """
 
 from collections import defaultdict
-from itertools import pairwise
 from datetime import timedelta
+from itertools import pairwise
 
 from flask_babel import force_locale
 from sqlalchemy import and_, delete, func, insert, or_, select, update

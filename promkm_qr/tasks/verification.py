@@ -16,7 +16,8 @@ def check_rules(report_id: int) -> dict:
     return result
 
 
-@shared_task(name="promkm_qr.reports.check_rules_batch")
+# The result (counts) is kept so a caller such as the bench can wait for each batch.
+@shared_task(name="promkm_qr.reports.check_rules_batch", ignore_result=False)
 def check_rules_batch(report_ids: list[int]) -> dict:
     """Run the rules on many reports with set-based queries (re-checks, the bench)."""
     result = check_reports(report_ids)

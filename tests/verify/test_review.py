@@ -65,7 +65,7 @@ def test_dispute_needs_a_reason_and_records_it(client, scene):
 
 
 def test_merchant_cannot_see_or_act_on_another_merchants_report(client, scene):
-    merchant, stall, asn = scene
+    merchant, _stall, asn = scene
     other_stall = make_stall(owner=make_merchant(), name="Toko Lain Sekali")
     theirs = make_report(asn, other_stall, 44_000)
     login(client, "merchant", merchant.phone)

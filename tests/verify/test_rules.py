@@ -114,8 +114,13 @@ def test_photo_taken_far_from_the_purchase_time(asn, stall):
     wib = MORNING + timedelta(hours=7)
     fresh = make_evidence(taken_at=wib - timedelta(minutes=20))
     old = make_evidence(taken_at=wib - timedelta(days=3))
-    assert "photo_time" not in flags_of(make_report(asn, stall, purchased_at=MORNING, evidence=fresh))
-    assert "72 jam" in flags_of(make_report(asn, stall, purchased_at=MORNING, evidence=old))["photo_time"]
+    assert "photo_time" not in flags_of(
+        make_report(asn, stall, purchased_at=MORNING, evidence=fresh)
+    )
+    assert (
+        "72 jam"
+        in flags_of(make_report(asn, stall, purchased_at=MORNING, evidence=old))["photo_time"]
+    )
 
 
 def test_purchase_outside_the_stalls_hours(asn, stall):
