@@ -45,7 +45,7 @@ def review_decide():
     decision = request.form.get("decision", "")
     reason = request.form.get("reason", "").strip()
     back = request.form.get("back") or url_for("dinas.review")
-    if not back.startswith("/"):
+    if not back.startswith("/dinas/"):  # only back to a page of this workspace
         back = url_for("dinas.review")
     if not ids or decision not in review.DECISIONS or not reason:
         flash(_("Centang laporan, pilih keputusan dan tulis alasannya."), "error")

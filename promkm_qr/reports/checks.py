@@ -141,7 +141,13 @@ def _photo_candidates(subjects, t) -> tuple[dict, list[tuple]]:
         conditions.append(func.substr(Evidence.phash, start + 1, length).in_(values))
     since = min(s.purchased_at for s in with_photo) - timedelta(days=t["photo_days"])
     rows = db.session.execute(
-        select(PurchaseReport.id, Evidence.sha256, Evidence.original_sha256, Evidence.phash)
+        select(
+            PurchaseReport.id,
+            PurchaseReport.reference,
+            Evidence.sha256,
+            Evidence.original_sha256,
+            Evidence.phash,
+        )
         .join(Evidence, Evidence.id == PurchaseReport.evidence_id)
         .where(
             PurchaseReport.id < max(s.id for s in with_photo),
@@ -151,10 +157,10 @@ def _photo_candidates(subjects, t) -> tuple[dict, list[tuple]]:
     ).all()
     index = defaultdict(list)
     for row in rows:
-        for key in (row[1], row[2]):
+        for key in (row.sha256, row.original_sha256):
             index[key].append(row)
         for n, (start, length) in enumerate(slices):
-            index[(n, row[3][start : start + length])].append(row)
+            index[(n, row.phash[start : start + length])].append(row)
     return index, slices
 
 
@@ -193,7 +199,7 @@ def evaluate(subjects: list[Subject], t: dict) -> dict[int, dict[str, str]]:
             ),
             "daily_count": rules.too_many_per_day(s, same_day, t),
             "repeat": rules.repeat_at_stall(s, min(before, default=None), t),
-            "photo": rules.reused_photo(s, sorted(photo_rows), t),
+            "photo": rules.reused_photo(s, [tuple(row) for row in sorted(photo_rows)], t),
             "distance": rules.far_from_stall(s, t),
             "photo_time": rules.photo_time_mismatch(s, t),
             "hours": rules.unusual_hour(s, [rules.wib_hour(row[0]) for row in earlier], t),

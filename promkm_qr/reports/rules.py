@@ -109,15 +109,18 @@ def phash_distance(phash_a: str, phash_b: str) -> int:
     return (int(phash_a, 16) ^ int(phash_b, 16)).bit_count()
 
 
-def reused_photo(s: Subject, earlier: list[tuple[int, str, str, str]], t: dict):
-    """A photo whose bytes, or whose look, match the photo of an earlier report."""
+def reused_photo(s: Subject, earlier: list[tuple[int, str, str, str, str]], t: dict):
+    """A photo whose bytes, or whose look, match the photo of an earlier report.
+
+    `earlier` holds (report id, reference, sha256, original sha256, phash) of candidates.
+    """
     mine = {s.sha256, s.original_sha256} - {None}
-    for report_id, sha256, original_sha256, _phash in earlier:
+    for _id, reference, sha256, original_sha256, _phash in earlier:
         if mine & {sha256, original_sha256}:
-            return _("Foto sama persis dengan foto laporan #%(id)s.", id=report_id)
-    for report_id, _sha, _original, phash in earlier:
+            return _("Foto sama persis dengan foto laporan %(ref)s.", ref=reference)
+    for _id, reference, _sha, _original, phash in earlier:
         if s.phash and phash and phash_distance(s.phash, phash) <= t["photo_distance"]:
-            return _("Foto tampak sama dengan foto laporan #%(id)s.", id=report_id)
+            return _("Foto tampak sama dengan foto laporan %(ref)s.", ref=reference)
     return None
 
 

@@ -90,7 +90,7 @@ def test_same_photo_resaved_smaller_is_caught(asn, stall):
     )
     assert "photo" not in flags_of(first)
     assert "photo" not in flags_of(other)
-    assert f"#{first.id}" in flags_of(reused)["photo"]
+    assert f"tampak sama dengan foto laporan {first.reference}" in flags_of(reused)["photo"]
 
 
 def test_same_photo_bytes_are_caught(asn, stall):
