@@ -49,8 +49,13 @@ def home():
     )
 
 
-def _flash_result(result: dict, done_message: str) -> None:
-    """Tell the merchant how many reports changed and how many had already moved on."""
+def _decide(decision, done_message: str):
+    """Run a merchant decision (404 for a report that is not theirs), commit, say what changed."""
+    try:
+        result = decision()
+    except (LookupError, review.NotAllowed):
+        abort(404)
+    db.session.commit()
     if result["done"]:
         flash(done_message % {"count": len(result["done"])})
     if result["skipped"]:
@@ -58,6 +63,7 @@ def _flash_result(result: dict, done_message: str) -> None:
             _("%(count)s laporan sudah diputuskan sebelumnya.", count=len(result["skipped"])),
             "error",
         )
+    return redirect(url_for("merchant.home"))
 
 
 @bp.post("/laporan/konfirmasi")
@@ -69,13 +75,10 @@ def confirm():
     if not form.report_id.data:
         flash(_("Pilih laporan yang akan dikonfirmasi."), "error")
         return redirect(url_for("merchant.home"))
-    try:
-        result = review.confirm(form.report_id.data, current_user.id)
-    except (LookupError, review.NotAllowed):
-        abort(404)
-    db.session.commit()
-    _flash_result(result, _("%(count)s laporan dikonfirmasi."))
-    return redirect(url_for("merchant.home"))
+    return _decide(
+        lambda: review.confirm(form.report_id.data, current_user.id),
+        _("%(count)s laporan dikonfirmasi."),
+    )
 
 
 @bp.post("/laporan/<int:report_id>/sanggah")
@@ -89,13 +92,10 @@ def dispute(report_id: int):
     if not form.validate_on_submit():
         flash(_("Pilih alasan sanggahan."), "error")
         return redirect(url_for("merchant.home", _anchor=f"laporan-{report_id}"))
-    try:
-        result = review.dispute(report_id, current_user.id, form.reason.data, form.note.data or "")
-    except review.NotAllowed:
-        abort(404)
-    db.session.commit()
-    _flash_result(result, _("%(count)s laporan disanggah."))
-    return redirect(url_for("merchant.home"))
+    return _decide(
+        lambda: review.dispute(report_id, current_user.id, form.reason.data, form.note.data or ""),
+        _("%(count)s laporan disanggah."),
+    )
 
 
 @bp.route("/laporan/<int:report_id>/foto")

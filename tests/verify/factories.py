@@ -5,29 +5,20 @@ import itertools
 import random
 from datetime import datetime, timedelta
 
-from PIL import Image, ImageDraw, ImageFilter
+from PIL import Image
 
 from promkm_qr.core.photos import ProcessedPhoto, process_photo
 from promkm_qr.extensions import db
 from promkm_qr.models import Evidence, PurchaseReport, ReportTransition
 from promkm_qr.models.base import utcnow
+from tests.core.test_photos import _encode, _scene
 
 _seq = itertools.count(1)
 
 
 def scene_jpeg(seed: int, size: tuple[int, int] = (800, 600), quality: int = 90) -> bytes:
-    """A photo-like JPEG: a gradient with soft coloured blobs, different for each seed."""
-    rnd = random.Random(seed)
-    width, height = size
-    image = Image.linear_gradient("L").resize(size).convert("RGB")
-    draw = ImageDraw.Draw(image)
-    for _ in range(40):
-        x, y = rnd.randrange(width), rnd.randrange(height)
-        r = rnd.randrange(width // 20, width // 4)
-        draw.ellipse((x - r, y - r, x + r, y + r), fill=tuple(rnd.randrange(256) for _ in "rgb"))
-    buffer = io.BytesIO()
-    image.filter(ImageFilter.GaussianBlur(2)).save(buffer, "JPEG", quality=quality)
-    return buffer.getvalue()
+    """A photo-like JPEG, different for each seed."""
+    return _encode(_scene(seed, size), "JPEG", quality=quality)
 
 
 def resaved_smaller(jpeg: bytes, scale: float = 0.5, quality: int = 60) -> bytes:
