@@ -12,7 +12,7 @@ from datetime import timedelta
 from itertools import pairwise
 
 from flask_babel import force_locale
-from sqlalchemy import and_, delete, func, insert, or_, select, update
+from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.orm import aliased
 
 from promkm_qr import audit
@@ -164,6 +164,15 @@ def _photo_candidates(subjects, t) -> tuple[dict, list[tuple]]:
     return index, slices
 
 
+def _earlier_photos(s: Subject, index: dict, slices: list[tuple[int, int]]) -> list[tuple]:
+    """Candidates from reports before this one sharing a hash or a phash slice with it."""
+    keys = [s.sha256, s.original_sha256]
+    if s.phash:
+        keys += [(n, s.phash[start : start + length]) for n, (start, length) in enumerate(slices)]
+    rows = {row for key in keys if key for row in index.get(key, ()) if row.id < s.id}
+    return [tuple(row) for row in sorted(rows)]
+
+
 def evaluate(subjects: list[Subject], t: dict) -> dict[int, dict[str, str]]:
     """The flags each subject earns: {report_id: {rule: explanation}}."""
     if not subjects:
@@ -185,21 +194,13 @@ def evaluate(subjects: list[Subject], t: dict) -> dict[int, dict[str, str]]:
             for at, rid, stall in mine
             if stall == s.stall_id and rid != s.id and (at, rid) < (s.purchased_at, s.id)
         ]
-        photo_rows = {
-            row
-            for key in [s.sha256, s.original_sha256]
-            + [(n, (s.phash or "")[a : a + n_len]) for n, (a, n_len) in enumerate(slices)]
-            if key
-            for row in photo_index.get(key, ())
-            if row[0] < s.id
-        }
         found = {
             "amount": rules.amount_outlier(
                 s, [row[2] for row in earlier], averages.get(s.category_id), t
             ),
             "daily_count": rules.too_many_per_day(s, same_day, t),
             "repeat": rules.repeat_at_stall(s, min(before, default=None), t),
-            "photo": rules.reused_photo(s, [tuple(row) for row in sorted(photo_rows)], t),
+            "photo": rules.reused_photo(s, _earlier_photos(s, photo_index, slices), t),
             "distance": rules.far_from_stall(s, t),
             "photo_time": rules.photo_time_mismatch(s, t),
             "hours": rules.unusual_hour(s, [rules.wib_hour(row[0]) for row in earlier], t),
@@ -256,7 +257,7 @@ def _refresh_flagged(report_ids: list[int]) -> None:
     has_flag = select(ReportFlag.id).where(ReportFlag.report_id == PurchaseReport.id).exists()
     db.session.execute(
         update(PurchaseReport)
-        .where(and_(PurchaseReport.id.in_(report_ids)))
+        .where(PurchaseReport.id.in_(report_ids))
         .values(flagged=has_flag)
         .execution_options(synchronize_session=False)
     )

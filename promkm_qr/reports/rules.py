@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from promkm_qr.core.money import format_rupiah
-from promkm_qr.reference import get_setting
+from promkm_qr.reference import DEFAULT_SETTINGS, get_setting
 
 WIB_OFFSET = timedelta(hours=7)
 # Hours are counted from 04:00 WIB so a night stall's 22:00-02:00 is one unbroken stretch.
@@ -49,8 +49,6 @@ class Subject:
 
 def thresholds() -> dict:
     """The rules' thresholds: the setting merged over the defaults."""
-    from promkm_qr.reference import DEFAULT_SETTINGS
-
     return {**DEFAULT_SETTINGS["rule_thresholds"], **(get_setting("rule_thresholds") or {})}
 
 
