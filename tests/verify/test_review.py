@@ -190,3 +190,28 @@ def test_audit_verify_names_the_tampered_entry(app, scene):
     broken = runner.invoke(args=["audit", "verify"])
     assert broken.exit_code == 1
     assert f"#{middle}" in broken.output
+
+
+def test_review_queue_filters_by_flag_state_and_opd(client, scene):
+    _merchant, stall, asn = scene
+    photo = make_report(asn, stall, flagged=True)
+    far = make_report(make_asn(), stall, flagged=True)
+    db.session.add_all(
+        [
+            ReportFlag(report_id=photo.id, rule="photo", detail="Foto dipakai ulang"),
+            ReportFlag(report_id=far.id, rule="distance", detail="Jauh"),
+        ]
+    )
+    confirmed = make_report(asn, stall, state="confirmed")
+    staff = make_staff("reviewer")
+    login(client, "dinas", staff.username)
+
+    def listed(query: str) -> set[str]:
+        page = client.get(f"/dinas/tinjauan?{query}").get_data(as_text=True)
+        return {r.reference for r in (photo, far, confirmed) if r.reference in page}
+
+    assert listed("") == {photo.reference, far.reference}
+    assert listed("flag=photo") == {photo.reference}
+    assert listed("status=confirmed") == {confirmed.reference}
+    assert listed(f"opd={far.opd_id}") == {far.reference}
+    assert listed("bulan=2020-01") == set()
