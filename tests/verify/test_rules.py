@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from promkm_qr.core.photos import process_photo
 from promkm_qr.extensions import db
-from promkm_qr.models import AuditEntry, PurchaseReport, ReportFlag
+from promkm_qr.models import AuditEntry, PurchaseReport, ReportFlag, Setting
 from promkm_qr.reports.checks import check_reports
 from tests.factories import make_asn, make_stall
 from tests.verify.factories import make_evidence, make_report, resaved_smaller, scene_jpeg
@@ -158,3 +158,10 @@ def test_rerunning_gives_the_same_flags_and_writes_nothing(asn, stall):
     assert check_reports([again.id])["changed"] == 0
     assert db.session.scalar(select(db.func.count(AuditEntry.id))) == audits
     assert db.session.get(PurchaseReport, again.id).flagged is True
+
+
+def test_thresholds_come_from_the_setting(asn, stall):
+    db.session.merge(Setting(key="rule_thresholds", value={"max_distance_m": 5_000}))
+    db.session.commit()
+    report = make_report(asn, stall, purchased_at=MORNING, lat=-7.66, lon=111.55)
+    assert "distance" not in flags_of(report)
