@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 
 from promkm_qr.extensions import db
 from promkm_qr.models import PurchaseReport, ReportTransition
+from promkm_qr.reports import review
 from tests.conftest import BACKEND, csrf_token, login
 from tests.factories import make_asn, make_merchant, make_stall
 from tests.verify.factories import make_report
@@ -52,3 +53,30 @@ def test_parallel_confirmations_leave_exactly_one_transition(app, postgres_url):
         )
     )
     assert confirmed == 1
+
+
+def test_parallel_confirm_services_one_wins_one_is_skipped(app, postgres_url):
+    merchant = make_merchant()
+    merchant_id = merchant.id
+    report_id = make_report(make_asn(), make_stall(owner=merchant)).id
+    barrier = threading.Barrier(2)
+    results = []
+
+    def confirm():
+        with app.app_context():
+            barrier.wait()
+            results.append(review.confirm([report_id], merchant_id))
+            db.session.commit()
+
+    threads = [threading.Thread(target=confirm) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert sorted(len(r["done"]) for r in results) == [0, 1]
+    assert sorted(len(r["skipped"]) for r in results) == [0, 1]
+    db.session.rollback()
+    steps = db.session.scalars(
+        select(ReportTransition.to_state).where(ReportTransition.report_id == report_id)
+    ).all()
+    assert steps == ["submitted", "confirmed"]
