@@ -20,13 +20,12 @@ def own_stalls(merchant_id: int) -> list[Stall]:
     ).all()
 
 
-def stall_totals(stall_ids: list[int], today: datetime | None = None) -> dict[int, dict]:
-    """Today's and this month's counted sales per stall (counted states from the setting)."""
-    local = today or now_wib()
-    month_start, month_end = (
-        b.replace(tzinfo=None) for b in month_bounds_utc(local.year, local.month)
-    )
-    day_start = to_wib(local).replace(hour=0, minute=0, second=0, microsecond=0)
+def stall_totals(
+    stall_ids: list[int], year: int, month: int, now: datetime | None = None
+) -> dict[int, dict]:
+    """Today's and the month's counted sales per stall (counted states from the setting)."""
+    month_start, month_end = (b.replace(tzinfo=None) for b in month_bounds_utc(year, month))
+    day_start = to_wib(now or now_wib()).replace(hour=0, minute=0, second=0, microsecond=0)
     day_start_utc = day_start.astimezone(UTC).replace(tzinfo=None)
     r = PurchaseReport
     counted = r.state.in_(get_setting("counted_states"))
@@ -35,7 +34,6 @@ def stall_totals(stall_ids: list[int], today: datetime | None = None) -> dict[in
             r.stall_id,
             func.sum(case((r.purchased_at >= day_start_utc, r.amount), else_=0)),
             func.sum(r.amount),
-            func.count(r.id),
         )
         .where(
             r.stall_id.in_(stall_ids),
@@ -45,13 +43,9 @@ def stall_totals(stall_ids: list[int], today: datetime | None = None) -> dict[in
         )
         .group_by(r.stall_id)
     )
-    totals = {sid: {"today": 0, "month": 0, "count": 0} for sid in stall_ids}
-    for stall_id, today_sum, month_sum, count in rows:
-        totals[stall_id] = {
-            "today": int(today_sum or 0),
-            "month": int(month_sum or 0),
-            "count": count,
-        }
+    totals = {sid: {"today": 0, "month": 0} for sid in stall_ids}
+    for stall_id, today_sum, month_sum in rows:
+        totals[stall_id] = {"today": int(today_sum or 0), "month": int(month_sum or 0)}
     return totals
 
 

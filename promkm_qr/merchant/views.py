@@ -37,7 +37,7 @@ def home():
     return render_template(
         "merchant/home.html",
         stalls=stalls,
-        totals=stall_totals([s.id for s in stalls]),
+        totals=stall_totals([s.id for s in stalls], year, month),
         reports=reports,
         month=f"{year:04d}-{month:02d}",
         month_label=month_label(year, month),

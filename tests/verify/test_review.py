@@ -1,11 +1,13 @@
 """Merchant confirm/dispute and dinas decisions: access, states, history, audit."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import select, text
 
+from promkm_qr.core.dates import WIB
 from promkm_qr.extensions import db
+from promkm_qr.merchant.sales import stall_totals
 from promkm_qr.models import AuditEntry, PurchaseReport, ReportFlag, ReportTransition
 from promkm_qr.models.base import utcnow
 from promkm_qr.reports import review
@@ -215,3 +217,13 @@ def test_review_queue_filters_by_flag_state_and_opd(client, scene):
     assert listed("status=confirmed") == {confirmed.reference}
     assert listed(f"opd={far.opd_id}") == {far.reference}
     assert listed("bulan=2020-01") == set()
+
+
+def test_stall_totals_count_only_the_counted_states(scene):
+    _merchant, stall, asn = scene
+    make_report(asn, stall, 10_000, datetime(2026, 3, 15, 3, 0))
+    make_report(asn, stall, 5_000, datetime(2026, 3, 15, 4, 0), state="disputed")
+    make_report(asn, stall, 20_000, datetime(2026, 3, 12, 3, 0), state="confirmed")
+    make_report(asn, stall, 50_000, datetime(2026, 2, 20, 3, 0), state="verified")
+    totals = stall_totals([stall.id], 2026, 3, now=datetime(2026, 3, 15, 12, 0, tzinfo=WIB))
+    assert totals[stall.id] == {"today": 10_000, "month": 30_000}
