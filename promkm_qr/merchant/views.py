@@ -40,6 +40,7 @@ def home():
         totals=stall_totals([s.id for s in stalls], year, month),
         reports=reports,
         month=f"{year:04d}-{month:02d}",
+        previous_month=f"{year - (month == 1):04d}-{(month - 2) % 12 + 1:02d}",
         month_label=month_label(year, month),
         counted_states=get_setting("counted_states"),
         confirm_form=ConfirmForm(),

@@ -227,3 +227,15 @@ def test_stall_totals_count_only_the_counted_states(scene):
     make_report(asn, stall, 50_000, datetime(2026, 2, 20, 3, 0), state="verified")
     totals = stall_totals([stall.id], 2026, 3, now=datetime(2026, 3, 15, 12, 0, tzinfo=WIB))
     assert totals[stall.id] == {"today": 10_000, "month": 30_000}
+
+
+def test_merchant_page_and_csv_of_an_earlier_month(client, scene):
+    merchant, stall, asn = scene
+    january = make_report(asn, stall, 12_000, datetime(2026, 1, 31, 18, 0))  # 1 Feb WIB
+    login(client, "merchant", merchant.phone)
+    page = client.get("/umkm/?bulan=2026-02").get_data(as_text=True)
+    assert "Februari 2026" in page and "Rp12.000" in page and "bulan=2026-01" in page
+    assert january.reference in client.get("/umkm/laporan.csv?bulan=2026-02").get_data(as_text=True)
+    assert january.reference not in client.get("/umkm/laporan.csv?bulan=2026-01").get_data(
+        as_text=True
+    )
