@@ -82,7 +82,7 @@ def _stall_history(subjects, since, until) -> dict[int, list[tuple]]:
     return history
 
 
-def _category_averages(since, until, floor: int) -> dict[int, float]:
+def _category_averages(categories: set, since, until, floor: int) -> dict[int, float]:
     """The average ordinary amount per stall category over the window.
 
     Amounts at or above the rule's floor are left out: they are the ones under suspicion,
@@ -93,6 +93,7 @@ def _category_averages(since, until, floor: int) -> dict[int, float]:
         select(Stall.category_id, func.avg(r.amount))
         .join(Stall, Stall.id == r.stall_id)
         .where(
+            Stall.category_id.in_(categories),
             r.purchased_at >= since,
             r.purchased_at <= until,
             r.state.in_(_HISTORY_STATES),
@@ -180,7 +181,9 @@ def evaluate(subjects: list[Subject], t: dict) -> dict[int, dict[str, str]]:
     since = min(s.purchased_at for s in subjects) - timedelta(days=t["history_days"])
     until = max(s.purchased_at for s in subjects)
     history = _stall_history(subjects, since, until)
-    averages = _category_averages(since, until, t["amount_floor"])
+    averages = _category_averages(
+        {s.category_id for s in subjects}, since, until, t["amount_floor"]
+    )
     asn_days = _asn_days(subjects)
     photo_index, slices = _photo_candidates(subjects, t)
     result = {}
