@@ -5,7 +5,7 @@ from flask import Flask, current_app
 from flask_migrate import upgrade
 from sqlalchemy import func, select
 
-from promkm_qr import reference
+from promkm_qr import audit_cli, reference
 from promkm_qr.auth.services import LoginError, create_user
 from promkm_qr.extensions import db
 from promkm_qr.models import User
@@ -13,6 +13,7 @@ from promkm_qr.models import User
 
 def register(app: Flask) -> None:
     """Add the project's commands to the flask CLI."""
+    audit_cli.register(app)
 
     @app.cli.command("setup")
     @click.option("--demo/--no-demo", default=True, help="Load demo data into an empty database.")

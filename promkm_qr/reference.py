@@ -33,6 +33,22 @@ DEFAULT_SETTINGS = {
     "report_max_age_days": 7,
     "photo_required": True,
     "confirm_within_days": 7,
+    # Thresholds of the rules that flag reports (promkm_qr.reports.rules).
+    "rule_thresholds": {
+        "amount_factor": 5,
+        "amount_floor": 200_000,
+        "amount_min_history": 5,
+        "daily_max": 4,
+        "repeat_minutes": 30,
+        "photo_distance": 4,
+        "photo_days": 90,
+        "max_distance_m": 500,
+        "photo_hours": 3,
+        "hours_min_history": 10,
+        "hours_margin": 2,
+        "usual_hours": [5, 22],
+        "history_days": 90,
+    },
     "branding": {
         "pemerintah": "Pemerintah Kota Madiun",
         "dinas": "Dinas Tenaga Kerja, Koperasi, Usaha Kecil dan Menengah",

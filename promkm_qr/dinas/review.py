@@ -1,1 +1,65 @@
-"""The review queue of flagged and disputed reports."""
+"""The review queue of flagged, disputed and unanswered reports, decided with a reason."""
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from promkm_qr.auth.access import staff_roles
+from promkm_qr.dinas import bp
+from promkm_qr.dinas.queue import QueueFilter, queue_page
+from promkm_qr.dinas.scope import apply_scope
+from promkm_qr.extensions import db
+from promkm_qr.models import Kelurahan, Opd
+from promkm_qr.reference import get_setting
+from promkm_qr.reports import review
+from promkm_qr.reports.rules import FLAG_LABELS
+
+
+@bp.route("/tinjauan", endpoint="review")
+@staff_roles("reviewer")
+def review_queue():
+    """The queue, filtered by kelurahan, OPD, flag, state and month."""
+    filters = QueueFilter.from_args(request.args)
+    kelurahan = db.session.scalars(
+        apply_scope(select(Kelurahan), Kelurahan.id, current_user).order_by(Kelurahan.name)
+    ).all()
+    return render_template(
+        "dinas/review.html",
+        page=queue_page(filters, current_user),
+        filters=filters,
+        kelurahan=kelurahan,
+        opds=db.session.scalars(select(Opd).order_by(Opd.name)).all(),
+        flag_labels=FLAG_LABELS,
+        state_labels=review.STATE_LABELS,
+        decisions=review.DECISIONS,
+        counted_states=get_setting("counted_states"),
+    )
+
+
+@bp.post("/tinjauan/putuskan")
+@staff_roles("reviewer")
+def review_decide():
+    """Verify or reject the ticked reports, with the reason given."""
+    ids = [int(v) for v in request.form.getlist("report_id") if v.isdigit()]
+    decision = request.form.get("decision", "")
+    reason = request.form.get("reason", "").strip()
+    back = request.form.get("back") or url_for("dinas.review")
+    if not back.startswith("/dinas/"):  # only back to a page of this workspace
+        back = url_for("dinas.review")
+    if not ids or decision not in review.DECISIONS or not reason:
+        flash(_("Centang laporan, pilih keputusan dan tulis alasannya."), "error")
+        return redirect(back)
+    try:
+        result = review.decide(ids, current_user, decision, reason)
+    except LookupError:
+        abort(404)
+    db.session.commit()
+    if result["done"]:
+        flash(_("%(count)s laporan diputuskan.", count=len(result["done"])))
+    if result["skipped"]:
+        flash(
+            _("%(count)s laporan sudah diputuskan sebelumnya.", count=len(result["skipped"])),
+            "error",
+        )
+    return redirect(back)

@@ -1,0 +1,54 @@
+"""The rules and the unanswered sweep run as Celery tasks on a real worker."""
+
+import time
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from promkm_qr import outbox
+from promkm_qr.extensions import db
+from promkm_qr.models import PurchaseReport, ReportFlag
+from promkm_qr.models.base import utcnow
+from tests.factories import make_asn, make_stall
+from tests.verify.factories import make_evidence, make_report, scene_jpeg
+
+
+def wait_for(condition, timeout: float = 30) -> bool:
+    """Poll condition (in a fresh snapshot each time) until it holds or time runs out."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        db.session.rollback()
+        if condition():
+            return True
+        time.sleep(0.3)
+    return False
+
+
+@pytest.mark.worker
+def test_submission_outbox_message_runs_the_rules_on_the_worker(app, worker):
+    asn, stall = make_asn(), make_stall()
+    photo = scene_jpeg(7)
+    make_report(asn, stall, evidence=make_evidence(photo))
+    reused = make_report(make_asn(), make_stall(), evidence=make_evidence(photo))
+    # What the ASN submission does after saving a report.
+    message = outbox.enqueue("promkm_qr.reports.check_rules", reused.id)
+    db.session.commit()
+    # tests/test_workers.py builds a bare Celery() sender, which makes itself the current app.
+    app.extensions["celery"].set_current()
+    outbox.send_pending([message])
+    assert wait_for(lambda: db.session.get(PurchaseReport, reused.id).flagged)
+    rules = db.session.scalars(select(ReportFlag.rule).where(ReportFlag.report_id == reused.id))
+    assert list(rules) == ["photo"]
+
+
+@pytest.mark.worker
+def test_sweep_task_flags_unanswered_reports(app, worker):
+    old = make_report(make_asn(), make_stall(), created_at=utcnow() - timedelta(days=10))
+    app.extensions["celery"].send_task("promkm_qr.reports.sweep_unanswered")
+    assert wait_for(lambda: db.session.get(PurchaseReport, old.id).flagged)
+
+
+def test_sweep_is_scheduled_daily(app):
+    schedule = app.extensions["celery"].conf.beat_schedule
+    assert schedule["sweep-unanswered-reports"]["task"] == "promkm_qr.reports.sweep_unanswered"
