@@ -157,6 +157,8 @@ class IsolatedClient(FlaskClient):
             from promkm_qr.extensions import db
 
             db.session.commit()
+        # Buffered: a streamed body must be read and closed inside the request's own context.
+        kwargs.setdefault("buffered", True)
         return contextvars.Context().run(super().open, *args, **kwargs)
 
 

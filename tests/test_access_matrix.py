@@ -1,0 +1,196 @@
+"""Every route x every role against the expected answer, generated from the app's URL map.
+
+A route that has no entry in EXPECTED fails the test, so a new page cannot ship without
+someone deciding who may open it. Answers are classed as: "ok" (the view ran: not a
+redirect to sign-in, not 403, not a server error), "login" (redirect to sign-in), "403",
+"404" (an object of someone else: ids do not leak).
+"""
+
+import pytest
+
+from promkm_qr.extensions import db
+from promkm_qr.jobs import create_job, finish_job
+from promkm_qr.models import Evidence, Kecamatan, PurchaseReport
+from promkm_qr.models.base import utcnow
+from promkm_qr.stalls.links import link_token
+from promkm_qr.storage import get_storage
+from tests.conftest import csrf_token, login
+from tests.factories import make_asn, make_merchant, make_staff, make_stall
+
+ROLES = [
+    "anon",
+    "asn",
+    "asn2",
+    "merchant",
+    "merchant2",
+    "admin",
+    "operator",
+    "reviewer",
+    "viewer",
+    "scoped",
+]
+STAFF = ["admin", "operator", "reviewer", "viewer", "scoped"]
+
+
+def everyone() -> dict:
+    """Public pages."""
+    return dict.fromkeys(ROLES, "ok")
+
+
+def signed_in() -> dict:
+    """Any account."""
+    return {**dict.fromkeys(ROLES, "ok"), "anon": "login"}
+
+
+def only(role: str, *, owned: bool = False) -> dict:
+    """One role; with owned=True the other account of that role gets 404."""
+    answers = {**dict.fromkeys(ROLES, "403"), "anon": "login", role: "ok"}
+    answers[role + "2"] = "404" if owned else "ok"
+    return answers
+
+
+def staff(*roles: str, scoped: str | None = None) -> dict:
+    """Dinas staff of the given roles (admin always); `scoped` is a kecamatan operator."""
+    answers = {**dict.fromkeys(ROLES, "403"), "anon": "login", "admin": "ok"}
+    for role in roles:
+        answers[role] = "ok"
+    answers["scoped"] = scoped or ("ok" if "operator" in roles else "403")
+    return answers
+
+
+ALL_STAFF = ("operator", "reviewer", "viewer")
+
+EXPECTED = {
+    "static": everyone(),
+    "public.index": signed_in(),  # sends everyone else to sign in
+    "public.health": everyone(),
+    "public.stall_link": everyone(),
+    "public.stats": everyone(),
+    "auth.login": everyone(),
+    "auth.activate": everyone(),
+    "auth.logout": dict.fromkeys(ROLES, "login"),  # signs out, then shows sign-in
+    "auth.change_password": signed_in(),
+    "asn.home": only("asn"),
+    "asn.report": only("asn"),
+    "merchant.home": only("merchant"),
+    "merchant.confirm": only("merchant"),
+    "merchant.dispute": only("merchant", owned=True),
+    "merchant.photo": only("merchant", owned=True),
+    "merchant.reports_csv": only("merchant"),
+    "dinas.home": staff(*ALL_STAFF),
+    "dinas.dashboard": staff(*ALL_STAFF),
+    # Only the one who started a job (or an admin) may watch it.
+    "dinas.job": {**staff(*ALL_STAFF), "reviewer": "404", "viewer": "404", "scoped": "404"},
+    "dinas.job_json": {**staff(*ALL_STAFF), "reviewer": "404", "viewer": "404", "scoped": "404"},
+    "dinas.job_result": {**staff(*ALL_STAFF), "reviewer": "404", "viewer": "404", "scoped": "404"},
+    "dinas.export": staff(*ALL_STAFF),
+    "dinas.roster": staff("operator", scoped="403"),
+    "dinas.opd_save": staff("operator", scoped="403"),
+    "dinas.review": staff("reviewer"),
+    "dinas.review_decide": staff("reviewer"),
+    "dinas.settings": staff(),
+    "dinas.staff": staff(),
+    "dinas.staff_edit": staff(),
+}
+
+
+@pytest.fixture
+def world(app):
+    """One object of each kind, owned by the first account of each role."""
+    asn, merchant = make_asn(nip="198609262015051001"), make_merchant(phone="081200000001")
+    make_asn(nip="198609262015052002")
+    make_merchant(phone="081200000002")
+    users = {
+        role: make_staff(role, username=role)
+        for role in ("admin", "operator", "reviewer", "viewer")
+    }
+    kecamatan = db.session.query(Kecamatan).filter_by(code="35.77.01").one()
+    make_staff("operator", username="scoped", scope_kecamatan_id=kecamatan.id)
+    stall = make_stall(owner=merchant)
+    report = PurchaseReport(
+        reference="PRMATRIX",
+        idempotency_key="matrix",
+        asn_id=asn.id,
+        stall_id=stall.id,
+        amount=25_000,
+        goods_category="makanan",
+        purchased_at=utcnow(),
+    )
+    storage = get_storage()
+    digest = storage.put("matrix/photo.jpg", b"\xff\xd8 not decoded here")
+    report.evidence = Evidence(
+        storage_key="matrix/photo.jpg",
+        thumb_key="matrix/photo.jpg",
+        sha256=digest,
+        original_sha256=digest,
+        phash="0" * 16,
+        width=1,
+        height=1,
+    )
+    job = create_job("posters", created_by_id=users["operator"].id)
+    job.result_key = "matrix/result.pdf"
+    storage.put(job.result_key, b"%PDF-1.7")
+    finish_job(job)
+    db.session.add(report)
+    db.session.commit()
+    return {
+        "report_id": report.id,
+        "job_id": job.id,
+        "user_id": users["viewer"].id,
+        "token": link_token(stall.code, stall.poster_version),
+        "kind": "laporan",
+        "fmt": "csv",
+        "filename": "app.css",
+        "stall_id": stall.id,
+    }
+
+
+LOGINS = {
+    "asn": ("asn", "198609262015051001"),
+    "asn2": ("asn", "198609262015052002"),
+    "merchant": ("merchant", "081200000001"),
+    "merchant2": ("merchant", "081200000002"),
+    **{name: ("dinas", name) for name in STAFF},
+}
+
+
+def _classify(response) -> str:
+    if response.status_code in (301, 302, 303) and "/auth/masuk" in response.headers.get(
+        "Location", ""
+    ):
+        return "login"
+    if response.status_code in (403, 404):
+        return str(response.status_code)
+    assert response.status_code < 500, response.status_code
+    return "ok"
+
+
+def test_every_route_for_every_role(app, world):
+    # Signing out last, or it would end the sessions the other rows need.
+    rules = sorted(app.url_map.iter_rules(), key=lambda r: r.endpoint == "auth.logout")
+    missing = sorted({r.endpoint for r in rules} - set(EXPECTED))
+    assert not missing, f"routes without an access entry: {missing}"
+    clients = {"anon": app.test_client()}
+    for role, (kind, identifier) in LOGINS.items():
+        clients[role] = app.test_client()
+        assert login(clients[role], kind, identifier).status_code == 302, role
+    tokens = {
+        role: csrf_token(client, "/auth/masuk" if role == "anon" else "/auth/sandi")
+        for role, client in clients.items()
+    }
+    wrong = []
+    for rule in rules:
+        url = rule.build({arg: world[arg] for arg in rule.arguments}, append_unknown=False)[1]
+        method = "GET" if "GET" in rule.methods else "POST"
+        for role in ROLES:
+            client = clients[role]
+            if method == "GET":
+                response = client.get(url)
+            else:
+                response = client.post(url, data={"csrf_token": tokens[role]})
+            got = _classify(response)
+            if got != EXPECTED[rule.endpoint][role]:
+                wrong.append(
+                    f"{method} {url} as {role}: {got}, expected {EXPECTED[rule.endpoint][role]}"
+                )
+    assert not wrong, "\n".join(wrong)
