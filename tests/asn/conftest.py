@@ -1,5 +1,6 @@
 """Fixtures of the ASN report path: a signed-in ASN, an active stall, photos, form data."""
 
+import functools
 import io
 import re
 
@@ -74,3 +75,31 @@ def report_data(tokens: dict, photo: bytes | None = None, **fields) -> dict:
     if photo is not None:
         data["photo"] = (io.BytesIO(photo), "nota.jpg")
     return data
+
+
+def post(client, url: str, data: dict, **kwargs):
+    """POST multipart form data and close the response (its upload may be a temp file)."""
+    response = client.post(url, data=data, content_type="multipart/form-data", **kwargs)
+    response.get_data()
+    response.close()
+    return response
+
+
+@functools.cache
+def blank_png(width: int, height: int) -> bytes:
+    """A whole, valid PNG of the given size whose pixels are all zero (compresses to little)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+        )
+
+    compressor = zlib.compressobj(9)
+    row = b"\x00" * (width + 1)  # filter byte + one grey byte per pixel
+    idat = b"".join(compressor.compress(row) for _ in range(height)) + compressor.flush()
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
+    )
