@@ -5,7 +5,7 @@ import io
 import re
 
 import pytest
-from PIL import Image
+from PIL import ExifTags, Image
 
 from promkm_qr.core.dates import now_wib
 from promkm_qr.stalls.links import link_token
@@ -15,13 +15,25 @@ from tests.factories import make_asn, make_stall
 FORM_KEY_RE = re.compile(r'name="form_key"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="form_key"')
 
 
-def jpeg_bytes(width: int = 1600, height: int = 1200, quality: int = 85, seed: int = 0) -> bytes:
-    """A photo-like JPEG (noise over a gradient, so it compresses like a real photo)."""
+def jpeg_bytes(
+    width: int = 1600, height: int = 1200, quality: int = 85, seed: int = 0, exif: bool = False
+) -> bytes:
+    """A photo-like JPEG (noise over a gradient), optionally with camera time and GPS."""
     gradient = Image.linear_gradient("L").resize((width, height))
     noise = Image.effect_noise((width, height), 40 + seed)
     image = Image.merge("RGB", (gradient, noise, Image.eval(gradient, lambda v: 255 - v)))
+    params = {"quality": quality}
+    if exif:
+        tags = Image.Exif()
+        tags.get_ifd(ExifTags.IFD.Exif)[ExifTags.Base.DateTimeOriginal] = "2026:11:28 09:15:00"
+        gps = tags.get_ifd(ExifTags.IFD.GPSInfo)
+        gps[ExifTags.GPS.GPSLatitudeRef] = "S"
+        gps[ExifTags.GPS.GPSLatitude] = (7.0, 37.0, 48.0)
+        gps[ExifTags.GPS.GPSLongitudeRef] = "E"
+        gps[ExifTags.GPS.GPSLongitude] = (111.0, 31.0, 12.0)
+        params["exif"] = tags
     buffer = io.BytesIO()
-    image.save(buffer, "JPEG", quality=quality)
+    image.save(buffer, "JPEG", **params)
     return buffer.getvalue()
 
 
