@@ -1,0 +1,55 @@
+"""The whole path on a phone: poster URL, sign in, form, photo, receipt, Riwayat."""
+
+import io
+
+import pytest
+from PIL import Image
+from sqlalchemy import select
+
+from promkm_qr.extensions import db
+from promkm_qr.models import PhotoUpload, PurchaseReport
+from promkm_qr.stalls.links import link_token
+from promkm_qr.storage import get_storage
+from tests.asn.conftest import jpeg_bytes
+from tests.conftest import PASSWORD
+
+
+@pytest.mark.browser
+def test_poster_to_receipt_to_riwayat_on_a_phone(live_server, phone, asn, stall, tmp_path):
+    photo = tmp_path / "IMG_20261128.jpg"
+    photo.write_bytes(jpeg_bytes(3000, 2250, quality=92))
+    phone.goto(f"{live_server}/q/{link_token(stall.code, stall.poster_version)}")
+
+    assert "/auth/masuk" in phone.url
+    phone.fill("input[name=identifier]", asn.nip)
+    phone.fill("input[name=password]", PASSWORD)
+    phone.click("button:has-text('Masuk')")
+
+    phone.wait_for_url("**/asn/lapor/**")
+    assert "Pecel Bu Wiwik" in phone.inner_text(".stall-card")
+    phone.fill("input[name=amount]", "Rp 45.000")
+    phone.select_option("select[name=goods_category]", "makanan")
+    phone.fill("textarea[name=description]", "Pecel dan es teh")
+    phone.check("input[name=payment_method][value=qris]")
+    phone.set_input_files("input[name=photo]", str(photo))
+    phone.wait_for_selector("[data-photo-status]:not([hidden])")
+    assert "Foto diperkecil" in phone.inner_text("[data-photo-status]")
+    phone.click("[data-submit]")
+
+    phone.wait_for_url("**/asn/laporan/**")
+    db.session.rollback()
+    report = db.session.scalar(select(PurchaseReport))
+    assert phone.inner_text("[data-reference]") == report.reference
+    assert phone.inner_text("[data-amount]") == "Rp45.000"
+    assert phone.inner_text("[data-state]") == "Menunggu konfirmasi penjual"
+    assert report.payment_method == "qris" and report.amount == 45000
+    # The phone sent the shrunk photo, not the original.
+    upload = db.session.scalar(select(PhotoUpload))
+    assert upload.size < photo.stat().st_size / 2
+    sent = Image.open(io.BytesIO(get_storage().get(upload.upload_key)))
+    assert (sent.format, max(sent.size)) == ("JPEG", 1600)
+
+    phone.click("nav >> text=Riwayat")
+    phone.wait_for_url("**/asn/riwayat")
+    assert phone.inner_text("[data-month-total]") == "Rp45.000"
+    assert report.reference in phone.inner_text(".report-list")
