@@ -94,7 +94,7 @@ def report(token: str):
         if (done := submit.find_by_key(form.form_key.data)) is not None:
             return _to_receipt(done.id, done.asn_id)
         lat, lon = submit.check_location(form.lat.data, form.lon.data)
-        report_id, _created = submit.submit(
+        report_id, created = submit.submit(
             submit.Submission(
                 asn_id=current_user.id,
                 stall_id=stall.id,
@@ -105,6 +105,8 @@ def report(token: str):
                 **form.purchase_values(),
             )
         )
+        if created:
+            flash(_("Laporan terkirim. Penjual akan diminta mengonfirmasi."), "success")
         return _to_receipt(report_id, current_user.id)
     else:
         # A resend of a form that was already recorded shows its receipt, whatever changed.
