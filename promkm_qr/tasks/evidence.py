@@ -20,7 +20,7 @@ from promkm_qr.reports.submit import RULES_TASK
 from promkm_qr.storage import get_storage
 
 
-def _evidence_from(photo, upload: PhotoUpload, asn_id: int) -> Evidence:
+def _evidence_from(photo, asn_id: int) -> Evidence:
     """Store the re-encoded photo and thumbnail under new names; return the Evidence row."""
     storage = get_storage()
     base = f"evidence/{utcnow():%Y/%m}/{uuid.uuid4().hex}"
@@ -58,14 +58,16 @@ def process_upload(report_id: int) -> str:
         return "nothing to do"
     storage = get_storage()
     asn_id = db.session.scalar(select(PurchaseReport.asn_id).where(PurchaseReport.id == report_id))
+    upload_id, upload_key = upload.id, upload.upload_key
+    evidence, state, error = None, "done", None
     try:
-        photo = process_photo(storage.get(upload.upload_key))
+        photo = process_photo(storage.get(upload_key))
     except (PhotoRejected, FileNotFoundError) as exc:
         # The request's checks passed, so this is a photo broken inside; the rules see no
         # evidence and the reviewer sees why.
-        upload.state, upload.error = "failed", str(exc)
+        state, error = "failed", str(exc)
     else:
-        evidence = _evidence_from(photo, upload, asn_id)
+        evidence = _evidence_from(photo, asn_id)
         db.session.add(evidence)
         db.session.flush()
         db.session.execute(
@@ -74,10 +76,22 @@ def process_upload(report_id: int) -> str:
             .values(evidence_id=evidence.id)
             .execution_options(synchronize_session=False)
         )
-        upload.state = "done"
-    upload.processed_at = utcnow()
+    # Only one delivery may finish the upload: SQLite has no SKIP LOCKED, so two workers
+    # can get this far with the same message.
+    claimed = db.session.execute(
+        update(PhotoUpload)
+        .where(PhotoUpload.id == upload_id, PhotoUpload.state == "pending")
+        .values(state=state, error=error, processed_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount != 1:
+        db.session.rollback()
+        if evidence is not None:
+            storage.delete(evidence.storage_key)
+            storage.delete(evidence.thumb_key)
+        return "nothing to do"
     message = outbox.enqueue(RULES_TASK, report_id)
     db.session.commit()
-    storage.delete(upload.upload_key)
+    storage.delete(upload_key)
     outbox.send_pending([message])
-    return upload.state
+    return state

@@ -94,6 +94,9 @@ def post(client, url: str, data: dict, **kwargs):
     response = client.post(url, data=data, content_type="multipart/form-data", **kwargs)
     response.get_data()
     response.close()
+    # Werkzeug's test client spools bodies over 500 KB to a temporary file and closes it only
+    # when following redirects; closed here so it is not left to the garbage collector.
+    response.request.environ["wsgi.input"].close()
     return response
 
 

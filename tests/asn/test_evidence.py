@@ -38,7 +38,8 @@ def test_the_photo_is_re_encoded_without_metadata_and_facts_are_kept(signed_in, 
     report = submitted_report(signed_in, form_url, jpeg_bytes(4000, 3000, exif=True))
     upload_key = db.session.scalar(select(PhotoUpload.upload_key))
 
-    assert process_upload(report.id) == "done"
+    # A worker running in this session may get there first; the outcome is the same.
+    assert process_upload(report.id) in ("done", "nothing to do")
     db.session.rollback()
     evidence = db.session.get(Evidence, db.session.get(PurchaseReport, report.id).evidence_id)
     assert (evidence.width, evidence.height) == (1600, 1200)  # a 12 MP photo sent as is
@@ -54,6 +55,7 @@ def test_the_photo_is_re_encoded_without_metadata_and_facts_are_kept(signed_in, 
     # Delivered twice: nothing new is made.
     assert process_upload(report.id) == "nothing to do"
     assert len(db.session.scalars(select(Evidence)).all()) == 1
+    assert db.session.scalar(select(PhotoUpload.state)) == "done"
 
     html = signed_in.get(f"/asn/laporan/{report.id}").get_data(as_text=True)
     assert f"/asn/foto/{report.id}/kecil" in html
