@@ -3,12 +3,13 @@
 import io
 
 import pytest
+import segno
 from PIL import Image
 from sqlalchemy import select
 
 from promkm_qr.extensions import db
 from promkm_qr.models import PhotoUpload, PurchaseReport
-from promkm_qr.stalls.links import link_token
+from promkm_qr.stalls.links import link_token, poster_url
 from promkm_qr.storage import get_storage
 from tests.asn.conftest import jpeg_bytes
 from tests.conftest import PASSWORD
@@ -53,3 +54,37 @@ def test_poster_to_receipt_to_riwayat_on_a_phone(live_server, phone, asn, stall,
     phone.wait_for_url("**/asn/riwayat")
     assert phone.inner_text("[data-month-total]") == "Rp45.000"
     assert report.reference in phone.inner_text(".report-list")
+
+
+DECODE = """async (src) => {
+  const image = new Image();
+  image.src = src;
+  await image.decode();
+  const canvas = document.createElement("canvas");
+  canvas.width = image.width;
+  canvas.height = image.height;
+  const context = canvas.getContext("2d");
+  context.drawImage(image, 0, 0);
+  const pixels = context.getImageData(0, 0, canvas.width, canvas.height);
+  const found = jsQR(pixels.data, pixels.width, pixels.height);
+  return found && found.data;
+}"""
+
+
+@pytest.mark.browser
+def test_the_scanner_decodes_a_poster_qr_and_opens_the_form(live_server, phone, asn, stall):
+    url = poster_url(stall.code, stall.poster_version)  # printed with the public host
+    phone.goto(f"{live_server}/auth/masuk?next=/asn/pindai")
+    phone.fill("input[name=identifier]", asn.nip)
+    phone.fill("input[name=password]", PASSWORD)
+    phone.click("button:has-text('Masuk')")
+    phone.wait_for_url("**/asn/pindai")
+    # The decoder the page falls back to, served by the app itself, reads a printed QR.
+    phone.add_script_tag(url=f"{live_server}/asn/vendor/jsQR.js")
+    decoded = phone.evaluate(DECODE, segno.make(url, error="m").png_data_uri(scale=6))
+    assert decoded == url
+    phone.evaluate("(text) => window.scanHandle(text)", "https://example.com/lain")
+    assert "bukan poster ProUMKM" in phone.inner_text("[data-scan-error]")
+    phone.evaluate("(text) => window.scanHandle(text)", decoded)
+    phone.wait_for_url(f"**/asn/lapor/{url.rsplit('/', 1)[1]}")
+    assert "Pecel Bu Wiwik" in phone.inner_text(".stall-card")
