@@ -21,7 +21,7 @@ import tempfile
 import threading
 import time
 import uuid
-from http.client import HTTPConnection
+from http.client import HTTPConnection, RemoteDisconnected
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -100,8 +100,15 @@ class Client:
         headers = {"X-Forwarded-For": self.address, "Cookie": self.cookie}
         if content_type:
             headers["Content-Type"] = content_type
-        self.connection.request(method, path, body=body or None, headers=headers)
-        response = self.connection.getresponse()
+        try:
+            self.connection.request(method, path, body=body or None, headers=headers)
+            response = self.connection.getresponse()
+        except (RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+            # The server closed an idle keep-alive connection; browsers resend on a fresh
+            # one, which is safe for the POST too: it carries its one-time key.
+            self.connection.close()
+            self.connection.request(method, path, body=body or None, headers=headers)
+            response = self.connection.getresponse()
         data = response.read()
         for header, value in response.getheaders():
             if header.lower() == "set-cookie" and value.startswith("session="):
@@ -137,6 +144,7 @@ def run_client(port, index, nip, token, photo, todo, results, lock, ready):
     # Sign-in hashes a password on purpose (slow); it is not part of the measured path.
     ready.wait()
     if status != 302:
+        print(f"client {index}: sign-in answered {status}", file=sys.stderr)
         with lock:
             results["errors"] += 1
         return
@@ -168,6 +176,7 @@ def run_client(port, index, nip, token, photo, todo, results, lock, ready):
                 results["latencies"].append(elapsed)
                 results["ok_keys"].add(fields["form_key"])
             else:
+                print(f"client {index}: submit answered {status}", file=sys.stderr)
                 results["errors"] += 1
 
 
