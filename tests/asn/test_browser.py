@@ -19,6 +19,8 @@ from tests.conftest import PASSWORD
 def test_poster_to_receipt_to_riwayat_on_a_phone(live_server, phone, asn, stall, tmp_path):
     photo = tmp_path / "IMG_20261128.jpg"
     photo.write_bytes(jpeg_bytes(3000, 2250, quality=92))
+    phone.context.grant_permissions(["geolocation"], origin=live_server)
+    phone.context.set_geolocation({"latitude": -7.6298, "longitude": 111.5239})
     phone.goto(f"{live_server}/q/{link_token(stall.code, stall.poster_version)}")
 
     assert "/auth/masuk" in phone.url
@@ -32,6 +34,7 @@ def test_poster_to_receipt_to_riwayat_on_a_phone(live_server, phone, asn, stall,
     phone.select_option("select[name=goods_category]", "makanan")
     phone.fill("textarea[name=description]", "Pecel dan es teh")
     phone.check("input[name=payment_method][value=qris]")
+    phone.wait_for_selector("[data-location-status]:not([hidden])")
     phone.set_input_files("input[name=photo]", str(photo))
     phone.wait_for_selector("[data-photo-status]:not([hidden])")
     assert "Foto diperkecil" in phone.inner_text("[data-photo-status]")
@@ -44,6 +47,7 @@ def test_poster_to_receipt_to_riwayat_on_a_phone(live_server, phone, asn, stall,
     assert phone.inner_text("[data-amount]") == "Rp45.000"
     assert phone.inner_text("[data-state]") == "Menunggu konfirmasi penjual"
     assert report.payment_method == "qris" and report.amount == 45000
+    assert (report.lat, report.lon) == (-7.6298, 111.5239)  # the phone's position
     # The phone sent the shrunk photo, not the original.
     upload = db.session.scalar(select(PhotoUpload))
     assert upload.size < photo.stat().st_size / 2
