@@ -17,8 +17,9 @@ from promkm_qr.models import (
     PurchaseReport,
     RefusedScan,
     ReportTransition,
+    Setting,
 )
-from promkm_qr.reports.submit import EVIDENCE_TASK
+from promkm_qr.reports.submit import EVIDENCE_TASK, RULES_TASK
 from promkm_qr.stalls.links import link_token
 from tests.asn.conftest import blank_png, jpeg_bytes, open_form, post, report_data
 from tests.conftest import login
@@ -228,3 +229,15 @@ def test_the_poster_url_leads_through_sign_in_back_to_the_form(client, asn, stal
     assert "Pecel Bu Wiwik" in html
     assert stall.code in html
     assert "Kartoharjo" in html or stall.kelurahan.name in html
+
+
+def test_without_a_required_photo_the_rules_are_queued_at_once(signed_in, form_url):
+    db.session.get(Setting, "photo_required").value = False
+    db.session.commit()
+    response = post(signed_in, form_url, report_data(open_form(signed_in, form_url)))
+    assert response.status_code == 302
+    report = db.session.scalar(select(PurchaseReport))
+    message = db.session.scalar(select(OutboxMessage))
+    assert (message.task, message.args) == (RULES_TASK, [report.id])
+    assert report.evidence_id is None
+    assert db.session.scalar(select(func.count(PhotoUpload.id))) == 0
