@@ -215,6 +215,7 @@ def main() -> None:
     parser.add_argument("--web-workers", type=int, default=2)
     parser.add_argument("--web-threads", type=int, default=4)
     parser.add_argument("--worker-concurrency", type=int, default=os.cpu_count() or 2)
+    parser.add_argument("--worker-pool", default="prefork", choices=["prefork", "threads"])
     parser.add_argument(
         "--worker-nice", type=int, default=10, help="background work yields to requests"
     )
@@ -250,7 +251,7 @@ def main() -> None:
         processes.append(
             subprocess.Popen(
                 ["nice", "-n", str(args.worker_nice), VENV_BIN / "celery", "-A", "celery_worker",
-                 "worker", "--loglevel", "ERROR",
+                 "worker", "--loglevel", "ERROR", "--pool", args.worker_pool,
                  "--concurrency", str(args.worker_concurrency), "-Q", env["PROMKM_QUEUE"],
                  "--without-gossip", "--without-mingle", "--without-heartbeat"],
                 cwd=ROOT, env=child_env, stderr=subprocess.DEVNULL,
