@@ -5,6 +5,7 @@ from flask import Blueprint
 from promkm_qr.auth.access import require_role
 
 bp = Blueprint("asn", __name__)
-require_role(bp, "asn")
+# Evidence photos are also shown to the stall's merchant and to staff; that view checks who.
+require_role(bp, "asn", exempt=("evidence_photo", "evidence_thumb"))
 
-from promkm_qr.asn import views  # noqa: E402, F401
+from promkm_qr.asn import photos, views  # noqa: E402, F401

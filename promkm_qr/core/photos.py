@@ -183,6 +183,25 @@ def _jpeg(image: Image.Image, quality: int) -> bytes:
     return buffer.getvalue()
 
 
+def check_photo(
+    data: bytes, *, max_bytes: int = 15_000_000, max_pixels: int = 40_000_000
+) -> Image.Image:
+    """Run every check that needs no decoding (size, format, completeness, pixel count).
+
+    Cheap enough to answer a web request with, so a bad file is refused while the person
+    is still on the form; the returned image has only its header read.
+    """
+    if not data:
+        raise PhotoRejected(MSG_EMPTY)
+    # Checked before anything is decoded, so size alone cannot cost CPU or memory.
+    if len(data) > max_bytes:
+        raise PhotoRejected(MSG_TOO_BIG.format(limit=f"{max_bytes / 1_000_000:g}"))
+    fmt = _sniff(data)
+    if not _complete(data, fmt):
+        raise PhotoRejected(MSG_BROKEN)
+    return _open(data, fmt, max_pixels)
+
+
 def process_photo(
     data: bytes,
     *,
@@ -192,15 +211,8 @@ def process_photo(
     quality: int = 82,
 ) -> ProcessedPhoto:
     """Check an uploaded photo by its content and return it re-encoded with its metadata."""
-    if not data:
-        raise PhotoRejected(MSG_EMPTY)
-    # Checked before anything is decoded, so size alone cannot cost CPU or memory.
-    if len(data) > max_bytes:
-        raise PhotoRejected(MSG_TOO_BIG.format(limit=f"{max_bytes / 1_000_000:g}"))
-    fmt = _sniff(data)
-    if not _complete(data, fmt):
-        raise PhotoRejected(MSG_BROKEN)
-    image = _open(data, fmt, max_pixels)
+    image = check_photo(data, max_bytes=max_bytes, max_pixels=max_pixels)
+    fmt = image.format
     taken_at, gps = _read_exif(image)
     try:
         if fmt == "JPEG":

@@ -10,6 +10,7 @@ from promkm_qr.models.jobs import Document, Job, OutboxMessage, Setting
 from promkm_qr.models.region import Kecamatan, Kelurahan
 from promkm_qr.models.report import Evidence, PurchaseReport, ReportFlag, ReportTransition
 from promkm_qr.models.stall import Category, PosterPrint, RefusedScan, Stall
+from promkm_qr.models.upload import PhotoUpload
 
 __all__ = [
     "AsnProfile",
@@ -22,6 +23,7 @@ __all__ = [
     "Kelurahan",
     "Opd",
     "OutboxMessage",
+    "PhotoUpload",
     "PosterPrint",
     "PurchaseReport",
     "QuotaRule",

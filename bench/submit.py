@@ -1,0 +1,342 @@
+"""Benchmark of the scan -> form -> submit path against gunicorn, PostgreSQL, Redis and a worker.
+
+    python bench/submit.py [--clients 32] [--submissions 320]
+
+N clients (each a signed-in ASN) open the poster URL, the form, and submit it with a 1600 px
+~300 KB JPEG, until every submission is fully processed by the worker (stored, re-encoded,
+thumbnail made). In the same run it measures the limit: the same Pillow processing alone on
+all cores. Prints progress lines, then one JSON line of figures.
+"""
+
+import argparse
+import io
+import json
+import multiprocessing
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from http.client import HTTPConnection, RemoteDisconnected
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.conftest import PASSWORD, create_pg_database  # noqa: E402
+from tests.support import services  # noqa: E402
+
+VENV_BIN = Path(sys.executable).parent
+CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+KEY_RE = re.compile(r'name="form_key"[^>]*value="([^"]+)"')
+
+
+def phone_photo(target_bytes: int = 300_000) -> bytes:
+    """A 1600x1200 photo-like JPEG of about the target size, as a phone would send it."""
+    from PIL import Image, ImageFilter
+
+    gradient = Image.linear_gradient("L").resize((1600, 1200))
+    noise = Image.effect_noise((1600, 1200), 60).filter(ImageFilter.GaussianBlur(1.2))
+    image = Image.merge("RGB", (gradient, noise, gradient.transpose(Image.Transpose.ROTATE_180)))
+    best = b""
+    for quality in range(95, 30, -5):
+        buffer = io.BytesIO()
+        image.save(buffer, "JPEG", quality=quality)
+        best = buffer.getvalue()
+        if len(best) <= target_bytes:
+            break
+    return best
+
+
+def _process(photo: bytes) -> int:
+    from promkm_qr.core.photos import process_photo
+
+    return len(process_photo(photo).jpeg)
+
+
+def photo_limit(photo: bytes, count: int) -> float:
+    """Photos per second of process_photo alone on every core (no web, no database)."""
+    with multiprocessing.Pool(os.cpu_count()) as pool:
+        pool.map(_process, [photo] * (os.cpu_count() or 1))  # warm up the imports
+        start = time.perf_counter()
+        pool.map(_process, [photo] * count, chunksize=1)
+        return count / (time.perf_counter() - start)
+
+
+def prepare(env: dict, clients: int) -> tuple[list[str], str]:
+    """Migrate a fresh database and create one ASN per client and an active stall."""
+    os.environ.update(env)
+    from flask_migrate import upgrade
+
+    from promkm_qr import create_app, reference
+    from promkm_qr.stalls.links import link_token
+    from tests.factories import make_asn, make_opd, make_stall
+
+    app = create_app()
+    with app.app_context():
+        upgrade()
+        reference.load_regions(app.config["REGIONS_CSV"])
+        reference.seed_defaults()
+        opd = make_opd()
+        nips = [make_asn(opd=opd).nip for _ in range(clients)]
+        stall = make_stall(name="Warung Bench")
+        return nips, link_token(stall.code, stall.poster_version)
+
+
+class Client:
+    """One phone: a keep-alive HTTP connection with a cookie and a forwarded address."""
+
+    def __init__(self, port: int, address: str):
+        self.connection = HTTPConnection("127.0.0.1", port, timeout=60)
+        self.cookie = ""
+        self.address = address
+
+    def request(self, method: str, path: str, body: bytes = b"", content_type: str = ""):
+        """Send one request; returns (status, location, text)."""
+        headers = {"X-Forwarded-For": self.address, "Cookie": self.cookie}
+        if content_type:
+            headers["Content-Type"] = content_type
+        try:
+            self.connection.request(method, path, body=body or None, headers=headers)
+            response = self.connection.getresponse()
+        except (RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+            # The server closed an idle keep-alive connection; browsers resend on a fresh
+            # one, which is safe for the POST too: it carries its one-time key.
+            self.connection.close()
+            self.connection.request(method, path, body=body or None, headers=headers)
+            response = self.connection.getresponse()
+        data = response.read()
+        for header, value in response.getheaders():
+            if header.lower() == "set-cookie" and value.startswith("session="):
+                self.cookie = value.split(";", 1)[0]
+        return response.status, response.getheader("Location", ""), data.decode("utf-8", "replace")
+
+    def post_form(self, path: str, fields: dict, photo: bytes | None = None):
+        """POST multipart/form-data."""
+        boundary = uuid.uuid4().hex
+        parts = [
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
+            for k, v in fields.items()
+        ]
+        if photo is not None:
+            parts.append(
+                f'--{boundary}\r\nContent-Disposition: form-data; name="photo"; '
+                f'filename="foto.jpg"\r\nContent-Type: image/jpeg\r\n\r\n'.encode()
+                + photo
+                + b"\r\n"
+            )
+        body = b"".join(parts) + f"--{boundary}--\r\n".encode()
+        return self.request("POST", path, body, f"multipart/form-data; boundary={boundary}")
+
+
+def run_client(port, index, nip, token, photo, todo, results, lock, ready):
+    """Sign in, wait for every client, then report purchases until the counter runs out."""
+    from promkm_qr.core.dates import now_wib
+
+    client = Client(port, f"10.0.{index // 250}.{index % 250 + 1}")
+    _status, _loc, html = client.request("GET", "/auth/masuk")
+    fields = {"csrf_token": CSRF_RE.search(html).group(1), "role": "asn", "identifier": nip}
+    status, _loc, _html = client.post_form("/auth/masuk", {**fields, "password": PASSWORD})
+    # Sign-in hashes a password on purpose (slow); it is not part of the measured path.
+    ready.wait()
+    if status != 302:
+        print(f"client {index}: sign-in answered {status}", file=sys.stderr)
+        with lock:
+            results["errors"] += 1
+        return
+    while True:
+        with lock:
+            if todo[0] <= 0:
+                return
+            todo[0] -= 1
+        try:
+            _status, form_path, _html = client.request("GET", f"/q/{token}")
+            _status, _loc, html = client.request("GET", form_path)
+            fields = {
+                "csrf_token": CSRF_RE.search(html).group(1),
+                "form_key": KEY_RE.search(html).group(1),
+                "amount": "Rp25.000",
+                "goods_category": "makanan",
+                "description": "Pecel",
+                "purchased_at": now_wib().strftime("%Y-%m-%dT%H:%M"),
+                "payment_method": "tunai",
+            }
+            start = time.perf_counter()
+            status, location, _html = client.post_form(form_path, fields, photo)
+            elapsed = (time.perf_counter() - start) * 1000
+        except Exception as exc:  # a benchmark counts failures instead of stopping
+            print(f"client {index}: {exc!r}", file=sys.stderr)
+            status, location, elapsed = 0, "", 0
+        with lock:
+            if status == 302 and "/asn/laporan/" in location:
+                results["latencies"].append(elapsed)
+                results["ok_keys"].add(fields["form_key"])
+            else:
+                print(f"client {index}: submit answered {status}", file=sys.stderr)
+                results["errors"] += 1
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU seconds a process tree has used so far (the process and its live children)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(stat.parent.name) == pid or int(fields[1]) == pid:
+            total += (int(fields[11]) + int(fields[12])) / ticks
+    return total
+
+
+def processed_count(database_url: str) -> tuple[int, int, int]:
+    """(reports, uploads processed, uploads failed) straight from the database."""
+    import psycopg
+
+    with psycopg.connect(database_url.replace("+psycopg", "")) as conn:
+        reports = conn.execute("SELECT count(*) FROM purchase_reports").fetchone()[0]
+        done = conn.execute("SELECT count(*) FROM photo_uploads WHERE state='done'").fetchone()[0]
+        failed = conn.execute("SELECT count(*) FROM photo_uploads WHERE state='failed'").fetchone()[
+            0
+        ]
+    return reports, done, failed
+
+
+def main() -> None:
+    """Run the benchmark and print one JSON line of figures."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--submissions", type=int, default=320)
+    parser.add_argument("--web-workers", type=int, default=2)
+    parser.add_argument("--web-threads", type=int, default=4)
+    parser.add_argument("--worker-concurrency", type=int, default=os.cpu_count() or 2)
+    parser.add_argument("--worker-pool", default="prefork", choices=["prefork", "threads"])
+    parser.add_argument(
+        "--worker-nice", type=int, default=10, help="background work yields to requests"
+    )
+    parser.add_argument("--port", type=int, default=5077)
+    parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/postgres")
+    parser.add_argument("--redis", default="redis://127.0.0.1:6379/0")
+    args = parser.parse_args()
+
+    services.POSTGRES_ADMIN_URL = args.postgres
+    database_url, drop = create_pg_database()
+    instance = Path(tempfile.mkdtemp(prefix="bench-submit-"))
+    env = {
+        "DATABASE_URL": database_url,
+        "REDIS_URL": args.redis,
+        "PROMKM_QUEUE": f"bench-{uuid.uuid4().hex[:8]}",
+        "PROMKM_INSTANCE": str(instance),
+        "PROMKM_STORAGE": str(instance / "storage"),
+        "SECRET_KEY": "bench-secret",
+        "PROXY_HOPS": "1",  # each client signs in from its own forwarded address
+    }
+    photo = phone_photo()
+    processes = []
+    try:
+        nips, token = prepare(env, args.clients)
+        child_env = {**os.environ, **env}
+        processes.append(
+            subprocess.Popen(
+                [VENV_BIN / "gunicorn", "--bind", f"127.0.0.1:{args.port}", "--workers",
+                 str(args.web_workers), "--threads", str(args.web_threads), "wsgi:app"],
+                cwd=ROOT, env=child_env, stderr=subprocess.DEVNULL,
+            )
+        )  # fmt: skip
+        processes.append(
+            subprocess.Popen(
+                ["nice", "-n", str(args.worker_nice), VENV_BIN / "celery", "-A", "celery_worker",
+                 "worker", "--loglevel", "ERROR", "--pool", args.worker_pool,
+                 "--concurrency", str(args.worker_concurrency), "-Q", env["PROMKM_QUEUE"],
+                 "--without-gossip", "--without-mingle", "--without-heartbeat"],
+                cwd=ROOT, env=child_env, stderr=subprocess.DEVNULL,
+            )
+        )  # fmt: skip
+        for _ in range(100):
+            try:
+                connection = HTTPConnection("127.0.0.1", args.port, timeout=2)
+                connection.request("GET", "/healthz")
+                if connection.getresponse().status == 200:
+                    break
+            except OSError:
+                time.sleep(0.2)
+        time.sleep(3)  # let the worker bind its queue
+        print(f"photo {len(photo)} bytes; {args.clients} clients", file=sys.stderr)
+
+        results = {"latencies": [], "errors": 0, "ok_keys": set()}
+        todo, lock = [args.submissions], threading.Lock()
+        ready = threading.Barrier(args.clients + 1)
+        threads = [
+            threading.Thread(
+                target=run_client,
+                args=(args.port, i, nips[i], token, photo, todo, results, lock, ready),
+            )
+            for i in range(args.clients)
+        ]
+        for thread in threads:
+            thread.start()
+        ready.wait()
+        cpu_before = [cpu_seconds(p.pid) for p in processes]
+        start = time.perf_counter()
+        for thread in threads:
+            thread.join()
+        submitted_s = time.perf_counter() - start
+        accepted = len(results["ok_keys"])
+        deadline = time.monotonic() + 600
+        while True:
+            reports, done, failed = processed_count(database_url)
+            if done + failed >= reports or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+        wall = time.perf_counter() - start
+        print(f"submitted in {submitted_s:.1f}s, processed in {wall:.1f}s", file=sys.stderr)
+    finally:
+        cpu_used = [None, None]
+        for process in processes:
+            process.terminate()
+        for i, process in enumerate(processes):
+            # wait4 reports the CPU of the process and of the children it reaped (the
+            # gunicorn workers, the celery pool), i.e. the whole tree.
+            _pid, _status, usage = os.wait4(process.pid, 0)
+            process.returncode = 0
+            cpu_used[i] = usage.ru_utime + usage.ru_stime
+    limit = photo_limit(photo, max(64, 8 * (os.cpu_count() or 1)))
+    drop()
+    latencies = sorted(results["latencies"])
+    rate = done / wall
+    print(
+        json.dumps(
+            {
+                "clients": args.clients,
+                "submissions": args.submissions,
+                "photo_kb": round(len(photo) / 1000),
+                "rate_per_s": round(rate, 2),
+                "p50_ms": round(statistics.median(latencies), 1) if latencies else None,
+                "p95_ms": round(latencies[int(0.95 * (len(latencies) - 1))], 1)
+                if latencies
+                else None,
+                "errors": results["errors"] + failed,
+                "lost": max(0, accepted - done),
+                "duplicated": max(0, reports - accepted),
+                "wall_s": round(wall, 2),
+                "web_cpu_ms_per_submission": round(
+                    1000 * (cpu_used[0] - cpu_before[0]) / max(1, done), 1
+                ),
+                "worker_cpu_ms_per_submission": round(
+                    1000 * (cpu_used[1] - cpu_before[1]) / max(1, done), 1
+                ),
+                "photo_cpu_ms": round(1000 * (os.cpu_count() or 1) / limit, 1),
+                "limit_rate_per_s": round(limit, 2),
+                "ratio": round(rate / limit, 3),
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,197 @@
+"""Recording a purchase report: checks, the uploaded photo, the report, its history, the outbox.
+
+The request does only what must happen while the ASN waits: checks that need no decoding
+(the photo's format, size, completeness and pixel count included), the upload written under a
+generated name, and one transaction with the report, its first history step, the audit entry
+and the outbox message. Decoding and re-encoding the photo is the worker's job
+(promkm_qr.tasks.evidence), so a submission never waits for Pillow or for the broker.
+"""
+
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from promkm_qr import audit, outbox
+from promkm_qr.core import photos
+from promkm_qr.core.dates import WIB, now_wib
+from promkm_qr.core.money import format_rupiah, parse_rupiah
+from promkm_qr.extensions import db
+from promkm_qr.models import AsnProfile, PhotoUpload, PurchaseReport, ReportTransition
+from promkm_qr.reference import get_setting
+from promkm_qr.storage import get_storage
+
+RULES_TASK = "promkm_qr.reports.check_rules"
+EVIDENCE_TASK = "promkm_qr.evidence.process_upload"
+
+GOODS_CATEGORIES = [
+    ("makanan", _l("Makanan")),
+    ("minuman", _l("Minuman")),
+    ("sembako", _l("Sembako")),
+    ("sayur-buah", _l("Sayur & buah")),
+    ("pakaian", _l("Pakaian")),
+    ("kerajinan", _l("Kerajinan")),
+    ("jasa", _l("Jasa")),
+    ("lainnya", _l("Lainnya")),
+]
+PAYMENT_METHODS = [("tunai", _l("Tunai")), ("qris", _l("QRIS")), ("transfer", _l("Transfer"))]
+# A phone clock a few minutes ahead of the server is not a purchase in the future.
+CLOCK_SKEW = timedelta(minutes=5)
+TIME_FORMATS = ("%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M")
+
+
+@dataclass(frozen=True)
+class Submission:
+    """What an ASN reports about one purchase, already checked field by field."""
+
+    asn_id: int
+    stall_id: int
+    form_key: str
+    amount: int
+    goods_category: str
+    description: str
+    payment_method: str
+    purchased_at: datetime
+    photo: bytes | None = None
+    lat: float | None = None
+    lon: float | None = None
+
+
+def check_amount(text: str) -> int:
+    """The amount in rupiah, more than zero and at most the configured ceiling."""
+    amount = parse_rupiah(text or "")
+    if amount <= 0:
+        raise ValueError(_("Nominal harus lebih dari nol."))
+    ceiling = int(get_setting("report_ceiling"))
+    if amount > ceiling:
+        raise ValueError(
+            _("Nominal melebihi batas satu laporan (%(ceiling)s).", ceiling=format_rupiah(ceiling))
+        )
+    return amount
+
+
+def check_purchased_at(text: str, now: datetime | None = None) -> datetime:
+    """The purchase time typed in WIB, as naive UTC; not in the future, not too old."""
+    local = None
+    for fmt in TIME_FORMATS:
+        try:
+            local = datetime.strptime((text or "").strip(), fmt).replace(tzinfo=WIB)
+            break
+        except ValueError:
+            continue
+    if local is None:
+        raise ValueError(_("Tanggal dan jam pembelian tidak valid."))
+    now = now or now_wib()
+    if local > now + CLOCK_SKEW:
+        raise ValueError(_("Tanggal pembelian tidak boleh di masa depan."))
+    max_age = int(get_setting("report_max_age_days"))
+    if local < now - timedelta(days=max_age):
+        raise ValueError(
+            _("Pembelian lebih dari %(days)s hari yang lalu tidak dapat dilaporkan.", days=max_age)
+        )
+    return local.astimezone(UTC).replace(tzinfo=None)
+
+
+def check_photo(data: bytes | None) -> bytes | None:
+    """The uploaded photo if it passes the checks that need no decoding; None if absent."""
+    if not data:
+        if get_setting("photo_required"):
+            raise ValueError(_("Foto barang atau nota wajib dilampirkan."))
+        return None
+    try:
+        photos.check_photo(data)
+    except photos.PhotoRejected as exc:
+        raise ValueError(str(exc)) from exc
+    return data
+
+
+def check_location(lat: str | None, lon: str | None) -> tuple[float | None, float | None]:
+    """The phone's position if it sent a plausible one; anything else counts as no position."""
+    try:
+        la, lo = float(lat), float(lon)
+    except (TypeError, ValueError):
+        return None, None
+    if not (-90 <= la <= 90 and -180 <= lo <= 180):
+        return None, None
+    return round(la, 7), round(lo, 7)
+
+
+def new_reference(now: datetime | None = None) -> str:
+    """A reference number to quote on the phone: WIB date and eight random characters."""
+    day = (now or now_wib()).strftime("%y%m%d")
+    # No 0/O or 1/I: people read it aloud and type it back.
+    alphabet = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+    return f"LP{day}-{''.join(secrets.choice(alphabet) for _ in range(8))}"
+
+
+def find_by_key(form_key: str) -> PurchaseReport | None:
+    """The report a form key already recorded, if any."""
+    return db.session.scalar(
+        select(PurchaseReport).where(PurchaseReport.idempotency_key == form_key)
+    )
+
+
+def submit(sub: Submission) -> tuple[int, bool]:
+    """Record the report once per form key; returns (report id, whether it is new)."""
+    existing = find_by_key(sub.form_key)
+    if existing is not None:
+        return existing.id, False
+    storage = get_storage()
+    upload_key = None
+    if sub.photo:
+        upload_key = f"uploads/{now_wib():%Y/%m}/{uuid.uuid4().hex}"
+        storage.put(upload_key, sub.photo)
+    opd_id = db.session.scalar(select(AsnProfile.opd_id).where(AsnProfile.user_id == sub.asn_id))
+    report = PurchaseReport(
+        reference=new_reference(),
+        idempotency_key=sub.form_key,
+        asn_id=sub.asn_id,
+        opd_id=opd_id,
+        stall_id=sub.stall_id,
+        amount=sub.amount,
+        goods_category=sub.goods_category,
+        description=sub.description.strip(),
+        payment_method=sub.payment_method,
+        purchased_at=sub.purchased_at,
+        lat=sub.lat,
+        lon=sub.lon,
+        state="submitted",
+    )
+    db.session.add(report)
+    try:
+        # The unique form key decides which of two racing resends records the purchase.
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        if upload_key:
+            storage.delete(upload_key)
+        existing = find_by_key(sub.form_key)
+        if existing is None:
+            raise
+        return existing.id, False
+    db.session.add(
+        ReportTransition(
+            report_id=report.id, from_state=None, to_state="submitted", actor_id=sub.asn_id
+        )
+    )
+    audit.record(
+        "report.submitted",
+        "report",
+        report.id,
+        actor_id=sub.asn_id,
+        data={"reference": report.reference, "stall_id": sub.stall_id, "amount": sub.amount},
+    )
+    if upload_key:
+        db.session.add(PhotoUpload(report_id=report.id, upload_key=upload_key, size=len(sub.photo)))
+        # The rules run after the photo is re-encoded, so they can compare its hashes.
+        message = outbox.enqueue(EVIDENCE_TASK, report.id)
+    else:
+        message = outbox.enqueue(RULES_TASK, report.id)
+    db.session.commit()
+    outbox.send_pending([message])
+    return report.id, True

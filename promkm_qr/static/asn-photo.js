@@ -1,0 +1,82 @@
+/* Report form: shrink the photo on the phone (<= 1600 px JPEG) before it is sent, add the
+   phone's position when allowed, and keep a double tap from sending twice. The server checks
+   and re-encodes whatever arrives, so every step here may fail without harm. */
+(function () {
+  "use strict";
+  var form = document.querySelector("[data-report-form]");
+  if (!form) { return; }
+  var input = form.querySelector("[data-photo-input]");
+  var photoStatus = form.querySelector("[data-photo-status]");
+  var locationStatus = form.querySelector("[data-location-status]");
+  var button = form.querySelector("[data-submit]");
+  var MAX_SIDE = 1600;
+  var QUALITY = 0.82;
+  var pending = null;
+
+  function message(name) {
+    var template = form.querySelector("[data-msg-" + name + "]");
+    return template ? template.content.textContent.trim() : "";
+  }
+
+  function size(bytes) {
+    return bytes > 1e6 ? (bytes / 1e6).toFixed(1) + " MB" : Math.round(bytes / 1e3) + " KB";
+  }
+
+  function shrink(file) {
+    if (!window.createImageBitmap || !window.DataTransfer || !file.type.match(/^image\//)) {
+      return Promise.resolve(null);
+    }
+    return createImageBitmap(file, { imageOrientation: "from-image" }).then(function (bitmap) {
+      var scale = Math.min(1, MAX_SIDE / Math.max(bitmap.width, bitmap.height));
+      if (scale === 1 && file.type === "image/jpeg" && file.size < 500000) { return null; }
+      var canvas = document.createElement("canvas");
+      canvas.width = Math.round(bitmap.width * scale);
+      canvas.height = Math.round(bitmap.height * scale);
+      var context = canvas.getContext("2d");
+      context.fillStyle = "#fff";  // transparent PNGs become white, as on the server
+      context.fillRect(0, 0, canvas.width, canvas.height);
+      context.drawImage(bitmap, 0, 0, canvas.width, canvas.height);
+      return new Promise(function (resolve) { canvas.toBlob(resolve, "image/jpeg", QUALITY); });
+    }).catch(function () { return null; });
+  }
+
+  if (input) {
+    input.addEventListener("change", function () {
+      var file = input.files && input.files[0];
+      if (!file) { return; }
+      button.disabled = true;
+      pending = shrink(file).then(function (blob) {
+        if (blob && blob.size < file.size) {
+          var transfer = new DataTransfer();
+          transfer.items.add(new File([blob], "foto.jpg", { type: "image/jpeg" }));
+          input.files = transfer.files;  // assigning files fires no change event
+          photoStatus.textContent = message("shrunk") + " " + size(file.size) + " \u2192 " + size(blob.size);
+          photoStatus.hidden = false;
+        }
+      }).finally(function () { button.disabled = false; pending = null; });
+    });
+  }
+
+  form.addEventListener("submit", function (event) {
+    if (pending) {
+      event.preventDefault();
+      pending.then(function () { form.requestSubmit(button); });
+      return;
+    }
+    if (form.dataset.sending) { event.preventDefault(); return; }
+    form.dataset.sending = "1";
+    button.textContent = message("sending");
+  });
+  // Back from the receipt (bfcache): the form may be used again.
+  window.addEventListener("pageshow", function () { delete form.dataset.sending; });
+
+  if (navigator.geolocation && window.isSecureContext) {
+    navigator.geolocation.getCurrentPosition(function (position) {
+      form.elements.lat.value = position.coords.latitude.toFixed(7);
+      form.elements.lon.value = position.coords.longitude.toFixed(7);
+      locationStatus.textContent = message("location");
+      locationStatus.hidden = false;
+    }, function () { /* no position: the report goes without one */ },
+    { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 });
+  }
+}());

@@ -1,0 +1,97 @@
+"""Turning a report's uploaded photo into Evidence: decode, re-encode, thumbnail, fingerprint.
+
+Runs in the worker so the ASN's request never waits for Pillow. Idempotent: a message
+delivered twice finds the upload already done and only re-sends the rules message.
+"""
+
+import uuid
+from datetime import UTC
+
+from celery import shared_task
+from sqlalchemy import select, update
+
+from promkm_qr import outbox
+from promkm_qr.core.dates import WIB
+from promkm_qr.core.photos import PhotoRejected, process_photo
+from promkm_qr.extensions import db
+from promkm_qr.models import Evidence, PhotoUpload, PurchaseReport
+from promkm_qr.models.base import utcnow
+from promkm_qr.reports.submit import RULES_TASK
+from promkm_qr.storage import get_storage
+
+
+def _evidence_from(photo, asn_id: int) -> Evidence:
+    """Store the re-encoded photo and thumbnail under new names; return the Evidence row."""
+    storage = get_storage()
+    base = f"evidence/{utcnow():%Y/%m}/{uuid.uuid4().hex}"
+    storage.put(f"{base}.jpg", photo.jpeg)
+    storage.put(f"{base}.thumb.jpg", photo.thumb_jpeg)
+    taken_at = photo.exif_taken_at
+    if taken_at is not None:
+        # Cameras write local time without a zone; phones here run on WIB.
+        taken_at = taken_at.replace(tzinfo=WIB).astimezone(UTC).replace(tzinfo=None)
+    return Evidence(
+        storage_key=f"{base}.jpg",
+        thumb_key=f"{base}.thumb.jpg",
+        sha256=photo.sha256,
+        original_sha256=photo.original_sha256,
+        phash=photo.phash,
+        width=photo.width,
+        height=photo.height,
+        taken_at=taken_at,
+        gps_lat=photo.gps[0] if photo.gps else None,
+        gps_lon=photo.gps[1] if photo.gps else None,
+        uploaded_by_id=asn_id,
+    )
+
+
+@shared_task(name="promkm_qr.evidence.process_upload")
+def process_upload(report_id: int) -> str:
+    """Make the Evidence of a report from its pending upload, then queue the rules."""
+    query = select(PhotoUpload).where(
+        PhotoUpload.report_id == report_id, PhotoUpload.state == "pending"
+    )
+    if db.session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    upload = db.session.scalar(query)
+    if upload is None:
+        return "nothing to do"
+    storage = get_storage()
+    asn_id = db.session.scalar(select(PurchaseReport.asn_id).where(PurchaseReport.id == report_id))
+    upload_id, upload_key = upload.id, upload.upload_key
+    evidence, state, error = None, "done", None
+    try:
+        photo = process_photo(storage.get(upload_key))
+    except (PhotoRejected, FileNotFoundError) as exc:
+        # The request's checks passed, so this is a photo broken inside; the rules see no
+        # evidence and the reviewer sees why.
+        state, error = "failed", str(exc)
+    else:
+        evidence = _evidence_from(photo, asn_id)
+        db.session.add(evidence)
+        db.session.flush()
+        db.session.execute(
+            update(PurchaseReport)
+            .where(PurchaseReport.id == report_id)
+            .values(evidence_id=evidence.id)
+            .execution_options(synchronize_session=False)
+        )
+    # Only one delivery may finish the upload: SQLite has no SKIP LOCKED, so two workers
+    # can get this far with the same message.
+    claimed = db.session.execute(
+        update(PhotoUpload)
+        .where(PhotoUpload.id == upload_id, PhotoUpload.state == "pending")
+        .values(state=state, error=error, processed_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount != 1:
+        db.session.rollback()
+        if evidence is not None:
+            storage.delete(evidence.storage_key)
+            storage.delete(evidence.thumb_key)
+        return "nothing to do"
+    message = outbox.enqueue(RULES_TASK, report_id)
+    db.session.commit()
+    storage.delete(upload_key)
+    outbox.send_pending([message])
+    return state

@@ -1,0 +1,103 @@
+"""The photo after submission: re-encoded in the worker, stored, shown only to those allowed."""
+
+import io
+import time
+from datetime import datetime
+
+import pytest
+from PIL import Image
+from sqlalchemy import select
+
+from promkm_qr.extensions import db
+from promkm_qr.models import Evidence, OutboxMessage, PhotoUpload, PurchaseReport
+from promkm_qr.reports.submit import RULES_TASK
+from promkm_qr.storage import get_storage
+from promkm_qr.tasks.evidence import process_upload
+from tests.asn.conftest import jpeg_bytes, open_form, post, report_data
+from tests.conftest import login
+from tests.factories import kelurahan, make_asn, make_merchant, make_staff
+
+
+def fetch(client, url: str):
+    """GET a file response, read it and close it (send_file holds the file open)."""
+    response = client.get(url)
+    response.get_data()
+    response.close()
+    return response
+
+
+def submitted_report(client, form_url, photo: bytes) -> PurchaseReport:
+    """Submit the form with a photo and return the new report."""
+    response = post(client, form_url, report_data(open_form(client, form_url), photo))
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    db.session.rollback()
+    return db.session.scalar(select(PurchaseReport).order_by(PurchaseReport.id.desc()))
+
+
+def test_the_photo_is_re_encoded_without_metadata_and_facts_are_kept(signed_in, form_url):
+    report = submitted_report(signed_in, form_url, jpeg_bytes(4000, 3000, exif=True))
+    upload_key = db.session.scalar(select(PhotoUpload.upload_key))
+
+    # A worker running in this session may get there first; the outcome is the same.
+    assert process_upload(report.id) in ("done", "nothing to do")
+    db.session.rollback()
+    evidence = db.session.get(Evidence, db.session.get(PurchaseReport, report.id).evidence_id)
+    assert (evidence.width, evidence.height) == (1600, 1200)  # a 12 MP photo sent as is
+    assert evidence.taken_at == datetime(2026, 11, 28, 2, 15)  # 09:15 WIB in UTC
+    assert (round(evidence.gps_lat, 3), round(evidence.gps_lon, 3)) == (-7.63, 111.52)
+    storage = get_storage()
+    stored = Image.open(io.BytesIO(storage.get(evidence.storage_key)))
+    assert stored.format == "JPEG" and not stored.getexif()
+    assert max(Image.open(io.BytesIO(storage.get(evidence.thumb_key))).size) <= 320
+    assert not storage.exists(upload_key)
+    rules = db.session.scalar(select(OutboxMessage).where(OutboxMessage.task == RULES_TASK))
+    assert rules.args == [report.id]
+    # Delivered twice: nothing new is made.
+    assert process_upload(report.id) == "nothing to do"
+    assert len(db.session.scalars(select(Evidence)).all()) == 1
+    assert db.session.scalar(select(PhotoUpload.state)) == "done"
+
+    html = signed_in.get(f"/asn/laporan/{report.id}").get_data(as_text=True)
+    assert f"/asn/foto/{report.id}/kecil" in html
+    photo = fetch(signed_in, f"/asn/foto/{report.id}")
+    assert photo.mimetype == "image/jpeg"
+    assert photo.data == storage.get(evidence.storage_key)
+    assert "private" in photo.headers["Cache-Control"]
+
+
+def test_evidence_is_shown_only_to_the_asn_the_merchant_and_staff_in_scope(
+    app, signed_in, form_url, stall
+):
+    report = submitted_report(signed_in, form_url, jpeg_bytes(800, 600))
+    process_upload(report.id)
+    other_kecamatan = kelurahan("35.77.02.1001").kecamatan_id
+    viewers = {
+        ("asn", make_asn().nip): 404,
+        ("merchant", stall.owner.phone): 200,
+        ("merchant", make_merchant().phone): 404,
+        ("dinas", make_staff("viewer").username): 200,
+        ("dinas", make_staff("reviewer", scope_kelurahan_id=stall.kelurahan_id).username): 200,
+        ("dinas", make_staff("admin", scope_kecamatan_id=other_kecamatan).username): 404,
+    }
+    for (role, identifier), status in viewers.items():
+        client = app.test_client()
+        assert login(client, role, identifier).status_code == 302
+        for suffix in ("", "/kecil"):
+            response = fetch(client, f"/asn/foto/{report.id}{suffix}")
+            assert response.status_code == status, (role, identifier, suffix)
+    anonymous = app.test_client().get(f"/asn/foto/{report.id}")
+    assert "/auth/masuk" in anonymous.headers["Location"]
+
+
+@pytest.mark.worker
+def test_the_worker_processes_a_submitted_photo(worker, signed_in, form_url):
+    report = submitted_report(signed_in, form_url, jpeg_bytes(1600, 1200))
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        db.session.rollback()
+        if db.session.scalar(select(PhotoUpload.state)) != "pending":
+            break
+        time.sleep(0.2)
+    assert db.session.scalar(select(PhotoUpload.state)) == "done"
+    assert db.session.get(PurchaseReport, report.id).evidence_id is not None
+    assert fetch(signed_in, f"/asn/foto/{report.id}/kecil").status_code == 200
