@@ -1,7 +1,7 @@
 """dashboard indexes
 
 Revision ID: 0007
-Revises: 0001
+Revises: 0004
 Create Date: 2026-11-28 02:38:28.332563
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0007"
-down_revision = "0001"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
