@@ -55,6 +55,7 @@ def staff(*roles: str, scoped: str | None = None) -> dict:
     for role in roles:
         answers[role] = "ok"
     answers["scoped"] = scoped or ("ok" if "operator" in roles else "403")
+    answers["outscope"] = answers["scoped"]
     return answers
 
 
@@ -72,6 +73,28 @@ EXPECTED = {
     "auth.change_password": signed_in(),
     "asn.home": only("asn"),
     "asn.report": only("asn"),
+    "asn.scan": only("asn"),
+    "asn.history": only("asn"),
+    "asn.vendor": only("asn"),
+    "asn.stall_photo": only("asn"),
+    "asn.receipt": only("asn", owned=True),
+    "asn.edit": only("asn", owned=True),
+    "asn.withdraw": only("asn", owned=True),
+    # The reporting ASN, the stall's merchant and staff whose scope covers the stall.
+    "asn.evidence_photo": {
+        **dict.fromkeys(ROLES, "ok"),
+        "anon": "login",
+        "asn2": "404",
+        "merchant2": "404",
+        "outscope": "404",
+    },
+    "asn.evidence_thumb": {
+        **dict.fromkeys(ROLES, "ok"),
+        "anon": "login",
+        "asn2": "404",
+        "merchant2": "404",
+        "outscope": "404",
+    },
     "merchant.home": only("merchant"),
     "merchant.confirm": only("merchant"),
     "merchant.dispute": only("merchant", owned=True),
@@ -80,9 +103,27 @@ EXPECTED = {
     "dinas.home": staff(*ALL_STAFF),
     "dinas.dashboard": staff(*ALL_STAFF),
     # Only the one who started a job (or an admin) may watch it.
-    "dinas.job": {**staff(*ALL_STAFF), "reviewer": "404", "viewer": "404", "scoped": "404"},
-    "dinas.job_json": {**staff(*ALL_STAFF), "reviewer": "404", "viewer": "404", "scoped": "404"},
-    "dinas.job_result": {**staff(*ALL_STAFF), "reviewer": "404", "viewer": "404", "scoped": "404"},
+    "dinas.job": {
+        **staff(*ALL_STAFF),
+        "reviewer": "404",
+        "viewer": "404",
+        "scoped": "404",
+        "outscope": "404",
+    },
+    "dinas.job_json": {
+        **staff(*ALL_STAFF),
+        "reviewer": "404",
+        "viewer": "404",
+        "scoped": "404",
+        "outscope": "404",
+    },
+    "dinas.job_result": {
+        **staff(*ALL_STAFF),
+        "reviewer": "404",
+        "viewer": "404",
+        "scoped": "404",
+        "outscope": "404",
+    },
     "dinas.export": staff(*ALL_STAFF),
     "dinas.roster": staff("operator", scoped="403"),
     "dinas.opd_save": staff("operator", scoped="403"),
@@ -106,7 +147,9 @@ def world(app):
     }
     kecamatan = db.session.query(Kecamatan).filter_by(code="35.77.01").one()
     make_staff("operator", username="scoped", scope_kecamatan_id=kecamatan.id)
-    stall = make_stall(owner=merchant)
+    taman = db.session.query(Kecamatan).filter_by(code="35.77.03").one()
+    make_staff("operator", username="outscope", scope_kecamatan_id=taman.id)
+    stall = make_stall(owner=merchant, photo_key="matrix/photo.jpg")
     report = PurchaseReport(
         reference="PRMATRIX",
         idempotency_key="matrix",
@@ -142,6 +185,7 @@ def world(app):
         "fmt": "csv",
         "filename": "app.css",
         "stall_id": stall.id,
+        "name": "jsQR.js",
     }
 
 
