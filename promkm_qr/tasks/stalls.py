@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 
 from celery import shared_task
+from flask_babel import force_locale
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -157,7 +158,9 @@ def import_stalls(job_id: str) -> None:
     job.state = "running"
     db.session.commit()
     try:
-        importer.run_job(job)
+        # Messages in the error report are in Bahasa Indonesia; a worker has no request.
+        with force_locale("id"):
+            importer.run_job(job)
     except Exception as exc:
         _fail(job_id, f"Impor gagal: {exc}")
         raise
