@@ -10,12 +10,12 @@ from dataclasses import dataclass
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from promkm_qr import audit
 from promkm_qr.core.nik import InvalidNik, mask_nik, normalize_phone, parse_nik, validate_nib
 from promkm_qr.core.qris import InvalidQris, parse_qris
 from promkm_qr.core.stall_code import make_stall_code
-from promkm_qr.dinas.scope import apply_scope
 from promkm_qr.extensions import db
 from promkm_qr.models import Category, Kelurahan, Stall, User
 
@@ -197,6 +197,9 @@ class SearchFilters:
 
 def filtered(filters: SearchFilters, user: User):
     """A SELECT of stall ids matching the filters within the staff member's scope."""
+    # Imported here: the dinas package imports its views, which import this module.
+    from promkm_qr.dinas.scope import apply_scope
+
     query = select(Stall.id)
     text = filters.q.strip()
     if text:
@@ -226,7 +229,10 @@ def search(
     more = len(found) > PAGE_SIZE
     found = found[:PAGE_SIZE]
     stalls = db.session.scalars(
-        select(Stall).where(Stall.id.in_(found)).order_by(Stall.id.desc())
+        select(Stall)
+        .options(selectinload(Stall.kelurahan))
+        .where(Stall.id.in_(found))
+        .order_by(Stall.id.desc())
     ).all()
     return stalls, (found[-1] if more else None)
 

@@ -17,7 +17,9 @@ def decode_pages(pdf: bytes, tmp_path: Path) -> list[list[str]]:
     """Rasterise every page at 150 dpi with pdftoppm and decode all QR codes with zxing-cpp."""
     source = tmp_path / "doc.pdf"
     source.write_bytes(pdf)
-    subprocess.run(["pdftoppm", "-r", "150", "-png", str(source), str(tmp_path / "page")], check=True)
+    subprocess.run(
+        ["pdftoppm", "-r", "150", "-png", str(source), str(tmp_path / "page")], check=True
+    )
     pages = []
     for png in sorted(tmp_path.glob("page-*.png")):
         found = zxingcpp.read_barcodes(Image.open(png), formats=zxingcpp.BarcodeFormat.QRCode)

@@ -57,7 +57,9 @@ def test_bulk_job_from_the_page_builds_one_pdf(client, operator, worker, tmp_pat
 
 def test_many_chunks_join_into_one_pdf_with_every_page(app, worker, operator):
     ids = [make_stall(name=f"Lapak {n}").id for n in range(23)]
-    job = create_job("posters", {"format": "poster", "stall_ids": ids, "chunk_size": 5}, operator.id)
+    job = create_job(
+        "posters", {"format": "poster", "stall_ids": ids, "chunk_size": 5}, operator.id
+    )
     db.session.commit()
     print_posters.delay(job.id)
     job = _wait(job.id)

@@ -13,10 +13,37 @@ from promkm_qr.storage import get_storage
 from promkm_qr.tasks.stalls import import_stalls
 from tests.conftest import csrf_token
 
-HEADER = ["Nama Usaha", "Nama Pemilik", "NIK Pemilik", "No. HP", "Kelurahan", "Kategori", "Alamat", "NIB"]
+HEADER = [
+    "Nama Usaha",
+    "Nama Pemilik",
+    "NIK Pemilik",
+    "No. HP",
+    "Kelurahan",
+    "Kategori",
+    "Alamat",
+    "NIB",
+]
 GOOD = [
-    ["Pecel Bu Tutik", "Tutik", "3577014107850002", "081211110001", "Oro-oro Ombo", "kuliner", "Jl. A 1", ""],
-    ["Toko Makmur", "Budi", "3577010101800003", "081211110002", "35.77.02.1001", "Sembako", "Jl. B 2", "1234567890123"],
+    [
+        "Pecel Bu Tutik",
+        "Tutik",
+        "3577014107850002",
+        "081211110001",
+        "Oro-oro Ombo",
+        "kuliner",
+        "Jl. A 1",
+        "",
+    ],
+    [
+        "Toko Makmur",
+        "Budi",
+        "3577010101800003",
+        "081211110002",
+        "35.77.02.1001",
+        "Sembako",
+        "Jl. B 2",
+        "1234567890123",
+    ],
     ["Jahit Sri", "Sri", "3577015203900004", "+62 812-1111-0003", "Kelun", "jasa", "", ""],
 ]
 BAD = [
@@ -73,10 +100,14 @@ def test_bad_rows_are_reported_by_line_and_good_rows_kept(app):
 def test_reimporting_the_same_file_changes_nothing(app):
     data = _csv(GOOD)
     first = _run(data, "lapak.csv")
-    before = db.session.execute(select(Stall.id, Stall.code, Stall.updated_at).order_by(Stall.id)).all()
+    before = db.session.execute(
+        select(Stall.id, Stall.code, Stall.updated_at).order_by(Stall.id)
+    ).all()
     users = db.session.scalar(select(func.count(User.id)))
     second = _run(data, "lapak.csv")
-    after = db.session.execute(select(Stall.id, Stall.code, Stall.updated_at).order_by(Stall.id)).all()
+    after = db.session.execute(
+        select(Stall.id, Stall.code, Stall.updated_at).order_by(Stall.id)
+    ).all()
     assert first.params["counts"]["created"] == 3
     assert second.params["counts"] == {"created": 0, "updated": 0, "unchanged": 3}
     assert before == after
@@ -90,7 +121,10 @@ def test_changed_row_updates_the_matching_stall(app):
     changed[0][6] = "Jl. Baru 9"
     job = _run(_csv(changed), "lapak.csv")
     assert job.params["counts"] == {"created": 0, "updated": 1, "unchanged": 2}
-    assert db.session.scalar(select(Stall.address).where(Stall.name == "Pecel Bu Tutik")) == "Jl. Baru 9"
+    assert (
+        db.session.scalar(select(Stall.address).where(Stall.name == "Pecel Bu Tutik"))
+        == "Jl. Baru 9"
+    )
 
 
 def test_xlsx_with_semicolon_free_indonesian_headers(app):
@@ -114,7 +148,10 @@ def test_file_without_usable_header_is_refused_listing_columns(client, operator)
     data = _csv(GOOD, header=["a", "b", "c", "d", "e", "f", "g", "h"])
     response = client.post(
         "/dinas/impor",
-        data={"csrf_token": csrf_token(client, "/dinas/impor"), "file": (io.BytesIO(data), "x.csv")},
+        data={
+            "csrf_token": csrf_token(client, "/dinas/impor"),
+            "file": (io.BytesIO(data), "x.csv"),
+        },
         content_type="multipart/form-data",
     )
     html = response.get_data(as_text=True)
@@ -128,7 +165,10 @@ def test_file_without_usable_header_is_refused_listing_columns(client, operator)
 def test_upload_starts_an_import_job(client, operator):
     response = client.post(
         "/dinas/impor",
-        data={"csrf_token": csrf_token(client, "/dinas/impor"), "file": (io.BytesIO(_csv(GOOD)), "x.csv")},
+        data={
+            "csrf_token": csrf_token(client, "/dinas/impor"),
+            "file": (io.BytesIO(_csv(GOOD)), "x.csv"),
+        },
         content_type="multipart/form-data",
     )
     assert response.status_code == 302

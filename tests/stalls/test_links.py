@@ -62,7 +62,9 @@ def test_revoked_version_is_refused(app, client):
     assert "sudah diganti" in response.get_data(as_text=True)
 
 
-@pytest.mark.parametrize(("status", "reason", "http"), [("suspended", "suspended", 410), ("pending", "pending", 404)])
+@pytest.mark.parametrize(
+    ("status", "reason", "http"), [("suspended", "suspended", 410), ("pending", "pending", 404)]
+)
 def test_inactive_stall_is_refused(app, client, status, reason, http):
     stall = make_stall(status=status)
     _refused(client, _token(app, stall.code, 1), http, reason)

@@ -82,7 +82,8 @@ def test_single_poster_download_from_the_stall_page(client, operator, tmp_path):
 
     token = csrf_token(client, f"/dinas/lapak/{stall.id}")
     response = client.post(
-        f"/dinas/lapak/{stall.id}/poster", data={"csrf_token": token, "format": "card", "revoke": "1"}
+        f"/dinas/lapak/{stall.id}/poster",
+        data={"csrf_token": token, "format": "card", "revoke": "1"},
     )
     assert response.status_code == 200
     assert response.mimetype == "application/pdf"
