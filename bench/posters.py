@@ -13,7 +13,6 @@ output is one JSON object.
 import argparse
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -22,6 +21,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from tests.support.worker import Worker  # noqa: E402
 
 
 def _env(instance: Path) -> dict:
@@ -136,27 +137,8 @@ def main() -> None:
             sample = posters.stall_labels(ids[: args.sample])
             baseline_rate, baseline_cpu_ms = baseline(sample, posters.branding())
 
-        worker = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "celery_worker",
-                "worker",
-                f"--concurrency={args.concurrency}",
-                "--loglevel=WARNING",
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-                "-Q",
-                env["PROMKM_QUEUE"],
-            ],
-            cwd=ROOT,
-            env={**os.environ, **env},
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.STDOUT,
-        )
+        # The same `celery -A celery_worker worker` command the tests start, with a prefork pool.
+        worker = Worker(env, pool="prefork", concurrency=args.concurrency).process
         try:
             ping = create_job("ping")
             db.session.commit()

@@ -59,11 +59,8 @@ def print_posters(job_id: str) -> None:
     job = db.session.get(Job, job_id)
     if job is None or job.state == "done":
         return
-    missing = [
-        i
-        for i in range(_chunks(job))
-        if i not in set(db.session.scalars(select(JobChunk.index).where(JobChunk.job_id == job_id)))
-    ]
+    printed = set(db.session.scalars(select(JobChunk.index).where(JobChunk.job_id == job_id)))
+    missing = [i for i in range(_chunks(job)) if i not in printed]
     job.state, job.error, job.finished_at, job.result_key = "running", None, None, None
     job.total = len(job.params["stall_ids"])
     job.done = db.session.scalar(
