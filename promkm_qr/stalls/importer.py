@@ -146,6 +146,7 @@ class _Lookup:
         ]
         for row in db.session.execute(select(*columns)):
             self.remember(dict(row._mapping))
+        self.new_owners: dict[str, str] = {}
         self.phones = dict(
             db.session.execute(select(User.phone, User.id).where(User.phone.is_not(None))).all()
         )
@@ -252,10 +253,10 @@ def run_job(job: Job) -> None:
                 counts["unchanged"] += 1
         seen[stall_id] = number
         if position % PROGRESS_EVERY == 0:
-            _flush(new_rows, changes)
+            _flush(new_rows, changes, lookup)
             job.done = position
             db.session.commit()
-    _flush(new_rows, changes)
+    _flush(new_rows, changes, lookup)
     _finish(job, errors, counts)
 
 
@@ -266,13 +267,9 @@ def _create(values, nmid, payload, cells, lookup: _Lookup, new_rows: list, now) 
     kel = db.session.get(Kelurahan, kel_id)
     owner_id = lookup.phones.get(values["phone"]) if values["phone"] else None
     if values["phone"] and owner_id is None:
+        # A merchant account without a password, created in bulk by _flush.
         name = cells.get("owner_name") or values["name"]
-        owner_id = db.session.execute(
-            insert(User)
-            .values(role="merchant", name=name[:200], phone=values["phone"])
-            .returning(User.id)
-        ).scalar_one()
-        lookup.phones[values["phone"]] = owner_id
+        lookup.new_owners.setdefault(values["phone"], name[:200])
     row = {
         **values,
         "code": make_stall_code(kel.code, serial),
@@ -292,8 +289,21 @@ def _create(values, nmid, payload, cells, lookup: _Lookup, new_rows: list, now) 
     return provisional
 
 
-def _flush(new_rows: list, changes: list) -> None:
-    """Write the queued inserts and updates in bulk."""
+def _flush(new_rows: list, changes: list, lookup: _Lookup) -> None:
+    """Write the queued owner accounts, stall inserts and updates in bulk."""
+    if lookup.new_owners:
+        phones = list(lookup.new_owners)
+        db.session.execute(
+            insert(User),
+            [{"role": "merchant", "name": lookup.new_owners[p], "phone": p} for p in phones],
+        )
+        lookup.phones.update(
+            db.session.execute(select(User.phone, User.id).where(User.phone.in_(phones))).all()
+        )
+        lookup.new_owners.clear()
+    for row in new_rows:
+        if row["owner_id"] is None and row["phone"]:
+            row["owner_id"] = lookup.phones[row["phone"]]
     if new_rows:
         db.session.execute(insert(Stall), new_rows)
         new_rows.clear()
