@@ -91,3 +91,8 @@ def test_single_poster_download_from_the_stall_page(client, operator, tmp_path):
     db.session.refresh(stall)
     assert stall.poster_version == 2
     assert db.session.scalar(select(func.count(PosterPrint.id))) == 1
+
+
+def test_a_base_url_too_long_for_a_small_qr_is_refused(app):
+    with pytest.raises(ValueError, match="PUBLIC_BASE_URL"):
+        posters.qr_image("https://" + "x" * 120 + ".go.id/q/3577011001-00001.1.AAAAAAAAAAAA")
