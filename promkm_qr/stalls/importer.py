@@ -101,9 +101,12 @@ def read_rows(data: bytes, filename: str) -> Iterator[tuple[int, list[str]]]:
             book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         except Exception as exc:
             raise ImportRefused(_("Berkas XLSX tidak dapat dibaca.")) from exc
-        for number, row in enumerate(book.worksheets[0].iter_rows(values_only=True), start=1):
-            yield number, [_cell(v) for v in row]
-        book.close()
+        try:
+            rows = book.worksheets[0].iter_rows(values_only=True)
+            for number, row in enumerate(rows, start=1):
+                yield number, [_cell(v) for v in row]
+        finally:  # also when only the header was read
+            book.close()
         return
     if not filename.lower().endswith(".csv"):
         raise ImportRefused(_("Gunakan berkas CSV atau XLSX."))

@@ -173,3 +173,20 @@ def test_upload_starts_an_import_job(client, operator):
     )
     assert response.status_code == 302
     assert "/dinas/jobs/" in response.headers["Location"]
+
+
+def test_xlsx_upload_is_checked_and_queued(client, operator):
+    book = Workbook()
+    book.active.append(["Nama Usaha", "NIK Pemilik", "Kelurahan"])
+    book.active.append(["Batik Bu Sri", "3577014107850002", "Oro-oro Ombo"])
+    out = io.BytesIO()
+    book.save(out)
+    out.seek(0)
+    response = client.post(
+        "/dinas/impor",
+        data={"csrf_token": csrf_token(client, "/dinas/impor"), "file": (out, "Data UMKM.XLSX")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 302
+    job = db.session.scalar(select(Job))
+    assert job.params["filename"] == "impor.xlsx"
