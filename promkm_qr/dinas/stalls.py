@@ -174,7 +174,6 @@ def stall_detail(stall_id: int):
         stall=stall,
         prints=prints,
         nik=registry.masked_nik(stall),
-        formats=posters.FORMATS,
     )
 
 
@@ -253,9 +252,7 @@ def posters_page():
         .order_by(Job.created_at.desc())
         .limit(10)
     ).all()
-    return render_template(
-        "dinas/stalls/posters.html", error=error, jobs=jobs, formats=posters.FORMATS, **_regions()
-    )
+    return render_template("dinas/stalls/posters.html", error=error, jobs=jobs, **_regions())
 
 
 @bp.route("/poster/<job_id>/ulang", methods=["POST"])

@@ -101,12 +101,6 @@ def render_labels(fmt: str, labels: list[dict], brand: dict | None = None) -> by
     return render_many(fmt, contexts(fmt, labels, brand or branding()))
 
 
-def page_count(fmt: str, stalls: int) -> int:
-    """How many pages a job of this many stalls in this format prints."""
-    per_page = FORMATS[fmt]
-    return -(-stalls // per_page)
-
-
 def record_prints(labels: list[dict], fmt: str, actor_id: int | None, job_id: str | None) -> None:
     """Record who printed which poster version of each stall (in the caller's transaction)."""
     now = utcnow()
