@@ -6,6 +6,7 @@ documents convert them to WIB. Money is an integer number of rupiah.
 
 from promkm_qr.models.account import AsnProfile, Opd, QuotaRule, User
 from promkm_qr.models.audit import AuditEntry
+from promkm_qr.models.job_chunk import JobChunk
 from promkm_qr.models.jobs import Document, Job, OutboxMessage, Setting
 from promkm_qr.models.region import Kecamatan, Kelurahan
 from promkm_qr.models.report import Evidence, PurchaseReport, ReportFlag, ReportTransition
@@ -19,6 +20,7 @@ __all__ = [
     "Document",
     "Evidence",
     "Job",
+    "JobChunk",
     "Kecamatan",
     "Kelurahan",
     "Opd",

@@ -22,7 +22,7 @@ def celery_init_app(app: Flask) -> Celery:
     celery_app.set_default()
     app.extensions["celery"] = celery_app
     # Importing the task modules registers their @shared_task functions.
-    from promkm_qr.tasks import evidence, system, verification  # noqa: F401
+    from promkm_qr.tasks import evidence, stalls, system, verification  # noqa: F401
 
     return celery_app
 

@@ -1,0 +1,139 @@
+"""Poster data for the printables, and rendering of one stall or a chunk of stalls.
+
+Printables take plain data only: each stall becomes a dict (name, code, kelurahan, the signed
+URL and its poster version) loaded with one query per chunk, never ORM objects.
+"""
+
+from collections.abc import Sequence
+
+import segno
+from sqlalchemy import insert, select
+
+from promkm_qr import audit, reference
+from promkm_qr.core.pdf import render_many
+from promkm_qr.core.qr import MAX_POSTER_VERSION
+from promkm_qr.extensions import db
+from promkm_qr.models import Kecamatan, Kelurahan, PosterPrint, Stall
+from promkm_qr.models.base import utcnow
+from promkm_qr.stalls.links import poster_url
+
+# Format -> stalls per page. A sticker sheet holds 3 x 4 labels.
+FORMATS = {"poster": 1, "card": 1, "stickers": 12}
+# Posters per render_many call: big enough to share fonts and stylesheets across documents,
+# small enough that a worker's memory stays flat however many stalls a job prints.
+CHUNK_SIZE = 120
+
+
+def branding() -> dict:
+    """City branding (pemerintah, dinas, optional logo data: URI) from the settings."""
+    value = reference.get_setting("branding") or {}
+    logo = value.get("logo") or ""
+    return {
+        "pemerintah": str(value.get("pemerintah", "")),
+        "dinas": str(value.get("dinas", "")),
+        # Only an embedded image: the fetcher refuses files and the network anyway.
+        "logo": logo if isinstance(logo, str) and logo.startswith("data:image/") else "",
+    }
+
+
+def stall_labels(stall_ids: Sequence[int]) -> list[dict]:
+    """Plain data for each stall id, in the order of the ids given."""
+    rows = db.session.execute(
+        select(
+            Stall.id,
+            Stall.code,
+            Stall.name,
+            Stall.poster_version,
+            Kelurahan.name,
+            Kecamatan.name,
+        )
+        .join(Kelurahan, Stall.kelurahan_id == Kelurahan.id)
+        .join(Kecamatan, Kelurahan.kecamatan_id == Kecamatan.id)
+        .where(Stall.id.in_(list(stall_ids)))
+    ).all()
+    by_id = {
+        row[0]: {
+            "id": row[0],
+            "code": row[1],
+            "name": row[2],
+            "version": row[3],
+            "kelurahan": row[4],
+            "kecamatan": row[5],
+            "url": poster_url(row[1], row[3]),
+        }
+        for row in rows
+    }
+    labels = [by_id[i] for i in stall_ids if i in by_id]
+    for label in labels:
+        label["qr"] = qr_image(label["url"])
+    return labels
+
+
+def qr_image(url: str) -> str:
+    """The QR as a one-pixel-per-module PNG data: URI, drawn without smoothing by the CSS."""
+    # A 45 x 45 pixel image scaled up with image-rendering: pixelated (PDF /Interpolate false)
+    # prints as sharp as the SVG path but lays out in half the time, which is what makes
+    # printing a whole city's posters fit in minutes.
+    code = segno.make_qr(url, error="m")
+    if code.version > MAX_POSTER_VERSION:
+        # A long PUBLIC_BASE_URL would print dense codes that cheap phones fail to read.
+        raise ValueError(
+            f"QR version {code.version} > {MAX_POSTER_VERSION}: shorten PUBLIC_BASE_URL"
+        )
+    return code.png_data_uri(scale=1, border=4)
+
+
+def contexts(fmt: str, labels: list[dict], brand: dict) -> list[dict]:
+    """One printable context per page: a stall each, or a sheet of sticker labels."""
+    per_page = FORMATS[fmt]
+    if per_page == 1:
+        return [{"stall": label, "branding": brand} for label in labels]
+    return [
+        {"stalls": labels[i : i + per_page], "branding": brand}
+        for i in range(0, len(labels), per_page)
+    ]
+
+
+def render_labels(fmt: str, labels: list[dict], brand: dict | None = None) -> bytes:
+    """Render the labels in a format to one PDF."""
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown poster format {fmt!r}")
+    return render_many(fmt, contexts(fmt, labels, brand or branding()))
+
+
+def record_prints(labels: list[dict], fmt: str, actor_id: int | None, job_id: str | None) -> None:
+    """Record who printed which poster version of each stall (in the caller's transaction)."""
+    now = utcnow()
+    db.session.execute(
+        insert(PosterPrint),
+        [
+            {
+                "stall_id": label["id"],
+                "version": label["version"],
+                "format": fmt,
+                "printed_by_id": actor_id,
+                "job_id": job_id,
+                "printed_at": now,
+            }
+            for label in labels
+        ],
+    )
+
+
+def print_one(stall: Stall, fmt: str, *, revoke: bool, actor_id: int) -> bytes:
+    """Print one stall's poster; with revoke, bump the version so old posters stop working."""
+    if revoke:
+        stall.poster_version += 1
+        audit.record(
+            "stall.poster_revoked",
+            "stall",
+            stall.id,
+            actor_id=actor_id,
+            data={"version": stall.poster_version},
+        )
+    db.session.flush()
+    labels = stall_labels([stall.id])
+    pdf = render_labels(fmt, labels)
+    record_prints(labels, fmt, actor_id, None)
+    db.session.commit()
+    return pdf

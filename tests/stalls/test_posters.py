@@ -1,0 +1,98 @@
+"""Posters, table cards and sticker sheets: real PDFs, rasterised and decoded by zxing-cpp."""
+
+import pytest
+from sqlalchemy import func, select
+
+from promkm_qr.core.qr import qr_version
+from promkm_qr.extensions import db
+from promkm_qr.models import PosterPrint
+from promkm_qr.stalls import links, posters
+from tests.factories import make_staff, make_stall
+from tests.stalls.conftest import decode_pages, page_count, pdf_text
+
+HOSTILE = '<img src="file:///etc/passwd"> & "Warung Bu Sri"'
+
+
+@pytest.mark.parametrize("fmt", ["poster", "card"])
+def test_poster_qr_decodes_to_exactly_the_stall_url(app, tmp_path, fmt):
+    stall = make_stall(name="Pecel Bu Tutik")
+    with app.test_request_context():
+        url = links.poster_url(stall.code, stall.poster_version)
+        pdf = posters.render_labels(fmt, posters.stall_labels([stall.id]))
+    assert decode_pages(pdf, tmp_path) == [[url]]
+    assert qr_version(url) <= 5
+    text = pdf_text(pdf)
+    assert stall.code in text, text
+    assert "Pecel Bu Tutik" in text and "Oro-oro Ombo" in text
+    assert "Pindai" in text or "pindai" in text
+
+
+def test_sticker_sheet_every_label_decodes_to_its_own_stall(app, tmp_path):
+    stalls = [make_stall(name=f"Lapak {n}") for n in range(14)]
+    with app.test_request_context():
+        urls = [links.poster_url(s.code, s.poster_version) for s in stalls]
+        pdf = posters.render_labels("stickers", posters.stall_labels([s.id for s in stalls]))
+    pages = decode_pages(pdf, tmp_path)
+    assert [len(p) for p in pages] == [12, 2]
+    assert sorted(pages[0]) == sorted(urls[:12])
+    assert sorted(pages[1]) == sorted(urls[12:])
+    text = pdf_text(pdf)
+    assert all(s.code in text for s in stalls)
+
+
+def test_hostile_name_prints_literally_and_no_file_reaches_the_pdf(app, tmp_path):
+    stall = make_stall(name=HOSTILE)
+    with app.test_request_context():
+        pdf = posters.render_labels("poster", posters.stall_labels([stall.id]))
+    assert HOSTILE in pdf_text(pdf)
+    with open("/etc/passwd", "rb") as handle:
+        first_line = handle.readline().strip()
+    assert first_line not in pdf
+    assert b"root:" not in pdf
+    # Only the QR image is embedded: the name's <img> was text, not an element.
+    assert pdf.count(b"/Subtype /Image") == 1
+
+
+def test_javanese_name_prints(app, tmp_path):
+    stall = make_stall(name="Warung ꦮꦫꦸꦁ")
+    with app.test_request_context():
+        pdf = posters.render_labels("card", posters.stall_labels([stall.id]))
+    assert "ꦮꦫꦸꦁ" in pdf_text(pdf)
+
+
+def test_reprint_with_revoke_bumps_version_and_records_the_print(app):
+    staff = make_staff("operator")
+    stall = make_stall()
+    with app.test_request_context():
+        old = links.link_token(stall.code, 1)
+        pdf = posters.print_one(stall, "poster", revoke=True, actor_id=staff.id)
+        assert page_count(pdf) == 1
+        assert stall.poster_version == 2
+        with pytest.raises(links.LinkRefused) as refused:
+            links.resolve(old)
+        assert refused.value.reason == "revoked"
+        assert links.resolve(links.link_token(stall.code, 2)).id == stall.id
+    prints = db.session.scalars(select(PosterPrint)).all()
+    assert [(p.version, p.format, p.printed_by_id) for p in prints] == [(2, "poster", staff.id)]
+
+
+def test_single_poster_download_from_the_stall_page(client, operator, tmp_path):
+    stall = make_stall()
+    from tests.conftest import csrf_token
+
+    token = csrf_token(client, f"/dinas/lapak/{stall.id}")
+    response = client.post(
+        f"/dinas/lapak/{stall.id}/poster",
+        data={"csrf_token": token, "format": "card", "revoke": "1"},
+    )
+    assert response.status_code == 200
+    assert response.mimetype == "application/pdf"
+    assert page_count(response.data) == 1
+    db.session.refresh(stall)
+    assert stall.poster_version == 2
+    assert db.session.scalar(select(func.count(PosterPrint.id))) == 1
+
+
+def test_a_base_url_too_long_for_a_small_qr_is_refused(app):
+    with pytest.raises(ValueError, match="PUBLIC_BASE_URL"):
+        posters.qr_image("https://" + "x" * 120 + ".go.id/q/3577011001-00001.1.AAAAAAAAAAAA")
