@@ -5,7 +5,7 @@ from tests.faults.conftest import other_app
 
 def test_hsts_and_https_scheme_behind_one_proxy(app, tmp_path):
     config = {"PROXY_HOPS": 1, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'x.sqlite'}"}
-    with other_app(config, app) as proxied:
+    with other_app(config) as proxied:
         response = proxied.test_client().get(
             "/auth/masuk", headers={"X-Forwarded-Proto": "https", "X-Forwarded-For": "10.1.2.3"}
         )
