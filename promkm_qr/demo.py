@@ -184,7 +184,10 @@ def build_demo(
                 "address": f"Jl. {rng.choice(LAST)} No. {rng.randint(1, 120)}, {kel.name}",
                 "lat": -7.63 + rng.uniform(-0.03, 0.03),
                 "lon": 111.52 + rng.uniform(-0.03, 0.03),
-                "status": "active" if rng.random() > 0.03 else "pending",
+                # The demo merchant's stalls are active, so its sign-in shows sales.
+                "status": "active"
+                if i % len(merchant_ids) == 0 or rng.random() > 0.03
+                else "pending",
                 "poster_version": 1,
                 "created_at": now,
                 "updated_at": now,

@@ -10,6 +10,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from promkm_qr.core import dates, money
 from promkm_qr.extensions import babel, csrf, db, limiter, login_manager, migrate
+from promkm_qr.reports.states import state_label
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
@@ -79,6 +80,7 @@ def register_blueprints(app: Flask) -> None:
         return g.get("locale_code") or select_locale()
 
     app.jinja_env.filters["rupiah"] = money.format_rupiah
+    app.jinja_env.filters["status_laporan"] = state_label
     app.jinja_env.filters["tanggal"] = lambda d: dates.format_date(d, locale=locale())
     app.jinja_env.filters["tanggal_panjang"] = lambda d: dates.format_date_long(d, locale=locale())
     app.jinja_env.filters["waktu"] = lambda d: dates.format_datetime(d, locale=locale())

@@ -4,7 +4,6 @@ import uuid
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -16,21 +15,6 @@ from promkm_qr.extensions import db
 from promkm_qr.models import PhotoUpload, Stall
 from promkm_qr.reports import amend, history, submit, workflow
 from promkm_qr.stalls import links
-
-STATE_LABELS = {
-    "submitted": _l("Menunggu konfirmasi penjual"),
-    "confirmed": _l("Dikonfirmasi penjual"),
-    "disputed": _l("Dibantah penjual"),
-    "verified": _l("Terverifikasi dinas"),
-    "rejected": _l("Ditolak dinas"),
-    "withdrawn": _l("Ditarik"),
-}
-
-
-@bp.app_template_filter("status_laporan")
-def status_label(state: str) -> str:
-    """A report state in words."""
-    return str(STATE_LABELS.get(state, state))
 
 
 @bp.app_template_filter("jenis_barang")

@@ -20,6 +20,7 @@ from promkm_qr.models import PurchaseReport, ReportFlag, Stall, User
 from promkm_qr.models.base import utcnow
 from promkm_qr.reference import get_setting
 from promkm_qr.reports.rules import FLAG_LABELS, UNANSWERED
+from promkm_qr.reports.states import STATE_LABELS  # noqa: F401  (pages import it here)
 from promkm_qr.reports.workflow import StateConflict, transition
 
 DISPUTE_REASONS = {
@@ -27,15 +28,7 @@ DISPUTE_REASONS = {
     "no_purchase": _l("Tidak ada pembelian"),
     "other": _l("Lainnya"),
 }
-STATE_LABELS = {
-    "submitted": _l("Menunggu konfirmasi"),
-    "confirmed": _l("Dikonfirmasi"),
-    "disputed": _l("Disanggah"),
-    "verified": _l("Disahkan"),
-    "rejected": _l("Ditolak"),
-    "withdrawn": _l("Ditarik"),
-}
-DECISIONS = {"verified": _l("Sahkan"), "rejected": _l("Tolak")}
+DECISIONS = {"verified": _l("Verifikasi"), "rejected": _l("Tolak")}
 
 
 class NotAllowed(Exception):

@@ -91,7 +91,9 @@ def test_settings_change_is_stored_audited_and_changes_the_counts(client, city):
     actions = set(db.session.scalars(select(AuditEntry.action)))
     assert {"setting.changed", "quota_rule.changed"} <= actions
     html = client.get("/dinas/dasbor", query_string=MARCH).get_data(as_text=True)
-    assert "Rp75.000" in html and "confirmed, verified" in html  # 50k verified + 25k confirmed
+    assert (
+        "Rp75.000" in html and "Dikonfirmasi penjual, Diverifikasi dinas" in html
+    )  # 50k verified + 25k confirmed
 
 
 def test_settings_error_keeps_typed_values_and_saves_nothing(client):

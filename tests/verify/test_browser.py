@@ -36,8 +36,8 @@ def test_merchant_disputes_one_report_and_confirms_another(app, live_server, pho
     phone.locator(f"#laporan-{right.id}").get_by_role("button", name="Konfirmasi").click()
     phone.wait_for_load_state()
     assert "1 laporan dikonfirmasi." in phone.content()
-    assert phone.locator(f"#laporan-{wrong.id} .badge").inner_text() == "Disanggah"
-    assert phone.locator(f"#laporan-{right.id} .badge").inner_text() == "Dikonfirmasi"
+    assert phone.locator(f"#laporan-{wrong.id} .badge").inner_text() == "Disanggah penjual"
+    assert phone.locator(f"#laporan-{right.id} .badge").inner_text() == "Dikonfirmasi penjual"
 
     db.session.rollback()
     states = dict(
