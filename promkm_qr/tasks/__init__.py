@@ -1,6 +1,7 @@
 """Celery wired to Flask: every task runs inside an app context and takes only ids."""
 
 from celery import Celery, Task
+from celery.schedules import crontab
 from flask import Flask
 
 
@@ -21,7 +22,7 @@ def celery_init_app(app: Flask) -> Celery:
     celery_app.set_default()
     app.extensions["celery"] = celery_app
     # Importing the task modules registers their @shared_task functions.
-    from promkm_qr.tasks import system  # noqa: F401
+    from promkm_qr.tasks import documents, system  # noqa: F401
 
     return celery_app
 
@@ -30,4 +31,8 @@ def beat_schedule() -> dict:
     """Periodic jobs, in Asia/Jakarta time."""
     return {
         "flush-outbox": {"task": "promkm_qr.outbox.flush", "schedule": 30.0},
+        "monthly-documents": {
+            "task": "promkm_qr.documents.monthly",
+            "schedule": crontab(minute=0, hour=1, day_of_month=1),
+        },
     }
