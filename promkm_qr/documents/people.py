@@ -16,6 +16,14 @@ from promkm_qr.extensions import db
 from promkm_qr.models import AsnProfile, Kelurahan, Opd, PurchaseReport, Stall, User
 from promkm_qr.reports.quota import quota_amount, quota_rules
 
+POSITIONS = {
+    "pelaksana": "Pelaksana",
+    "eselon-iv": "Eselon IV",
+    "eselon-iii": "Eselon III",
+    "eselon-ii": "Eselon II",
+    "kepala-opd": "Kepala OPD",
+}
+
 
 def _report_row(report, **extra) -> dict:
     """The printed columns every report table shares."""
@@ -80,7 +88,7 @@ def asn_receipts(period: str, asn_ids: list[int]) -> dict[int, dict]:
                 "name": person.name,
                 "nip": person.nip or "",
                 "opd": person.opd or "-",
-                "position": person.position_class,
+                "position": POSITIONS.get(person.position_class, person.position_class),
             },
             "rows": [_report_row(r, stall=r.stall, kelurahan=r.kelurahan) for r in mine],
             "totals": totals,
