@@ -66,8 +66,9 @@ def plan(job: Job) -> int:
     return job.total
 
 
-def pending_chunks(job: Job, size: int = CHUNK_SIZE) -> list[list[int]]:
+def pending_chunks(job: Job) -> list[list[int]]:
     """Ids of the job's documents not yet generated, in chunks of one kind each."""
+    size = job.params.get("chunk_size") or CHUNK_SIZE
     rows = db.session.execute(
         select(Document.kind, Document.id)
         .where(Document.job_id == job.id, Document.state != "done")
