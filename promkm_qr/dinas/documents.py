@@ -6,7 +6,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import and_, func, or_, select
-from wtforms import SelectField, StringField
+from wtforms import SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Regexp
 
 from promkm_qr.auth.access import staff_roles
@@ -42,7 +42,8 @@ class FilterForm(FlaskForm):
     periode = StringField(_l("Bulan"), validators=[Regexp(PERIOD_RE)])
     jenis = SelectField(
         _l("Jenis"),
-        choices=[("", _l("Semua jenis"))] + [(k, v.title) for k, v in KINDS.items()],
+        choices=[SelectChoice("", _l("Semua jenis"))]
+        + [SelectChoice(k, v.title) for k, v in KINDS.items()],
         default="",
     )
 
