@@ -27,15 +27,14 @@ def test_batch_started_while_broker_is_down_runs_once_when_it_is_back(
     real = app.extensions["celery"]
     # Celery prefers CELERY_BROKER_URL from the environment over its broker argument.
     monkeypatch.setenv("CELERY_BROKER_URL", DOWN)
-    down = Celery(app.name, broker=DOWN)
-    down.set_default()
+    down = Celery(app.name, broker=DOWN)  # becomes the current app, which the outbox uses
     try:
         started = time.monotonic()
         response = client.post("/dinas/dokumen/buat", data={"csrf_token": token, "period": "2026-10"})
         answered_in = time.monotonic() - started
     finally:
         monkeypatch.setenv("CELERY_BROKER_URL", real.conf.broker_url)
-        real.set_default()
+        real.set_current()
         down.close()
     assert response.status_code == 302 and "/dinas/jobs/" in response.location
     # redis-py retries a refused connection with backoff (~6 s in all) before the outbox
