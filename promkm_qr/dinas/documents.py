@@ -59,11 +59,19 @@ def _visible():
     kelurahan = scoped_kelurahan_ids(current_user)
     if kelurahan is None:
         return True
-    allowed = [and_(Document.kind == "verification_kelurahan",
-                    Document.subject.in_([str(k) for k in kelurahan]))]
+    allowed = [
+        and_(
+            Document.kind == "verification_kelurahan",
+            Document.subject.in_([str(k) for k in kelurahan]),
+        )
+    ]
     if current_user.scope_kecamatan_id:
-        allowed.append(and_(Document.kind == "verification_kecamatan",
-                            Document.subject == str(current_user.scope_kecamatan_id)))
+        allowed.append(
+            and_(
+                Document.kind == "verification_kecamatan",
+                Document.subject == str(current_user.scope_kecamatan_id),
+            )
+        )
     return or_(*allowed)
 
 

@@ -225,11 +225,18 @@ def city_recap(period: str) -> dict:
     return {
         "totals": totals,
         "counted": counted_total(totals, counted),
-        "kecamatan": _totals_by(Kecamatan.name, period, counted, STALL_JOIN, KELURAHAN_JOIN,
-                                (Kecamatan, Kecamatan.id == Kelurahan.kecamatan_id)),
+        "kecamatan": _totals_by(
+            Kecamatan.name,
+            period,
+            counted,
+            STALL_JOIN,
+            KELURAHAN_JOIN,
+            (Kecamatan, Kecamatan.id == Kelurahan.kecamatan_id),
+        ),
         "kelurahan": _totals_by(Kelurahan.name, period, counted, STALL_JOIN, KELURAHAN_JOIN),
         "opd": _totals_by(Opd.name, period, counted, (Opd, Opd.id == PurchaseReport.opd_id)),
-        "category": _totals_by(Category.name, period, counted, STALL_JOIN,
-                               (Category, Category.id == Stall.category_id)),
+        "category": _totals_by(
+            Category.name, period, counted, STALL_JOIN, (Category, Category.id == Stall.category_id)
+        ),
         "history": history,
     }

@@ -49,8 +49,14 @@ def plan(job: Job) -> int:
             db.session.execute(
                 insert(Document),
                 [
-                    {"public_id": secrets.token_urlsafe(12), "kind": kind, "subject": s,
-                     "period": period, "state": "queued", "job_id": job.id}
+                    {
+                        "public_id": secrets.token_urlsafe(12),
+                        "kind": kind,
+                        "subject": s,
+                        "period": period,
+                        "state": "queued",
+                        "job_id": job.id,
+                    }
                     for s in fresh
                 ],
             )

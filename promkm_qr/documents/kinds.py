@@ -1,7 +1,7 @@
 """The document kinds: their printable, title, subjects of a month and data builder."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from flask import current_app
 from sqlalchemy import select
@@ -75,10 +75,16 @@ KINDS = {
         _ids(people.merchant_recaps),
     ),
     "verification_kelurahan": Kind(
-        "verification", "Laporan Verifikasi Kelurahan", _all(Kelurahan.id), _verification("kelurahan")
+        "verification",
+        "Laporan Verifikasi Kelurahan",
+        _all(Kelurahan.id),
+        _verification("kelurahan"),
     ),
     "verification_kecamatan": Kind(
-        "verification", "Laporan Verifikasi Kecamatan", _all(Kecamatan.id), _verification("kecamatan")
+        "verification",
+        "Laporan Verifikasi Kecamatan",
+        _all(Kecamatan.id),
+        _verification("kecamatan"),
     ),
     "verification_opd": Kind(
         "verification", "Laporan Verifikasi OPD", _all(Opd.id), _verification("opd")

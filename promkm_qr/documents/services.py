@@ -30,11 +30,7 @@ def stored(public_id: str) -> Document | None:
 
 def owned_by(user: User, doc: Document | None) -> bool:
     """Whether a person (ASN or merchant) may download the document: only their own."""
-    return (
-        doc is not None
-        and OWN_KINDS.get(user.role) == doc.kind
-        and doc.subject == str(user.id)
-    )
+    return doc is not None and OWN_KINDS.get(user.role) == doc.kind and doc.subject == str(user.id)
 
 
 def own_documents(user: User) -> list[Document]:

@@ -22,7 +22,9 @@ def download(doc):
     """Stream a stored document as a PDF attachment."""
     name = f"{doc.kind}-{doc.period}-{doc.public_id}.pdf"
     return send_file(
-        get_storage().path(doc.storage_key), mimetype="application/pdf", download_name=name,
+        get_storage().path(doc.storage_key),
+        mimetype="application/pdf",
+        download_name=name,
         as_attachment=True,
     )
 

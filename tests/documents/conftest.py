@@ -49,8 +49,14 @@ def month(app):
     make_report(sri, stall, 33_000, datetime(2026, 9, 15, 3), "verified")
     for day in range(70):
         make_report(rina, stall, 1_000 + day, datetime(2026, 10, 1 + day % 30, 4), "verified")
-    return {"opd": opd, "sri": sri, "budi": budi, "rina": rina, "merchant": merchant,
-            "stall": stall}
+    return {
+        "opd": opd,
+        "sri": sri,
+        "budi": budi,
+        "rina": rina,
+        "merchant": merchant,
+        "stall": stall,
+    }
 
 
 @contextlib.contextmanager

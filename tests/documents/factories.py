@@ -36,7 +36,9 @@ def make_report(asn, stall, amount: int, at: datetime, state: str = "verified", 
     if state == "disputed":
         db.session.add(
             ReportTransition(
-                report_id=report.id, from_state="submitted", to_state="disputed",
+                report_id=report.id,
+                from_state="submitted",
+                to_state="disputed",
                 reason="Pembeli tidak dikenal",
             )
         )

@@ -30,7 +30,9 @@ def test_batch_started_while_broker_is_down_runs_once_when_it_is_back(
     down = Celery(app.name, broker=DOWN)  # becomes the current app, which the outbox uses
     try:
         started = time.monotonic()
-        response = client.post("/dinas/dokumen/buat", data={"csrf_token": token, "period": "2026-10"})
+        response = client.post(
+            "/dinas/dokumen/buat", data={"csrf_token": token, "period": "2026-10"}
+        )
         answered_in = time.monotonic() - started
     finally:
         monkeypatch.setenv("CELERY_BROKER_URL", real.conf.broker_url)
