@@ -21,6 +21,12 @@ from promkm_qr.extensions import db
 from promkm_qr.models import Document, Job
 
 PAGE_SIZE = 50
+DOCUMENT_STATES = {
+    "pending": _l("menunggu"),
+    "queued": _l("antre"),
+    "done": _l("selesai"),
+    "failed": _l("gagal"),
+}
 PERIOD_RE = r"^\d{4}-(0[1-9]|1[0-2])$"
 
 
@@ -107,6 +113,7 @@ def documents():
         docs=docs,
         names=names,
         kinds=KINDS,
+        states=DOCUMENT_STATES,
         period=period,
         period_name=period_label(period),
         filters=filters,
