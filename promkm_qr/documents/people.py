@@ -24,6 +24,16 @@ POSITIONS = {
     "kepala-opd": "Kepala OPD",
 }
 
+# What _report_row prints of each report.
+REPORT_COLUMNS = (
+    PurchaseReport.reference,
+    PurchaseReport.purchased_at,
+    PurchaseReport.amount,
+    PurchaseReport.state,
+    PurchaseReport.goods_category,
+    PurchaseReport.description,
+)
+
 
 def _report_row(report, **extra) -> dict:
     """The printed columns every report table shares."""
@@ -63,12 +73,7 @@ def asn_receipts(period: str, asn_ids: list[int]) -> dict[int, dict]:
     for report in db.session.execute(
         select(
             PurchaseReport.asn_id,
-            PurchaseReport.reference,
-            PurchaseReport.purchased_at,
-            PurchaseReport.amount,
-            PurchaseReport.state,
-            PurchaseReport.goods_category,
-            PurchaseReport.description,
+            *REPORT_COLUMNS,
             Stall.name.label("stall"),
             Kelurahan.name.label("kelurahan"),
         )
@@ -121,12 +126,7 @@ def merchant_recaps(period: str, merchant_ids: list[int]) -> dict[int, dict]:
         select(
             Stall.owner_id,
             Stall.name.label("stall"),
-            PurchaseReport.reference,
-            PurchaseReport.purchased_at,
-            PurchaseReport.amount,
-            PurchaseReport.state,
-            PurchaseReport.goods_category,
-            PurchaseReport.description,
+            *REPORT_COLUMNS,
             User.name.label("asn"),
             func.coalesce(Opd.name, "-").label("opd"),
         )
