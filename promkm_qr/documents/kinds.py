@@ -41,6 +41,7 @@ def _ids(build):
     """Adapt a builder keyed by integer ids to string subjects."""
 
     def wrapped(period: str, subjects: list[str]) -> dict[str, dict]:
+        """Call the builder with integer ids and key its answer by string subjects."""
         return {str(k): v for k, v in build(period, [int(s) for s in subjects]).items()}
 
     return wrapped
@@ -50,6 +51,7 @@ def _all(column, *where):
     """A subjects function listing the column's distinct values."""
 
     def subjects(_period: str) -> list[str]:
+        """Every distinct value of the column, as strings."""
         query = select(column).distinct().where(*where).order_by(column)
         return [str(value) for value in db.session.scalars(query)]
 

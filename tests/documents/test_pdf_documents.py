@@ -119,6 +119,7 @@ def test_qr_links_to_a_page_that_checks_the_file(month, client, tmp_path):
     assert doc.public_id in html and doc.checksum in html and "Laporan Verifikasi OPD" in html
 
     def present(data: bytes) -> str:
+        """Upload a file on the verification page and return the answer page."""
         token = csrf_token(client, page_url)
         tampered = tmp_path / "dokumen.pdf"
         tampered.write_bytes(data)
