@@ -66,6 +66,7 @@ def register_blueprints(app: Flask) -> None:
     from promkm_qr.asn import bp as asn_bp
     from promkm_qr.auth import bp as auth_bp
     from promkm_qr.dinas import bp as dinas_bp
+    from promkm_qr.documents import bp as documents_bp
     from promkm_qr.merchant import bp as merchant_bp
     from promkm_qr.public import bp as public_bp
 
@@ -74,6 +75,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(asn_bp, url_prefix="/asn")
     app.register_blueprint(merchant_bp, url_prefix="/umkm")
     app.register_blueprint(dinas_bp, url_prefix="/dinas")
+    app.register_blueprint(documents_bp)
 
     def locale() -> str:
         """The active locale for templates and formatters."""

@@ -22,7 +22,7 @@ def celery_init_app(app: Flask) -> Celery:
     celery_app.set_default()
     app.extensions["celery"] = celery_app
     # Importing the task modules registers their @shared_task functions.
-    from promkm_qr.tasks import evidence, stalls, system, verification  # noqa: F401
+    from promkm_qr.tasks import documents, evidence, stalls, system, verification  # noqa: F401
 
     return celery_app
 
@@ -34,5 +34,9 @@ def beat_schedule() -> dict:
         "sweep-unanswered-reports": {
             "task": "promkm_qr.reports.sweep_unanswered",
             "schedule": crontab(hour=1, minute=15),
+        },
+        "monthly-documents": {
+            "task": "promkm_qr.documents.monthly",
+            "schedule": crontab(minute=0, hour=1, day_of_month=1),
         },
     }

@@ -1,0 +1,99 @@
+"""Plain data for every document kind, built from SQL aggregates a chunk of subjects at a time.
+
+Each builder takes a month and a list of subject ids and answers {subject: context} with a
+handful of queries for the whole chunk, never one per report or per person: a month's batch
+is ~27,000 documents and must not make ~27,000 round trips per table.
+"""
+
+from collections import defaultdict
+from datetime import datetime
+
+from sqlalchemy import and_, func, select
+
+from promkm_qr.core.dates import format_date, month_bounds_utc, month_label, to_wib
+from promkm_qr.extensions import db
+from promkm_qr.models import PurchaseReport
+from promkm_qr.reference import get_setting
+
+STATE_LABELS = {
+    "submitted": "Diajukan",
+    "confirmed": "Dikonfirmasi",
+    "disputed": "Disanggah",
+    "verified": "Diverifikasi",
+    "rejected": "Ditolak",
+    "withdrawn": "Dibatalkan",
+}
+
+
+def parse_period(period: str) -> tuple[int, int]:
+    """Split "2026-10" into (2026, 10), refusing anything else."""
+    year, sep, month = period.partition("-")
+    if not (sep and len(year) == 4 and len(month) == 2 and year.isdigit() and month.isdigit()):
+        raise ValueError(f"Periode harus berbentuk TTTT-BB, bukan {period!r}.")
+    if not 1 <= int(month) <= 12:
+        raise ValueError(f"Bulan harus 1 sampai 12, bukan {month}.")
+    return int(year), int(month)
+
+
+def period_bounds(period: str) -> tuple[datetime, datetime]:
+    """The month's [start, end) as naive UTC datetimes, the storage convention."""
+    start, end = month_bounds_utc(*parse_period(period))
+    return start.replace(tzinfo=None), end.replace(tzinfo=None)
+
+
+def period_label(period: str) -> str:
+    """ "Oktober 2026" for "2026-10"."""
+    return month_label(*parse_period(period))
+
+
+def in_month(period: str):
+    """SQL condition: the report was made in the month (WIB)."""
+    start, end = period_bounds(period)
+    return and_(PurchaseReport.purchased_at >= start, PurchaseReport.purchased_at < end)
+
+
+def counted_states() -> list[str]:
+    """The states whose amounts count toward quotas and totals, from the settings."""
+    return list(get_setting("counted_states"))
+
+
+def day_label(moment: datetime) -> str:
+    """The WIB date of a stored timestamp, as printed: "05 Oktober 2026"."""
+    return format_date(to_wib(moment))
+
+
+def state_totals(pairs) -> list[dict]:
+    """Count and sum per state, in workflow order, from (state, amount) pairs or aggregates."""
+    totals = {state: {"count": 0, "amount": 0} for state in STATE_LABELS}
+    for state, count, amount in pairs:
+        totals[state]["count"] += count
+        totals[state]["amount"] += amount
+    return [
+        {"state": s, "label": STATE_LABELS[s], "count": t["count"], "amount": t["amount"]}
+        for s, t in totals.items()
+    ]
+
+
+def counted_total(totals: list[dict], counted: list[str]) -> dict:
+    """The count and amount of the counted states out of state_totals()."""
+    rows = [t for t in totals if t["state"] in counted]
+    return {"count": sum(t["count"] for t in rows), "amount": sum(t["amount"] for t in rows)}
+
+
+def grouped_state_totals(key_column, keys: list, period: str, *joins) -> dict:
+    """{key: state_totals} for reports of the month grouped by key_column, in one query."""
+    query = select(
+        key_column,
+        PurchaseReport.state,
+        func.count(PurchaseReport.id),
+        func.coalesce(func.sum(PurchaseReport.amount), 0),
+    ).select_from(PurchaseReport)
+    for target, condition in joins:
+        query = query.join(target, condition)
+    query = query.where(in_month(period), key_column.in_(keys)).group_by(
+        key_column, PurchaseReport.state
+    )
+    raw = defaultdict(list)
+    for key, state, count, amount in db.session.execute(query):
+        raw[key].append((state, count, int(amount)))
+    return {key: state_totals(raw.get(key, [])) for key in keys}

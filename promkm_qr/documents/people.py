@@ -1,0 +1,158 @@
+"""Plain data for the documents of one person: the ASN receipt and the merchant recap."""
+
+from collections import defaultdict
+
+from sqlalchemy import func, select
+
+from promkm_qr.documents.data import (
+    STATE_LABELS,
+    counted_states,
+    counted_total,
+    day_label,
+    in_month,
+    state_totals,
+)
+from promkm_qr.extensions import db
+from promkm_qr.models import AsnProfile, Kelurahan, Opd, PurchaseReport, Stall, User
+from promkm_qr.reports.quota import quota_amount, quota_rules
+
+POSITIONS = {
+    "pelaksana": "Pelaksana",
+    "eselon-iv": "Eselon IV",
+    "eselon-iii": "Eselon III",
+    "eselon-ii": "Eselon II",
+    "kepala-opd": "Kepala OPD",
+}
+
+# What _report_row prints of each report.
+REPORT_COLUMNS = (
+    PurchaseReport.reference,
+    PurchaseReport.purchased_at,
+    PurchaseReport.amount,
+    PurchaseReport.state,
+    PurchaseReport.goods_category,
+    PurchaseReport.description,
+)
+
+
+def _report_row(report, **extra) -> dict:
+    """The printed columns every report table shares."""
+    return {
+        "date": day_label(report.purchased_at),
+        "reference": report.reference,
+        "goods": report.description or report.goods_category,
+        "amount": report.amount,
+        "state": STATE_LABELS[report.state],
+        **extra,
+    }
+
+
+def _totals(rows: list[tuple[str, int]], counted: list[str]) -> tuple[list[dict], dict]:
+    """State totals and the counted total of (state, amount) pairs."""
+    totals = state_totals((state, 1, amount) for state, amount in rows)
+    return totals, counted_total(totals, counted)
+
+
+def asn_receipts(period: str, asn_ids: list[int]) -> dict[int, dict]:
+    """Receipt data per ASN: identity, each report, totals by state, quota and whether met."""
+    counted, rules = counted_states(), quota_rules()
+    people = db.session.execute(
+        select(
+            User.id,
+            User.name,
+            User.nip,
+            AsnProfile.position_class,
+            AsnProfile.tpp_amount,
+            Opd.name.label("opd"),
+        )
+        .join(AsnProfile, AsnProfile.user_id == User.id)
+        .outerjoin(Opd, Opd.id == AsnProfile.opd_id)
+        .where(User.id.in_(asn_ids))
+    ).all()
+    reports = defaultdict(list)
+    for report in db.session.execute(
+        select(
+            PurchaseReport.asn_id,
+            *REPORT_COLUMNS,
+            Stall.name.label("stall"),
+            Kelurahan.name.label("kelurahan"),
+        )
+        .join(Stall, Stall.id == PurchaseReport.stall_id)
+        .join(Kelurahan, Kelurahan.id == Stall.kelurahan_id)
+        .where(in_month(period), PurchaseReport.asn_id.in_(asn_ids))
+        .order_by(PurchaseReport.purchased_at, PurchaseReport.id)
+    ):
+        reports[report.asn_id].append(report)
+    contexts = {}
+    for person in people:
+        mine = reports.get(person.id, [])
+        totals, counted_sum = _totals([(r.state, r.amount) for r in mine], counted)
+        quota = quota_amount(rules.get(person.position_class), person.tpp_amount)
+        contexts[person.id] = {
+            "asn": {
+                "name": person.name,
+                "nip": person.nip or "",
+                "opd": person.opd or "-",
+                "position": POSITIONS.get(person.position_class, person.position_class),
+            },
+            "rows": [_report_row(r, stall=r.stall, kelurahan=r.kelurahan) for r in mine],
+            "totals": totals,
+            "counted": counted_sum,
+            "quota": quota,
+            "quota_met": counted_sum["amount"] >= quota,
+            "shortfall": max(quota - counted_sum["amount"], 0),
+        }
+    return contexts
+
+
+def merchant_recaps(period: str, merchant_ids: list[int]) -> dict[int, dict]:
+    """Recap data per merchant: stalls, each sale, totals by state and by day."""
+    counted = counted_states()
+    merchants = db.session.execute(
+        select(User.id, User.name, User.phone).where(User.id.in_(merchant_ids))
+    ).all()
+    stalls = defaultdict(list)
+    for stall in db.session.execute(
+        select(Stall.owner_id, Stall.code, Stall.name, Kelurahan.name.label("kelurahan"))
+        .join(Kelurahan, Kelurahan.id == Stall.kelurahan_id)
+        .where(Stall.owner_id.in_(merchant_ids))
+        .order_by(Stall.code)
+    ):
+        stalls[stall.owner_id].append(
+            {"code": stall.code, "name": stall.name, "kelurahan": stall.kelurahan}
+        )
+    sales = defaultdict(list)
+    for sale in db.session.execute(
+        select(
+            Stall.owner_id,
+            Stall.name.label("stall"),
+            *REPORT_COLUMNS,
+            User.name.label("asn"),
+            func.coalesce(Opd.name, "-").label("opd"),
+        )
+        .join(Stall, Stall.id == PurchaseReport.stall_id)
+        .join(User, User.id == PurchaseReport.asn_id)
+        .outerjoin(Opd, Opd.id == PurchaseReport.opd_id)
+        .where(in_month(period), Stall.owner_id.in_(merchant_ids))
+        .order_by(PurchaseReport.purchased_at, PurchaseReport.id)
+    ):
+        sales[sale.owner_id].append(sale)
+    contexts = {}
+    for merchant in merchants:
+        mine = sales.get(merchant.id, [])
+        totals, counted_sum = _totals([(s.state, s.amount) for s in mine], counted)
+        days = {}
+        for sale in mine:
+            if sale.state in counted:
+                day = days.setdefault(day_label(sale.purchased_at), {"count": 0, "amount": 0})
+                day["count"] += 1
+                day["amount"] += sale.amount
+        contexts[merchant.id] = {
+            "merchant": {"name": merchant.name, "phone": merchant.phone or ""},
+            "stalls": stalls.get(merchant.id, []),
+            "rows": [_report_row(s, stall=s.stall, asn=s.asn, opd=s.opd) for s in mine],
+            "totals": totals,
+            "counted": counted_sum,
+            "days": [{"date": d, **t} for d, t in days.items()],
+        }
+    return contexts
