@@ -10,7 +10,7 @@ import pytest
 
 from promkm_qr.extensions import db
 from promkm_qr.jobs import create_job, finish_job
-from promkm_qr.models import Evidence, Kecamatan, PurchaseReport
+from promkm_qr.models import Document, Evidence, Kecamatan, PurchaseReport
 from promkm_qr.models.base import utcnow
 from promkm_qr.stalls.links import link_token
 from promkm_qr.storage import get_storage
@@ -147,6 +147,30 @@ EXPECTED = {
     "dinas.imports": staff("operator"),
     "dinas.categories": staff("operator"),
     "merchant.register_stall": only("merchant"),
+    "dinas.documents": staff(*ALL_STAFF),
+    # Area-scoped staff see only their area's verification reports, not personal receipts.
+    "dinas.documents_download": {**staff(*ALL_STAFF), "scoped": "404", "outscope": "404"},
+    "dinas.documents_start": staff("operator"),
+    "dinas.documents_regenerate": {**staff("operator"), "scoped": "404", "outscope": "404"},
+    # Only a document batch can be resumed: the world's job prints posters.
+    "dinas.documents_resume": {
+        **staff("operator"),
+        "admin": "404",
+        "operator": "404",
+        "scoped": "404",
+        "outscope": "404",
+    },
+    # Own receipts (ASN) and recaps (merchants); staff have their own document pages.
+    "documents.mine": {
+        **dict.fromkeys(ROLES, "404"),
+        "anon": "login",
+        "asn": "ok",
+        "asn2": "ok",
+        "merchant": "ok",
+        "merchant2": "ok",
+    },
+    "documents.own_download": {**dict.fromkeys(ROLES, "404"), "anon": "login", "asn": "ok"},
+    "documents.verify": everyone(),
     "dinas.settings": staff(),
     "dinas.staff": staff(),
     "dinas.staff_edit": staff(),
@@ -188,6 +212,16 @@ def world(app):
         width=1,
         height=1,
     )
+    document = Document(
+        public_id="MATRIXDOC",
+        kind="asn_receipt",
+        subject=str(asn.id),
+        period="2026-10",
+        state="done",
+        storage_key="matrix/result.pdf",
+        checksum=digest,
+    )
+    db.session.add(document)
     job = create_job("posters", created_by_id=users["operator"].id)
     job.result_key = "matrix/result.pdf"
     storage.put(job.result_key, b"%PDF-1.7")
@@ -204,6 +238,8 @@ def world(app):
         "filename": "app.css",
         "stall_id": stall.id,
         "name": "jsQR.js",
+        "doc_id": document.id,
+        "public_id": document.public_id,
     }
 
 
