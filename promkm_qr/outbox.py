@@ -28,8 +28,12 @@ def enqueue(task: str, *args) -> OutboxMessage:
 
 def _send(message: OutboxMessage) -> bool:
     """Try to hand one message to the broker; remember the error if it is down."""
+    celery = current_app.extensions["celery"]
     try:
-        current_app.extensions["celery"].send_task(message.task, args=message.args, retry=False)
+        # One attempt, no reconnect loop: with the broker down the caller (a web request)
+        # must not wait; the periodic flush sends the message later.
+        with celery.connection_for_write(transport_options={"max_retries": 0}) as connection:
+            celery.send_task(message.task, args=message.args, retry=False, connection=connection)
     except Exception as exc:
         message.attempts += 1
         message.last_error = str(exc)[:500]
