@@ -26,6 +26,7 @@ def test_batch_started_while_broker_is_down_runs_once_when_it_is_back(
     token = csrf_token(client, "/dinas/dokumen")
     real = app.extensions["celery"]
     real_url = real.conf.broker_url  # read before the environment points elsewhere
+    real.producer_pool  # noqa: B018  (created now, so it keeps the real broker's URL)
     # Celery prefers CELERY_BROKER_URL from the environment over its broker argument.
     monkeypatch.setenv("CELERY_BROKER_URL", DOWN)
     down = Celery(app.name, broker=DOWN, set_as_current=False)
