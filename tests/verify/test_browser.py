@@ -1,4 +1,4 @@
-"""A merchant on a phone disputes one report and confirms another."""
+"""A merchant on a phone disputes one report and confirms another; the ASN sees both."""
 
 import pytest
 from sqlalchemy import select
@@ -46,3 +46,13 @@ def test_merchant_disputes_one_report_and_confirms_another(app, live_server, pho
         ).all()
     )
     assert states == {wrong.id: "disputed", right.id: "confirmed"}
+
+    phone.get_by_role("button", name="Keluar").click()
+    phone.goto(f"{live_server}/auth/masuk?next=/asn/riwayat")
+    phone.locator("input[name=identifier]").fill(asn.nip)
+    phone.locator("input[name=password]").fill(PASSWORD)
+    phone.get_by_role("button", name="Masuk").click()
+    phone.wait_for_url(f"{live_server}/asn/riwayat")
+    for report, label in ((wrong, "Disanggah penjual"), (right, "Dikonfirmasi penjual")):
+        row = phone.locator("ul.report-list li", has_text=report.reference)
+        assert row.locator(".badge").inner_text() == label
