@@ -142,6 +142,8 @@ def _fresh_state(request):
         reference.seed_defaults()
         db.session.remove()
     limiter.reset()
+    # Any Celery() a test builds makes itself the thread's current app; undo that here.
+    app.extensions["celery"].set_current()
 
 
 class IsolatedClient(FlaskClient):

@@ -68,7 +68,7 @@ def own_worker(session_env: dict, log_path, broker: str | None = None):
         env["CELERY_BROKER_URL"] = broker
     # Celery prefers CELERY_BROKER_URL from the environment over its broker argument, so
     # the caller sets the environment too when it picks another broker.
-    sender = Celery(broker=env["CELERY_BROKER_URL"])
+    sender = Celery(broker=env["CELERY_BROKER_URL"], set_as_current=False)
     sender.conf.task_default_queue = queue
     with open(log_path, "w+b") as log:
         workers = [Worker(env, pool="prefork", log=log)]

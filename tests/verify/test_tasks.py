@@ -34,8 +34,6 @@ def test_submission_outbox_message_runs_the_rules_on_the_worker(app, worker):
     # What the ASN submission does after saving a report.
     message = outbox.enqueue("promkm_qr.reports.check_rules", reused.id)
     db.session.commit()
-    # tests/test_workers.py builds a bare Celery() sender, which makes itself the current app.
-    app.extensions["celery"].set_current()
     outbox.send_pending([message])
     assert wait_for(lambda: db.session.get(PurchaseReport, reused.id).flagged)
     rules = db.session.scalars(select(ReportFlag.rule).where(ReportFlag.report_id == reused.id))
