@@ -218,13 +218,15 @@ def world(app):
         subject=str(asn.id),
         period="2026-10",
         state="done",
-        storage_key="matrix/result.pdf",
+        storage_key="matrix/receipt.pdf",
         checksum=digest,
     )
     db.session.add(document)
     job = create_job("posters", created_by_id=users["operator"].id)
     job.result_key = "matrix/result.pdf"
     storage.put(job.result_key, b"%PDF-1.7")
+    storage.put(document.storage_key, b"%PDF-1.7")
+    storage.put(document.storage_key, b"%PDF-1.7")
     finish_job(job)
     db.session.add(report)
     db.session.commit()

@@ -40,7 +40,7 @@ def job_json(job_id: str):
 def job_result(job_id: str):
     """Download the file a finished job produced (a PDF of posters, an error report...)."""
     job = _own_job(job_id)
-    if job.state != "done" or not job.result_key:
+    if job.state != "done" or not job.result_key or not get_storage().exists(job.result_key):
         abort(404)
     path = get_storage().path(job.result_key)
     return send_file(path, as_attachment=True, download_name=path.name)
