@@ -226,7 +226,6 @@ def world(app):
     job.result_key = "matrix/result.pdf"
     storage.put(job.result_key, b"%PDF-1.7")
     storage.put(document.storage_key, b"%PDF-1.7")
-    storage.put(document.storage_key, b"%PDF-1.7")
     finish_job(job)
     db.session.add(report)
     db.session.commit()
