@@ -15,6 +15,7 @@ from promkm_qr.extensions import db
 from promkm_qr.models import PhotoUpload, Stall
 from promkm_qr.reports import amend, history, submit, workflow
 from promkm_qr.stalls import links
+from promkm_qr.storage import StorageError
 
 
 @bp.app_template_filter("jenis_barang")
@@ -78,17 +79,23 @@ def report(token: str):
         if (done := submit.find_by_key(form.form_key.data)) is not None:
             return _to_receipt(done.id, done.asn_id)
         lat, lon = submit.check_location(form.lat.data, form.lon.data)
-        report_id, created = submit.submit(
-            submit.Submission(
-                asn_id=current_user.id,
-                stall_id=stall.id,
-                form_key=form.form_key.data,
-                photo=form.photo.checked,
-                lat=lat,
-                lon=lon,
-                **form.purchase_values(),
+        try:
+            report_id, created = submit.submit(
+                submit.Submission(
+                    asn_id=current_user.id,
+                    stall_id=stall.id,
+                    form_key=form.form_key.data,
+                    photo=form.photo.checked,
+                    lat=lat,
+                    lon=lon,
+                    **form.purchase_values(),
+                )
             )
-        )
+        except StorageError:
+            form.photo.errors = [
+                _("Foto tidak dapat disimpan saat ini. Laporan belum terkirim; coba lagi.")
+            ]
+            return render_template("asn/report_form.html", form=form, stall=stall), 503
         if created:
             flash(_("Laporan terkirim. Penjual akan diminta mengonfirmasi."), "success")
         return _to_receipt(report_id, current_user.id)

@@ -192,6 +192,13 @@ def submit(sub: Submission) -> tuple[int, bool]:
         message = outbox.enqueue(EVIDENCE_TASK, report.id)
     else:
         message = outbox.enqueue(RULES_TASK, report.id)
-    db.session.commit()
+    try:
+        db.session.commit()
+    except Exception:
+        # The report is not recorded (whole or not at all): remove its upload too.
+        db.session.rollback()
+        if upload_key:
+            storage.delete(upload_key)
+        raise
     outbox.send_pending([message])
     return report.id, True

@@ -241,3 +241,43 @@ def test_without_a_required_photo_the_rules_are_queued_at_once(signed_in, form_u
     assert (message.task, message.args) == (RULES_TASK, [report.id])
     assert report.evidence_id is None
     assert db.session.scalar(select(func.count(PhotoUpload.id))) == 0
+
+
+def test_unwritable_storage_fails_cleanly_and_keeps_the_form(app, signed_in, form_url, tmp_path):
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("a file where the storage directory should be")
+    tokens = open_form(signed_in, form_url)
+    before = stored_uploads(app)
+    app.config["STORAGE_DIR"], saved = str(blocker / "storage"), app.config["STORAGE_DIR"]
+    try:
+        response = post(signed_in, form_url, report_data(tokens, SMALL, amount="Rp 73.500"))
+    finally:
+        app.config["STORAGE_DIR"] = saved
+    html = response.get_data(as_text=True)
+    assert response.status_code == 503
+    assert "Foto tidak dapat disimpan saat ini" in html
+    assert "Rp 73.500" in html and "Nasi pecel dua porsi" in html  # what was typed is kept
+    assert report_count() == 0
+    assert stored_uploads(app) == before
+    assert not list((blocker.parent).rglob("uploads"))  # no orphan file anywhere
+
+
+def test_a_failed_commit_leaves_no_report_and_no_upload(app, signed_in, form_url):
+    from sqlalchemy import event
+
+    tokens = open_form(signed_in, form_url)
+    before = stored_uploads(app)
+
+    def refuse(session):
+        # Only the submission's commit (the one carrying the new upload row) fails.
+        if any(isinstance(obj, PhotoUpload) for obj in session.new):
+            raise RuntimeError("database went away during commit")
+
+    event.listen(db.session.registry().__class__, "before_commit", refuse)
+    try:
+        with pytest.raises(RuntimeError):
+            post(signed_in, form_url, report_data(tokens, SMALL))
+    finally:
+        event.remove(db.session.registry().__class__, "before_commit", refuse)
+    assert report_count() == 0
+    assert stored_uploads(app) == before
