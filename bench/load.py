@@ -1,0 +1,207 @@
+"""Load test of the real stack (gunicorn, PostgreSQL, Redis, Celery) with Locust, headless.
+
+    .venv/bin/python bench/load.py [--users 50] [--duration 60] [--spawn-rate 10]
+
+Builds a city on a fresh PostgreSQL database (promkm_qr.demo), starts gunicorn and a
+worker on loopback, runs the users of bench/load_users.py (ASN scanning posters and
+reporting with a ~300 KB photo, merchants confirming, staff on the dashboard and printing
+a kelurahan's stickers) for a bounded time, waits for the background work, then checks that
+every accepted submission is stored exactly once. Last line: one JSON object.
+"""
+
+import argparse
+import csv
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from http.client import HTTPConnection
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.submit import VENV_BIN, phone_photo  # noqa: E402
+from tests.conftest import create_pg_database  # noqa: E402
+from tests.support import services  # noqa: E402
+
+
+def build_city(env: dict, stalls: int, asn: int) -> dict:
+    """Migrate, load regions and demo data; return the accounts the users sign in with."""
+    os.environ.update(env)
+    from flask_migrate import upgrade
+    from sqlalchemy import select
+
+    from promkm_qr import create_app, reference
+    from promkm_qr.demo import DEMO_LOGINS, DEMO_PASSWORD, build_demo
+    from promkm_qr.extensions import db
+    from promkm_qr.models import Stall, User
+    from promkm_qr.stalls.links import link_token
+
+    app = create_app()
+    with app.app_context():
+        upgrade()
+        reference.load_regions(app.config["REGIONS_CSV"])
+        reference.seed_defaults()
+        build_demo(stalls=stalls, asn=asn, months=1)
+        active = db.session.execute(
+            select(Stall.code, Stall.poster_version, Stall.owner_id).where(Stall.status == "active")
+        ).all()
+        owners = {owner for _code, _version, owner in active}
+        merchants = db.session.scalars(
+            select(User.phone).where(User.role == "merchant", User.id.in_(owners))
+        ).all()
+        return {
+            "password": DEMO_PASSWORD,
+            "staff": DEMO_LOGINS["dinas"],
+            "asn": list(db.session.scalars(select(User.nip).where(User.role == "asn"))),
+            "merchants": list(merchants),
+            "tokens": [link_token(code, version) for code, version, _ in active],
+        }
+
+
+def wait_http(port: int) -> None:
+    """Wait until gunicorn answers /healthz."""
+    for _ in range(150):
+        try:
+            connection = HTTPConnection("127.0.0.1", port, timeout=2)
+            connection.request("GET", "/healthz")
+            if connection.getresponse().status == 200:
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError("gunicorn did not start")
+
+
+def route_figures(stats_csv: Path) -> tuple[dict, dict]:
+    """Per-route and aggregated figures from Locust's stats CSV."""
+    routes, total = {}, {}
+    with stats_csv.open() as handle:
+        for row in csv.DictReader(handle):
+            figures = {
+                "requests": int(row["Request Count"]),
+                "failures": int(row["Failure Count"]),
+                "rps": round(float(row["Requests/s"]), 2),
+                "p50_ms": float(row["50%"] or 0),
+                "p95_ms": float(row["95%"] or 0),
+                "p99_ms": float(row["99%"] or 0),
+            }
+            if row["Name"] == "Aggregated":
+                total = figures
+            else:
+                routes[f"{row['Type']} {row['Name']}"] = figures
+    return routes, total
+
+
+def check_database(database_url: str, accepted: list[str]) -> dict:
+    """Every accepted key stored once; count reports still waiting for their evidence."""
+    import psycopg
+
+    url = database_url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(url) as conn:
+        stored = dict(
+            conn.execute(
+                "SELECT idempotency_key, count(*) FROM purchase_reports "
+                "WHERE idempotency_key = ANY(%s) GROUP BY idempotency_key",
+                (accepted,),
+            ).fetchall()
+        )
+        pending = conn.execute(
+            "SELECT count(*) FROM photo_uploads WHERE state NOT IN ('done', 'failed')"
+        ).fetchone()[0]
+        failed = conn.execute(
+            "SELECT count(*) FROM photo_uploads WHERE state = 'failed'"
+        ).fetchone()[0]
+    return {
+        "accepted": len(accepted),
+        "lost": sum(1 for key in accepted if key not in stored),
+        "duplicated": sum(1 for n in stored.values() if n > 1),
+        "evidence_pending": pending,
+        "evidence_failed": failed,
+    }  # fmt: skip
+
+
+def main() -> None:
+    """Run the load test and print one JSON line."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--users", type=int, default=50)
+    parser.add_argument("--spawn-rate", type=float, default=10)
+    parser.add_argument("--duration", type=int, default=60, help="seconds of load")
+    parser.add_argument("--stalls", type=int, default=600)
+    parser.add_argument("--asn", type=int, default=400)
+    parser.add_argument("--port", type=int, default=5078)
+    parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/postgres")
+    parser.add_argument("--redis", default="redis://127.0.0.1:6379/0")
+    args = parser.parse_args()
+
+    services.POSTGRES_ADMIN_URL = args.postgres
+    database_url, drop = create_pg_database()
+    work = Path(tempfile.mkdtemp(prefix="bench-load-"))
+    env = {
+        "DATABASE_URL": database_url, "REDIS_URL": args.redis,
+        "PROMKM_QUEUE": f"load-{uuid.uuid4().hex[:8]}", "PROMKM_INSTANCE": str(work),
+        "PROMKM_STORAGE": str(work / "storage"), "SECRET_KEY": "bench-load",
+        "PROXY_HOPS": "1",  # each simulated phone has its own forwarded address
+    }  # fmt: skip
+    processes = []
+    try:
+        accounts = build_city(env, args.stalls, args.asn)
+        photo = work / "photo.jpg"
+        photo.write_bytes(phone_photo())
+        accounts["photo"] = str(photo)
+        (work / "accounts.json").write_text(json.dumps(accounts))
+        accepted_file = work / "accepted.txt"
+        accepted_file.touch()
+        child_env = {**os.environ, **env}
+        processes.append(subprocess.Popen(
+            [VENV_BIN / "gunicorn", "--bind", f"127.0.0.1:{args.port}", "--workers", "2",
+             "--threads", "4", "--keep-alive", "30", "wsgi:app"],
+            cwd=ROOT, env=child_env, stderr=subprocess.DEVNULL))  # fmt: skip
+        processes.append(subprocess.Popen(
+            ["nice", "-n", "10", VENV_BIN / "celery", "-A", "celery_worker", "worker",
+             "--loglevel", "ERROR", "--concurrency", "2", "-Q", env["PROMKM_QUEUE"],
+             "--without-gossip", "--without-mingle", "--without-heartbeat"],
+            cwd=ROOT, env=child_env, stderr=subprocess.DEVNULL))  # fmt: skip
+        wait_http(args.port)
+        time.sleep(3)  # let the worker bind its queue
+        locust_env = {
+            **child_env,
+            "PROMKM_LOAD_ACCOUNTS": str(work / "accounts.json"),
+            "PROMKM_LOAD_ACCEPTED": str(accepted_file),
+        }
+        started = time.perf_counter()
+        subprocess.run(
+            [VENV_BIN / "locust", "-f", str(ROOT / "bench" / "load_users.py"), "--headless",
+             "-u", str(args.users), "-r", str(args.spawn_rate), "-t", f"{args.duration}s",
+             "--host", f"http://127.0.0.1:{args.port}", "--csv", str(work / "locust"),
+             "--only-summary", "--stop-timeout", "10", "--exit-code-on-error", "0"],
+            cwd=ROOT, env=locust_env, check=True, stdout=sys.stderr)  # fmt: skip
+        load_s = time.perf_counter() - started
+        accepted = accepted_file.read_text().split()
+        deadline = time.monotonic() + 300
+        while check_database(database_url, accepted)["evidence_pending"] and (
+            time.monotonic() < deadline
+        ):
+            time.sleep(1)
+        routes, total = route_figures(work / "locust_stats.csv")
+        result = {
+            "users": args.users, "duration_s": args.duration, "load_wall_s": round(load_s, 1),
+            "rate_per_s": total.get("rps"), "p50_ms": total.get("p50_ms"),
+            "p95_ms": total.get("p95_ms"), "p99_ms": total.get("p99_ms"),
+            "requests": total.get("requests"), "errors": total.get("failures"),
+            **check_database(database_url, accepted), "routes": routes,
+        }  # fmt: skip
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.wait(30)
+        drop()
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
