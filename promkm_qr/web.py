@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from flask import Flask, abort, g, request, session
+from flask import Flask, abort, g, has_request_context, request, session
 from flask_login import current_user
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -32,6 +32,8 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 def select_locale() -> str:
     """Bahasa Indonesia unless the person chose English (stored in the session)."""
+    if not has_request_context():
+        return "id"  # workers and the CLI write in the default language (official documents)
     chosen = request.args.get("lang")
     if chosen in ("id", "en"):
         session["lang"] = chosen

@@ -12,6 +12,7 @@ from promkm_qr.models import PurchaseReport, ReportFlag, Stall, User
 # A module import: reports.review imports dinas.scope, which loads this package.
 from promkm_qr.reports import review
 from promkm_qr.reports.rules import FLAG_LABELS
+from promkm_qr.reports.states import STATE_LABELS
 
 PAGE_SIZE = 50
 # The default queue: what still waits for dinas (flagged, disputed or left unanswered).
@@ -39,7 +40,7 @@ class QueueFilter:
             kelurahan=number("kelurahan"),
             opd=number("opd"),
             flag=args.get("flag", "") if args.get("flag") in FLAG_LABELS else "",
-            state=args.get("status", "") if args.get("status") in review.STATE_LABELS else "",
+            state=args.get("status", "") if args.get("status") in STATE_LABELS else "",
             month=month if valid_month and 1 <= int(month[5:]) <= 12 else "",
             page=max(1, number("halaman") or 1),
         )

@@ -14,6 +14,7 @@ from promkm_qr.models import Kelurahan, Opd
 from promkm_qr.reference import get_setting
 from promkm_qr.reports import review
 from promkm_qr.reports.rules import FLAG_LABELS
+from promkm_qr.reports.states import STATE_LABELS
 
 
 @bp.route("/tinjauan", endpoint="review")
@@ -31,7 +32,7 @@ def review_queue():
         kelurahan=kelurahan,
         opds=db.session.scalars(select(Opd).order_by(Opd.name)).all(),
         flag_labels=FLAG_LABELS,
-        state_labels=review.STATE_LABELS,
+        state_labels=STATE_LABELS,
         decisions=review.DECISIONS,
         counted_states=get_setting("counted_states"),
     )

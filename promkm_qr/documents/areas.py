@@ -5,7 +5,6 @@ from collections import defaultdict
 from sqlalchemy import func, or_, select
 
 from promkm_qr.documents.data import (
-    STATE_LABELS,
     counted_states,
     counted_total,
     day_label,
@@ -29,6 +28,7 @@ from promkm_qr.models import (
     User,
 )
 from promkm_qr.reports.quota import quota_amount, quota_rules
+from promkm_qr.reports.states import state_label
 
 STALL_JOIN = (Stall, Stall.id == PurchaseReport.stall_id)
 KELURAHAN_JOIN = (Kelurahan, Kelurahan.id == Stall.kelurahan_id)
@@ -134,7 +134,7 @@ def _attention(period: str, key_column, joins, keys: list[int]) -> dict[int, lis
                 "stall": r.stall,
                 "asn": r.asn,
                 "amount": r.amount,
-                "state": STATE_LABELS[r.state],
+                "state": state_label(r.state),
                 "notes": notes.get(r.id, []),
             }
         )

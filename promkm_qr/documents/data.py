@@ -14,15 +14,7 @@ from promkm_qr.core.dates import format_date, month_bounds_utc, month_label, to_
 from promkm_qr.extensions import db
 from promkm_qr.models import PurchaseReport
 from promkm_qr.reference import get_setting
-
-STATE_LABELS = {
-    "submitted": "Diajukan",
-    "confirmed": "Dikonfirmasi",
-    "disputed": "Disanggah",
-    "verified": "Diverifikasi",
-    "rejected": "Ditolak",
-    "withdrawn": "Dibatalkan",
-}
+from promkm_qr.reports.states import STATE_LABELS, state_label
 
 
 def parse_period(period: str) -> tuple[int, int]:
@@ -69,7 +61,7 @@ def state_totals(pairs) -> list[dict]:
         totals[state]["count"] += count
         totals[state]["amount"] += amount
     return [
-        {"state": s, "label": STATE_LABELS[s], "count": t["count"], "amount": t["amount"]}
+        {"state": s, "label": state_label(s), "count": t["count"], "amount": t["amount"]}
         for s, t in totals.items()
     ]
 

@@ -8,10 +8,11 @@ from sqlalchemy import select
 
 from promkm_qr.core.dates import format_date, now_wib
 from promkm_qr.documents import areas, people
-from promkm_qr.documents.data import STATE_LABELS, counted_states, period_label
+from promkm_qr.documents.data import counted_states, period_label
 from promkm_qr.extensions import db
 from promkm_qr.models import AsnProfile, Kecamatan, Kelurahan, Opd, Stall, User
 from promkm_qr.reference import get_setting
+from promkm_qr.reports.states import state_label
 
 CITY = "kota"
 
@@ -122,7 +123,7 @@ def common_context() -> dict:
     return {
         "kop": dict(get_setting("branding")),
         "signers": signers,
-        "counted_labels": [STATE_LABELS[s] for s in counted_states()],
+        "counted_labels": [state_label(s) for s in counted_states()],
         "printed_on": format_date(now_wib()),
     }
 

@@ -5,7 +5,6 @@ from collections import defaultdict
 from sqlalchemy import func, select
 
 from promkm_qr.documents.data import (
-    STATE_LABELS,
     counted_states,
     counted_total,
     day_label,
@@ -15,6 +14,7 @@ from promkm_qr.documents.data import (
 from promkm_qr.extensions import db
 from promkm_qr.models import AsnProfile, Kelurahan, Opd, PurchaseReport, Stall, User
 from promkm_qr.reports.quota import quota_amount, quota_rules
+from promkm_qr.reports.states import state_label
 
 POSITIONS = {
     "pelaksana": "Pelaksana",
@@ -42,7 +42,7 @@ def _report_row(report, **extra) -> dict:
         "reference": report.reference,
         "goods": report.description or report.goods_category,
         "amount": report.amount,
-        "state": STATE_LABELS[report.state],
+        "state": state_label(report.state),
         **extra,
     }
 

@@ -11,6 +11,7 @@ from promkm_qr.merchant.forms import ConfirmForm, DisputeForm
 from promkm_qr.merchant.sales import month_csv, month_reports, own_stalls, stall_totals
 from promkm_qr.reference import get_setting
 from promkm_qr.reports import review
+from promkm_qr.reports.states import STATE_LABELS
 from promkm_qr.storage import get_storage
 
 
@@ -46,7 +47,7 @@ def home():
         confirm_form=ConfirmForm(),
         dispute_form=DisputeForm(),
         dispute_reasons=review.DISPUTE_REASONS,
-        state_labels=review.STATE_LABELS,
+        state_labels=STATE_LABELS,
     )
 
 

@@ -20,7 +20,6 @@ from promkm_qr.models import PurchaseReport, ReportFlag, Stall, User
 from promkm_qr.models.base import utcnow
 from promkm_qr.reference import get_setting
 from promkm_qr.reports.rules import FLAG_LABELS, UNANSWERED
-from promkm_qr.reports.states import STATE_LABELS  # noqa: F401  (pages import it here)
 from promkm_qr.reports.workflow import StateConflict, transition
 
 DISPUTE_REASONS = {

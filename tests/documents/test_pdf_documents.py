@@ -57,7 +57,7 @@ def test_every_kind_totals_match_the_database(month):
     assert _counted_line(count, amount) in body
     assert "Sri <i>Rahayu</i>" in body and sri.nip in body and "Dinas Kesehatan" in body
     assert "Kuota belum terpenuhi (kurang Rp2.500)" in body and "Rp50.000" in body
-    assert "Disanggah 1 Rp10.000" in body
+    assert "Disanggah penjual 1 Rp10.000" in body
     assert doc.pages == len(page_texts(pdf)) and f"Halaman {doc.pages} dari {doc.pages}" in body
 
     _, pdf = _doc("asn_receipt", budi.id)
