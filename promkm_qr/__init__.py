@@ -24,6 +24,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     web.register_extensions(app)
     web.register_blueprints(app)
+    web.register_template_helpers(app)
     web.register_security(app)
     errors.register(app)
     cli.register(app)

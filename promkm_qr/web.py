@@ -2,7 +2,8 @@
 
 from pathlib import Path
 
-from flask import Flask, abort, g, has_request_context, request, session
+from flask import Flask, abort, has_request_context, request, session
+from flask_babel import get_locale
 from flask_login import current_user
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -79,9 +80,13 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(dinas_bp, url_prefix="/dinas")
     app.register_blueprint(documents_bp)
 
+
+def register_template_helpers(app: Flask) -> None:
+    """Filters for Rupiah, WIB dates and report states; globals for the layout."""
+
     def locale() -> str:
-        """The active locale for templates and formatters."""
-        return g.get("locale_code") or select_locale()
+        """The active locale (Flask-Babel caches the selector's answer per request)."""
+        return str(get_locale() or "id")
 
     app.jinja_env.filters["rupiah"] = money.format_rupiah
     app.jinja_env.filters["status_laporan"] = state_label
