@@ -1,5 +1,6 @@
 """Accounts: who a sign-in identifier names, password checks and account creation."""
 
+import functools
 import secrets
 from urllib.parse import urlsplit
 
@@ -65,7 +66,7 @@ def authenticate(role: str, identifier: str, password: str) -> User:
     wrong = LoginError(_("NIP/nomor HP/nama pengguna atau kata sandi salah."))
     if user is None:
         # Same cost as a real check, so timing does not reveal which accounts exist.
-        check_password_hash(_DUMMY_HASH, password)
+        check_password_hash(_dummy_hash(), password)
         raise wrong
     if not user.active:
         raise LoginError(_("Akun ini tidak aktif. Hubungi petugas dinas."), 403)
@@ -83,7 +84,10 @@ def hash_password(password: str) -> str:
     return generate_password_hash(password)
 
 
-_DUMMY_HASH = hash_password(secrets.token_hex(8))
+@functools.cache
+def _dummy_hash() -> str:
+    """A hash to check unknown accounts against, made on first use (scrypt is slow)."""
+    return hash_password(secrets.token_hex(8))
 
 
 def set_password(user: User, password: str) -> None:
