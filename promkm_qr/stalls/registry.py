@@ -79,6 +79,8 @@ def clean(data: dict, *, nik_required: bool = True) -> dict:
     except ValueError as exc:
         errors["phone"] = str(exc)
     payload = str(data.get("qris_payload") or "").strip()
+    # An emptied field removes the stall's QRIS (the edit form shows the stored payload).
+    out["qris_payload"], out["qris_nmid"] = None, None
     if payload:
         try:
             info = parse_qris(payload)

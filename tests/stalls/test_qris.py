@@ -74,6 +74,21 @@ def test_stall_with_qris_is_created_and_a_duplicate_nmid_refused(client, operato
     assert len(db.session.scalars(select(Stall)).all()) == 1
 
 
+def test_emptying_the_qris_field_removes_the_nmid(client, operator):
+    client.post("/dinas/lapak/baru", data=_form(client, name="Warung Sayur Bu Sugeng"))
+    stall = db.session.scalar(select(Stall))
+    edit = f"/dinas/lapak/{stall.id}/ubah"
+    page = client.get(edit).get_data(as_text=True)
+    assert "ID1020017611473" in page  # the stored payload is shown, so emptying is deliberate
+    response = client.post(edit, data=_form(client, name=stall.name, qris_payload=""))
+    assert response.status_code == 302
+    db.session.refresh(stall)
+    assert (stall.qris_payload, stall.qris_nmid) == (None, None)
+    # The NMID is free again for another stall.
+    again = client.post("/dinas/lapak/baru", data=_form(client, name="Lapak Kedua"))
+    assert again.status_code == 302
+
+
 def test_bad_crc_is_refused_on_the_form(client, operator):
     bad = next(p for e, p in _samples() if e == "bad-crc")
     response = client.post("/dinas/lapak/baru", data=_form(client, name="X", qris_payload=bad))
