@@ -1,13 +1,28 @@
 """Test data factories: each creates committed rows with sensible defaults."""
 
 import itertools
+import secrets
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
 from promkm_qr.auth.services import hash_password
 from promkm_qr.core.stall_code import make_stall_code
 from promkm_qr.extensions import db
-from promkm_qr.models import AsnProfile, Category, Kelurahan, Opd, Stall, User
+from promkm_qr.models import (
+    AsnProfile,
+    Category,
+    Evidence,
+    Kelurahan,
+    Opd,
+    PurchaseReport,
+    ReportFlag,
+    ReportTransition,
+    Stall,
+    User,
+)
+from promkm_qr.models.base import utcnow
 from tests.conftest import PASSWORD
 
 _seq = itertools.count(1)
@@ -106,3 +121,57 @@ def make_stall(
     db.session.add(stall)
     db.session.commit()
     return stall
+
+
+def make_report(
+    asn: User,
+    stall: Stall,
+    amount: int = 25_000,
+    purchased_at: datetime | None = None,
+    state: str = "submitted",
+    *,
+    evidence: Evidence | None = None,
+    flags: Iterable[str] | Mapping[str, str] = (),
+    reason: str | None = None,
+    **fields,
+) -> PurchaseReport:
+    """A committed report (purchased_at naive UTC, as stored) with its history and flags.
+
+    The history holds the submission and, for any other state, the step into it (a dispute
+    with its reason); flags are rule names, or rule names with their explanation.
+    """
+    n = next(_seq)
+    at = purchased_at or (utcnow() - timedelta(hours=1))
+    flags = dict(flags) if isinstance(flags, Mapping) else {rule: rule for rule in flags}
+    report = PurchaseReport(
+        reference=f"PRT{n:07d}",
+        idempotency_key=secrets.token_hex(16),
+        asn_id=asn.id,
+        opd_id=asn.asn.opd_id if asn.asn else None,
+        stall_id=stall.id,
+        amount=amount,
+        goods_category="makanan",
+        description=fields.pop("description", "Nasi pecel"),
+        purchased_at=at,
+        evidence_id=evidence.id if evidence else None,
+        state=state,
+        flagged=fields.pop("flagged", bool(flags)),
+        created_at=fields.pop("created_at", at),
+        **fields,
+    )
+    db.session.add(report)
+    db.session.flush()
+    db.session.add(ReportTransition(report_id=report.id, from_state=None, to_state="submitted"))
+    if state != "submitted":
+        if state == "disputed":
+            reason = reason or "Pembeli tidak dikenal"
+        db.session.add(
+            ReportTransition(
+                report_id=report.id, from_state="submitted", to_state=state, reason=reason
+            )
+        )
+    db.session.add_all(
+        ReportFlag(report_id=report.id, rule=rule, detail=detail) for rule, detail in flags.items()
+    )
+    db.session.commit()
+    return report

@@ -4,8 +4,7 @@ from datetime import datetime
 
 import pytest
 
-from tests.dashboard.factories import make_report
-from tests.factories import make_asn, make_opd, make_stall
+from tests.factories import make_asn, make_opd, make_report, make_stall
 
 KARTOHARJO_KEL = "35.77.01.1001"
 TAMAN_KEL = "35.77.03.1001"
@@ -27,7 +26,7 @@ def city(app):
         make_report(asn_a, north, 25_000, datetime(2026, 3, 5, 3, 0), "confirmed"),
         make_report(asn_b, north, 10_000, datetime(2026, 3, 5, 4, 0), "rejected"),
         make_report(
-            asn_b, south, 70_000, datetime(2026, 3, 6, 2, 0), "submitted", ("duplicate_photo",)
+            asn_b, south, 70_000, datetime(2026, 3, 6, 2, 0), "submitted", flags=["duplicate_photo"]
         ),
         make_report(asn_b, south, 30_000, datetime(2026, 3, 7, 2, 0), "disputed"),
         # 2026-03-31 23:30 WIB: still March; 2026-04-01 00:30 WIB would not be.

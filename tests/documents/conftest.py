@@ -12,8 +12,7 @@ from promkm_qr.documents import batch
 from promkm_qr.extensions import db
 from promkm_qr.jobs import create_job
 from promkm_qr.models import Job
-from tests.documents.factories import make_report
-from tests.factories import make_asn, make_merchant, make_opd, make_stall
+from tests.factories import make_asn, make_merchant, make_opd, make_report, make_stall
 from tests.support.worker import Worker
 
 PERIOD = "2026-10"
@@ -43,7 +42,14 @@ def month(app):
     # 1 Oct 00:30 WIB is still 30 Sep in UTC; 1 Nov 00:30 WIB is 31 Oct in UTC.
     make_report(sri, stall, 25_000, datetime(2026, 9, 30, 17, 30), "verified")
     make_report(sri, stall, 15_000, datetime(2026, 10, 10, 3), "confirmed")
-    make_report(sri, stall, 10_000, datetime(2026, 10, 11, 3), "disputed", flagged=True)
+    make_report(
+        sri,
+        stall,
+        10_000,
+        datetime(2026, 10, 11, 3),
+        "disputed",
+        flags={"photo_reused": "Foto sama dengan PRX"},
+    )
     make_report(sri, stall, 7_500, datetime(2026, 10, 12, 3), "submitted")
     make_report(sri, stall, 99_000, datetime(2026, 10, 31, 17, 30), "verified")
     make_report(sri, stall, 33_000, datetime(2026, 9, 15, 3), "verified")

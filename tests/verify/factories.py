@@ -1,16 +1,13 @@
-"""Reports and their photo evidence, created directly with the models."""
+"""Photo evidence for the rules tests, created directly with the models."""
 
 import io
 import itertools
-import random
-from datetime import datetime, timedelta
 
 from PIL import Image
 
 from promkm_qr.core.photos import ProcessedPhoto, process_photo
 from promkm_qr.extensions import db
-from promkm_qr.models import Evidence, PurchaseReport, ReportTransition
-from promkm_qr.models.base import utcnow
+from promkm_qr.models import Evidence
 from tests.core.test_photos import _encode, _scene
 
 _seq = itertools.count(1)
@@ -48,37 +45,3 @@ def make_evidence(photo: ProcessedPhoto | bytes | None = None, taken_at=None) ->
     db.session.add(evidence)
     db.session.flush()
     return evidence
-
-
-def make_report(
-    asn,
-    stall,
-    amount: int = 25_000,
-    purchased_at: datetime | None = None,
-    state: str = "submitted",
-    evidence: Evidence | None = None,
-    **fields,
-) -> PurchaseReport:
-    """A committed report with its submission step in the history."""
-    n = next(_seq)
-    at = purchased_at or (utcnow() - timedelta(hours=1))
-    report = PurchaseReport(
-        reference=f"PRT{n:07d}",
-        idempotency_key=f"key-{n}-{random.random()}",
-        asn_id=asn.id,
-        opd_id=asn.asn.opd_id if asn.asn else None,
-        stall_id=stall.id,
-        amount=amount,
-        goods_category="makanan",
-        description=fields.pop("description", "Nasi pecel"),
-        purchased_at=at,
-        evidence_id=evidence.id if evidence else None,
-        state=state,
-        created_at=fields.pop("created_at", at),
-        **fields,
-    )
-    db.session.add(report)
-    db.session.flush()
-    db.session.add(ReportTransition(report_id=report.id, from_state=None, to_state="submitted"))
-    db.session.commit()
-    return report

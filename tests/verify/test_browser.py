@@ -6,8 +6,7 @@ from sqlalchemy import select
 from promkm_qr.extensions import db
 from promkm_qr.models import PurchaseReport
 from tests.conftest import PASSWORD
-from tests.factories import make_asn, make_merchant, make_stall
-from tests.verify.factories import make_report
+from tests.factories import make_asn, make_merchant, make_report, make_stall
 
 
 @pytest.mark.browser

@@ -9,8 +9,7 @@ from promkm_qr.extensions import db
 from promkm_qr.models import PurchaseReport, ReportTransition
 from promkm_qr.reports import review
 from tests.conftest import BACKEND, csrf_token, login
-from tests.factories import make_asn, make_merchant, make_stall
-from tests.verify.factories import make_report
+from tests.factories import make_asn, make_merchant, make_report, make_stall
 
 pytestmark = [
     pytest.mark.postgres,

@@ -13,8 +13,14 @@ from promkm_qr.models.base import utcnow
 from promkm_qr.reports import review
 from promkm_qr.reports.workflow import StateConflict, transition
 from tests.conftest import csrf_token, login
-from tests.factories import kelurahan, make_asn, make_merchant, make_staff, make_stall
-from tests.verify.factories import make_report
+from tests.factories import (
+    kelurahan,
+    make_asn,
+    make_merchant,
+    make_report,
+    make_staff,
+    make_stall,
+)
 
 
 def state_of(report_id: int) -> str:

@@ -9,8 +9,8 @@ from promkm_qr.core.photos import process_photo
 from promkm_qr.extensions import db
 from promkm_qr.models import AuditEntry, PurchaseReport, ReportFlag, Setting
 from promkm_qr.reports.checks import check_reports
-from tests.factories import make_asn, make_stall
-from tests.verify.factories import make_evidence, make_report, resaved_smaller, scene_jpeg
+from tests.factories import make_asn, make_report, make_stall
+from tests.verify.factories import make_evidence, resaved_smaller, scene_jpeg
 
 # 10:00 WIB on a weekday.
 MORNING = datetime(2026, 3, 10, 3, 0)

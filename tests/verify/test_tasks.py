@@ -10,8 +10,8 @@ from promkm_qr import outbox
 from promkm_qr.extensions import db
 from promkm_qr.models import PurchaseReport, ReportFlag
 from promkm_qr.models.base import utcnow
-from tests.factories import make_asn, make_stall
-from tests.verify.factories import make_evidence, make_report, scene_jpeg
+from tests.factories import make_asn, make_report, make_stall
+from tests.verify.factories import make_evidence, scene_jpeg
 
 
 def wait_for(condition, timeout: float = 30) -> bool:
