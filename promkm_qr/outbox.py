@@ -11,6 +11,7 @@ import logging
 
 from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
 from promkm_qr.extensions import db
 from promkm_qr.models import OutboxMessage
@@ -48,7 +49,13 @@ def send_pending(messages: list[OutboxMessage]) -> None:
     for message in messages:
         if not _send(message):
             break
-    db.session.commit()
+    try:
+        db.session.commit()
+    except OperationalError as exc:
+        # The change itself is committed; an unmarked message is sent again by the flush,
+        # which the idempotent tasks tolerate.
+        db.session.rollback()
+        log.warning("could not mark outbox messages sent: %s", exc)
 
 
 def flush(limit: int = 500) -> int:

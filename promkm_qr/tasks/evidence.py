@@ -95,3 +95,31 @@ def process_upload(report_id: int) -> str:
     storage.delete(upload_key)
     outbox.send_pending([message])
     return state
+
+
+# Longer than any request takes between storing its upload and committing the report.
+ORPHAN_AGE_SECONDS = 3600
+
+
+@shared_task(name="promkm_qr.evidence.sweep_orphan_uploads")
+def sweep_orphan_uploads(age_seconds: float = ORPHAN_AGE_SECONDS) -> int:
+    """Delete stored uploads no upload row names: left by a submission whose commit broke.
+
+    A commit cut off with its connection may or may not have happened, so the request keeps
+    its upload (submit.CommitUnknown); by now the database knows.
+    """
+    storage = get_storage()
+    keys = list(storage.older_than("uploads", age_seconds))
+    removed = 0
+    for start in range(0, len(keys), 500):
+        batch = keys[start : start + 500]
+        named = set(
+            db.session.scalars(
+                select(PhotoUpload.upload_key).where(PhotoUpload.upload_key.in_(batch))
+            )
+        )
+        for key in set(batch) - named:
+            storage.delete(key)
+            removed += 1
+    db.session.rollback()
+    return removed
