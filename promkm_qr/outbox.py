@@ -33,8 +33,17 @@ def _send(message: OutboxMessage) -> bool:
     try:
         # One attempt, no reconnect loop: with the broker down the caller (a web request)
         # must not wait; the periodic flush sends the message later.
+        # ignore_result: send_task would otherwise subscribe to the task's result on the
+        # Redis result backend, which retries for 20 s when Redis is down (and never forgets
+        # the subscription); nobody reads these results.
         with celery.connection_for_write(transport_options={"max_retries": 0}) as connection:
-            celery.send_task(message.task, args=message.args, retry=False, connection=connection)
+            celery.send_task(
+                message.task,
+                args=message.args,
+                retry=False,
+                connection=connection,
+                ignore_result=True,
+            )
     except Exception as exc:
         message.attempts += 1
         message.last_error = str(exc)[:500]

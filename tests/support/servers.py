@@ -109,11 +109,16 @@ class TempPostgres:
 
 
 class TempRedis:
-    """A private Redis server: start, stop, url."""
+    """A private Redis server: start, stop, url.
 
-    def __init__(self, root: Path):
+    With persist=True it keeps its data across a stop and start (append-only file), as a
+    production broker must; otherwise a stop loses everything, as with this machine's Redis.
+    """
+
+    def __init__(self, root: Path, persist: bool = False):
         self.root = root
         self.port = free_port()
+        self.persist = persist
         self.process: subprocess.Popen | None = None
 
     @property
@@ -133,7 +138,7 @@ class TempRedis:
                 "--save",
                 "",
                 "--appendonly",
-                "no",
+                "yes" if self.persist else "no",
                 "--dir",
                 str(self.root),
             ],
@@ -143,7 +148,7 @@ class TempRedis:
         wait_port(self.port)
 
     def stop(self) -> None:
-        """Stop the server (its data is lost, as with this machine's Redis)."""
+        """Stop the server (SIGTERM: a persisting server writes its data first)."""
         if self.process and self.process.poll() is None:
             self.process.terminate()
             self.process.wait(10)
