@@ -88,7 +88,7 @@ def read_table(filename: str, data: bytes) -> list[list[str]]:
     first = text.split("\n", 1)[0]
     delimiter = ";" if first.count(";") > first.count(",") else ","
     try:
-        return list(csv.reader(io.StringIO(text), delimiter=delimiter))
+        return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
     except csv.Error as exc:
         raise RosterFileError(_("Berkas CSV tidak dapat dibaca.")) from exc
 
@@ -111,6 +111,10 @@ def parse_roster(table: list[list[str]]) -> tuple[list[RosterRow], list[tuple[in
     for line, cells in enumerate(table[1:], start=2):
         values = {columns[i]: c.strip() for i, c in enumerate(cells) if columns.get(i)}
         if not any(values.values()):
+            continue
+        if any("\x00" in text for text in values.values()):
+            # PostgreSQL cannot store NUL, and no name or number holds one.
+            errors.append((line, _("Baris berisi karakter NUL yang tidak sah.")))
             continue
         try:
             nip = parse_nip(values.get("nip", "")).digits

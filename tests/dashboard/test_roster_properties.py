@@ -129,6 +129,13 @@ def test_any_cells_are_refused_row_by_row_with_their_line(app, head, body):
         assert not any(cells[i].strip() for i in columns if i < len(cells))
 
 
+def test_a_nul_in_a_cell_refuses_that_row(app):
+    table = [["NIP", "Nama", "OPD", "Kelas Jabatan"]]
+    table += [["198609262015051001", "Sri\x00", "Dinas Kesehatan", "Pelaksana"]]
+    rows, errors = roster.parse_roster(table)
+    assert rows == [] and [line for line, _message in errors] == [2]
+
+
 @SETTINGS
 @given(cells=st.lists(st.text(max_size=12), max_size=6))
 def test_a_header_without_the_required_columns_refuses_the_file(app, cells):
