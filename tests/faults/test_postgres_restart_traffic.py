@@ -1,8 +1,9 @@
 """PostgreSQL restarted in the middle of report submissions from several phones at once.
 
 The app is served over HTTP on its own PostgreSQL server (started from the installed
-binaries), four ASN keep submitting reports with photos, and the server is stopped (fast
-shutdown: open connections are cut) and started again mid-stream. Every answer is then
+binaries), four ASN keep submitting reports with photos, and the server is stopped and
+started again mid-stream: a fast shutdown (open connections are cut) and an immediate one
+(every server process killed, as in a crash; WAL recovery on start). Every answer is then
 checked against the database and the storage directory.
 """
 
@@ -64,7 +65,10 @@ def _whole(report: PurchaseReport, storage: Path) -> None:
     assert (storage / upload.upload_key).is_file()
 
 
-def test_postgres_restart_during_submissions(temp_postgres, make_other_app, tmp_path, monkeypatch):
+@pytest.mark.parametrize("mode", ["fast", "immediate"])
+def test_postgres_restart_during_submissions(
+    temp_postgres, make_other_app, tmp_path, monkeypatch, mode
+):
     # No broker listens on port 1: every outbox message stays queued, which is all this
     # test needs from it; the queue name keeps other tests' workers away.
     monkeypatch.setenv("CELERY_BROKER_URL", "redis://127.0.0.1:1/0")
@@ -95,7 +99,7 @@ def test_postgres_restart_during_submissions(temp_postgres, make_other_app, tmp_
                 return [a for s in submitters for a in s.answers]
 
             _wait_for(lambda: len(answered()) >= 12, 60, "submissions before the restart")
-            temp_postgres.stop()
+            temp_postgres.stop(mode)
             stopped_at = time.monotonic()
             _wait_for(lambda: sum(a.status == 503 for a in answered()) >= 4, 30, "503 answers")
             temp_postgres.start()

@@ -96,9 +96,10 @@ class TempPostgres:
         )
         wait_port(self.port)
 
-    def stop(self) -> None:
-        """Fast shutdown: open connections are cut, as in a crash-restart."""
-        self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop")
+    def stop(self, mode: str = "fast") -> None:
+        """Stop the server: "fast" cuts open connections and writes a checkpoint;
+        "immediate" kills every process as a crash would (WAL recovery on the next start)."""
+        self._run("pg_ctl", "-D", str(self.data), "-m", mode, "-w", "stop")
         wait_port(self.port, up=False)
 
     def remove(self) -> None:
