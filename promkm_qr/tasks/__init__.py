@@ -31,6 +31,10 @@ def beat_schedule() -> dict:
     """Periodic jobs, in Asia/Jakarta time."""
     return {
         "flush-outbox": {"task": "promkm_qr.outbox.flush", "schedule": 30.0},
+        "requeue-stale-uploads": {
+            "task": "promkm_qr.evidence.requeue_stale_uploads",
+            "schedule": crontab(minute=20),
+        },
         "sweep-orphan-uploads": {
             "task": "promkm_qr.evidence.sweep_orphan_uploads",
             "schedule": crontab(minute=40),

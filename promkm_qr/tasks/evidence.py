@@ -1,11 +1,13 @@
 """Turning a report's uploaded photo into Evidence: decode, re-encode, thumbnail, fingerprint.
 
 Runs in the worker so the ASN's request never waits for Pillow. Idempotent: a message
-delivered twice finds the upload already done and only re-sends the rules message.
+delivered twice finds the upload already done and only re-sends the rules message. Two hourly
+housekeeping tasks look after uploads left behind: one sends the processing of uploads
+still pending again, the other deletes stored uploads that no row names.
 """
 
 import uuid
-from datetime import UTC
+from datetime import UTC, timedelta
 
 from celery import shared_task
 from sqlalchemy import select, update
@@ -14,9 +16,9 @@ from promkm_qr import outbox
 from promkm_qr.core.dates import WIB
 from promkm_qr.core.photos import PhotoRejected, process_photo
 from promkm_qr.extensions import db
-from promkm_qr.models import Evidence, PhotoUpload, PurchaseReport
+from promkm_qr.models import Evidence, OutboxMessage, PhotoUpload, PurchaseReport
 from promkm_qr.models.base import utcnow
-from promkm_qr.reports.submit import RULES_TASK
+from promkm_qr.reports.submit import EVIDENCE_TASK, RULES_TASK
 from promkm_qr.storage import get_storage
 
 
@@ -123,3 +125,32 @@ def sweep_orphan_uploads(age_seconds: float = ORPHAN_AGE_SECONDS) -> int:
             removed += 1
     db.session.rollback()
     return removed
+
+
+@shared_task(name="promkm_qr.evidence.requeue_stale_uploads")
+def requeue_stale_uploads(age_seconds: float = ORPHAN_AGE_SECONDS) -> int:
+    """Send the processing of uploads still pending after an hour again.
+
+    The outbox marks a message sent once the broker took it, so a broker that then loses
+    its data (Redis restarted without persistence) loses the message for good. The task is
+    idempotent; uploads whose message is still waiting in the outbox are left to the flush.
+    """
+    cutoff = utcnow() - timedelta(seconds=age_seconds)
+    waiting = {
+        args[0]
+        for args in db.session.scalars(
+            select(OutboxMessage.args).where(
+                OutboxMessage.sent_at.is_(None), OutboxMessage.task == EVIDENCE_TASK
+            )
+        )
+    }
+    stale = db.session.scalars(
+        select(PhotoUpload.report_id)
+        .where(PhotoUpload.state == "pending", PhotoUpload.created_at < cutoff)
+        .order_by(PhotoUpload.id)
+        .limit(1000)
+    ).all()
+    messages = [outbox.enqueue(EVIDENCE_TASK, rid) for rid in stale if rid not in waiting]
+    db.session.commit()
+    outbox.send_pending(messages)
+    return len(messages)

@@ -1,21 +1,26 @@
-"""A submission whose transaction breaks: its upload goes with it, or waits for the sweep.
+"""Uploads left behind: by a submission whose transaction broke, or by a lost broker message.
 
 Failing before the commit certainly recorded nothing, so the request deletes its upload at
 once. A commit cut off with its connection may have happened on the server, so the upload is
-kept and the hourly sweep deletes it once no upload row names it.
+kept and the hourly sweep deletes it once no upload row names it. An upload still pending
+after an hour (its message lost by the broker) is sent for processing again.
 """
 
 import contextlib
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import event, func, select
 from sqlalchemy.exc import OperationalError
 
+from promkm_qr import outbox
 from promkm_qr.extensions import db
-from promkm_qr.models import PhotoUpload, PurchaseReport
+from promkm_qr.models import OutboxMessage, PhotoUpload, PurchaseReport
+from promkm_qr.models.base import utcnow
+from promkm_qr.reports.submit import EVIDENCE_TASK
 from promkm_qr.storage import get_storage
-from promkm_qr.tasks.evidence import sweep_orphan_uploads
+from promkm_qr.tasks.evidence import requeue_stale_uploads, sweep_orphan_uploads
 from tests.asn.conftest import jpeg_bytes, open_form, post, report_data
 
 SMALL = jpeg_bytes(400, 300)
@@ -23,8 +28,14 @@ SMALL = jpeg_bytes(400, 300)
 
 @pytest.fixture(autouse=True)
 def _own_storage(app, tmp_path, monkeypatch):
-    """A storage directory of this test's own, so files other tests left do not count."""
+    """A storage directory of this test's own, so files other tests left do not count.
+
+    Outbox messages are kept, not sent: the session's worker (if one runs) sees another
+    storage directory and would mark these uploads failed, perhaps after the next test has
+    reused their report ids (SQLite does).
+    """
     monkeypatch.setitem(app.config, "STORAGE_DIR", str(tmp_path / "storage"))
+    monkeypatch.setattr(outbox, "send_pending", lambda messages: None)
 
 
 def _uploads(app) -> set[str]:
@@ -117,3 +128,22 @@ def test_the_sweep_removes_half_written_files_of_a_dead_process(app):
     with app.app_context():
         assert sweep_orphan_uploads(0) == 1
     assert not (storage / ".tmp-abc").exists()
+
+
+def test_uploads_pending_for_an_hour_are_sent_again(app, signed_in, form_url):
+    for _ in range(3):
+        assert _submit(signed_in, form_url).status_code == 302
+    db.session.rollback()
+    lost, waiting, fresh = db.session.scalars(select(PhotoUpload).order_by(PhotoUpload.id))
+    hours_ago = utcnow() - timedelta(hours=2)
+    lost.created_at = waiting.created_at = hours_ago
+    # The broker took the first message and lost it; the second was never sent.
+    messages = db.session.scalars(select(OutboxMessage)).all()
+    first = next(m for m in messages if m.args == [lost.report_id])
+    first.sent_at = hours_ago
+    db.session.commit()
+
+    assert requeue_stale_uploads() == 1
+    messages = db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
+    assert [(m.task, m.args) for m in messages[3:]] == [(EVIDENCE_TASK, [lost.report_id])]
+    assert fresh.report_id not in [m.args[0] for m in messages[3:]]
