@@ -147,3 +147,14 @@ def test_uploads_pending_for_an_hour_are_sent_again(app, signed_in, form_url):
     messages = db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
     assert [(m.task, m.args) for m in messages[3:]] == [(EVIDENCE_TASK, [lost.report_id])]
     assert fresh.report_id not in [m.args[0] for m in messages[3:]]
+
+
+def test_the_housekeeping_tasks_are_scheduled_and_registered(app):
+    celery = app.extensions["celery"]
+    scheduled = {entry["task"] for entry in celery.conf.beat_schedule.values()}
+    assert {
+        "promkm_qr.outbox.flush",
+        "promkm_qr.evidence.requeue_stale_uploads",
+        "promkm_qr.evidence.sweep_orphan_uploads",
+    } <= scheduled
+    assert scheduled <= set(celery.tasks)
