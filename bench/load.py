@@ -18,34 +18,28 @@ import sys
 import tempfile
 import time
 import uuid
-from http.client import HTTPConnection
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.submit import VENV_BIN, phone_photo  # noqa: E402
+from bench import stack  # noqa: E402
+from bench.stack import VENV_BIN, migrated_app  # noqa: E402
+from bench.submit import phone_photo  # noqa: E402
 from tests.conftest import create_pg_database  # noqa: E402
 from tests.support import services  # noqa: E402
 
 
 def build_city(env: dict, stalls: int, asn: int) -> dict:
     """Migrate, load regions and demo data; return the accounts the users sign in with."""
-    os.environ.update(env)
-    from flask_migrate import upgrade
     from sqlalchemy import select
 
-    from promkm_qr import create_app, reference
     from promkm_qr.demo import DEMO_LOGINS, DEMO_PASSWORD, build_demo
     from promkm_qr.extensions import db
     from promkm_qr.models import Stall, User
     from promkm_qr.stalls.links import link_token
 
-    app = create_app()
-    with app.app_context():
-        upgrade()
-        reference.load_regions(app.config["REGIONS_CSV"])
-        reference.seed_defaults()
+    with migrated_app(env).app_context():
         build_demo(stalls=stalls, asn=asn, months=1)
         active = db.session.execute(
             select(Stall.code, Stall.poster_version, Stall.owner_id).where(Stall.status == "active")
@@ -61,19 +55,6 @@ def build_city(env: dict, stalls: int, asn: int) -> dict:
             "merchants": list(merchants),
             "tokens": [link_token(code, version) for code, version, _ in active],
         }
-
-
-def wait_http(port: int) -> None:
-    """Wait until gunicorn answers /healthz."""
-    for _ in range(150):
-        try:
-            connection = HTTPConnection("127.0.0.1", port, timeout=2)
-            connection.request("GET", "/healthz")
-            if connection.getresponse().status == 200:
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError("gunicorn did not start")
 
 
 def route_figures(stats_csv: Path) -> tuple[dict, dict]:
@@ -155,18 +136,8 @@ def main() -> None:
         (work / "accounts.json").write_text(json.dumps(accounts))
         accepted_file = work / "accepted.txt"
         accepted_file.touch()
+        processes = stack.start(env, args.port)
         child_env = {**os.environ, **env}
-        processes.append(subprocess.Popen(
-            [VENV_BIN / "gunicorn", "--bind", f"127.0.0.1:{args.port}", "--workers", "2",
-             "--threads", "4", "--keep-alive", "30", "wsgi:app"],
-            cwd=ROOT, env=child_env, stderr=subprocess.DEVNULL))  # fmt: skip
-        processes.append(subprocess.Popen(
-            ["nice", "-n", "10", VENV_BIN / "celery", "-A", "celery_worker", "worker",
-             "--loglevel", "ERROR", "--concurrency", "2", "-Q", env["PROMKM_QUEUE"],
-             "--without-gossip", "--without-mingle", "--without-heartbeat"],
-            cwd=ROOT, env=child_env, stderr=subprocess.DEVNULL))  # fmt: skip
-        wait_http(args.port)
-        time.sleep(3)  # let the worker bind its queue
         locust_env = {
             **child_env,
             "PROMKM_LOAD_ACCOUNTS": str(work / "accounts.json"),
@@ -195,10 +166,7 @@ def main() -> None:
             **check_database(database_url, accepted), "routes": routes,
         }  # fmt: skip
     finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            process.wait(30)
+        stack.stop(processes)
         drop()
     print(json.dumps(result))
 

@@ -22,6 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.stack import migrated_app  # noqa: E402
 from tests.support.worker import Worker  # noqa: E402
 
 
@@ -113,22 +114,16 @@ def main() -> None:
 
     instance = Path(tempfile.mkdtemp(prefix="bench-posters-"))
     env = _env(instance)
-    os.environ.update(env)
-    from flask_migrate import upgrade
+    app = migrated_app(env)
     from sqlalchemy import select, update
 
-    from promkm_qr import create_app, reference
     from promkm_qr.demo import build_demo
     from promkm_qr.extensions import db
     from promkm_qr.jobs import create_job
     from promkm_qr.models import Job, JobChunk, Stall
     from promkm_qr.stalls import posters
 
-    app = create_app()
     with app.app_context():
-        upgrade()
-        reference.load_regions(app.config["REGIONS_CSV"])
-        reference.seed_defaults()
         build_demo(stalls=args.stalls, asn=1, months=0)
         db.session.execute(update(Stall).values(status="active"))
         db.session.commit()

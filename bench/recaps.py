@@ -34,6 +34,15 @@ def rss_mb(pid: int) -> float:
     return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
+def cpu_s(pids: list[int]) -> float:
+    """CPU seconds (user + system) the processes have used so far, from /proc."""
+    total = 0.0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
 def pool_pids(worker: Worker) -> list[int]:
     """The worker's prefork pool processes."""
     pid = worker.process.pid
@@ -122,6 +131,8 @@ def run_batch(env: dict, period: str, log) -> dict:
             time.sleep(0.5)
         job = create_job("documents", {"period": period})
         db.session.commit()
+        processes = [worker.process.pid, *pool_pids(worker)]
+        cpu_before = cpu_s(processes)
         started = time.perf_counter()
         sender.send_task("promkm_qr.documents.batch", args=[job.id])
         samples, peak = [], 0.0
@@ -136,6 +147,7 @@ def run_batch(env: dict, period: str, log) -> dict:
             if job.state in ("done", "failed"):
                 break
         wall = time.perf_counter() - started
+        cpu = cpu_s(processes) - cpu_before
     finally:
         worker.stop(60)
         sender.close()
@@ -151,6 +163,8 @@ def run_batch(env: dict, period: str, log) -> dict:
         "failed": job.failed,
         "wall_s": round(wall, 1),
         "rate_per_s": round(job.done / wall, 2),
+        # CPU per document depends far less than wall time on what else shares the machine.
+        "cpu_ms_per_document": round(cpu * 1000 / max(job.done, 1), 1),
         "peak_rss_mb": round(peak, 1),
         "rss_mb_by_progress": by_progress,
         "job_state": job.state,
@@ -204,6 +218,7 @@ def main() -> None:
         baseline_rate_per_s=round(base_rate, 2),
         baseline_documents=base_n,
         speedup_x=round(result["rate_per_s"] / base_rate, 2),
+        load_avg_1m=round(os.getloadavg()[0], 1),
     )
     print(json.dumps(result))
 

@@ -15,7 +15,6 @@ import multiprocessing
 import os
 import re
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -27,10 +26,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench import stack  # noqa: E402
+from bench.stack import migrated_app  # noqa: E402
 from tests.conftest import PASSWORD, create_pg_database  # noqa: E402
 from tests.support import services  # noqa: E402
 
-VENV_BIN = Path(sys.executable).parent
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 KEY_RE = re.compile(r'name="form_key"[^>]*value="([^"]+)"')
 
@@ -69,18 +69,10 @@ def photo_limit(photo: bytes, count: int) -> float:
 
 def prepare(env: dict, clients: int) -> tuple[list[str], str]:
     """Migrate a fresh database and create one ASN per client and an active stall."""
-    os.environ.update(env)
-    from flask_migrate import upgrade
-
-    from promkm_qr import create_app, reference
     from promkm_qr.stalls.links import link_token
     from tests.factories import make_asn, make_opd, make_stall
 
-    app = create_app()
-    with app.app_context():
-        upgrade()
-        reference.load_regions(app.config["REGIONS_CSV"])
-        reference.seed_defaults()
+    with migrated_app(env).app_context():
         opd = make_opd()
         nips = [make_asn(opd=opd).nip for _ in range(clients)]
         stall = make_stall(name="Warung Bench")
@@ -240,32 +232,15 @@ def main() -> None:
     processes = []
     try:
         nips, token = prepare(env, args.clients)
-        child_env = {**os.environ, **env}
-        processes.append(
-            subprocess.Popen(
-                [VENV_BIN / "gunicorn", "--bind", f"127.0.0.1:{args.port}", "--workers",
-                 str(args.web_workers), "--threads", str(args.web_threads), "wsgi:app"],
-                cwd=ROOT, env=child_env, stderr=subprocess.DEVNULL,
-            )
-        )  # fmt: skip
-        processes.append(
-            subprocess.Popen(
-                ["nice", "-n", str(args.worker_nice), VENV_BIN / "celery", "-A", "celery_worker",
-                 "worker", "--loglevel", "ERROR", "--pool", args.worker_pool,
-                 "--concurrency", str(args.worker_concurrency), "-Q", env["PROMKM_QUEUE"],
-                 "--without-gossip", "--without-mingle", "--without-heartbeat"],
-                cwd=ROOT, env=child_env, stderr=subprocess.DEVNULL,
-            )
-        )  # fmt: skip
-        for _ in range(100):
-            try:
-                connection = HTTPConnection("127.0.0.1", args.port, timeout=2)
-                connection.request("GET", "/healthz")
-                if connection.getresponse().status == 200:
-                    break
-            except OSError:
-                time.sleep(0.2)
-        time.sleep(3)  # let the worker bind its queue
+        processes = stack.start(
+            env,
+            args.port,
+            web_workers=args.web_workers,
+            web_threads=args.web_threads,
+            worker_concurrency=args.worker_concurrency,
+            worker_pool=args.worker_pool,
+            worker_nice=args.worker_nice,
+        )
         print(f"photo {len(photo)} bytes; {args.clients} clients", file=sys.stderr)
 
         results = {"latencies": [], "errors": 0, "ok_keys": set()}

@@ -8,6 +8,8 @@ accepted it.
 """
 
 import logging
+import os
+import threading
 
 from flask import current_app
 from sqlalchemy import select
@@ -27,24 +29,57 @@ def enqueue(task: str, *args) -> OutboxMessage:
     return message
 
 
+# One broker connection per thread, opened on first use and kept: opening one per message
+# (a new Redis connection pool, a queue declaration) cost more than the publish itself.
+_local = threading.local()
+
+
+def _connection(celery):
+    """This thread's connection to the app's broker; a forked child opens its own."""
+    owner = (os.getpid(), celery)
+    previous = getattr(_local, "owner", None)
+    if previous != owner:
+        if previous and previous[0] == owner[0]:
+            _drop_connection()  # another Celery app (tests) has its own broker
+        else:
+            # A forked child only forgets its copy: closing it would shut the parent's socket.
+            _local.connection = None
+        _local.owner = owner
+    if _local.connection is None:
+        # One attempt, no reconnect loop: with the broker down the caller (a web request)
+        # must not wait; the periodic flush sends the message later.
+        _local.connection = celery.connection_for_write(transport_options={"max_retries": 0})
+    return _local.connection
+
+
+def _drop_connection() -> None:
+    """Forget this thread's connection after a failure; the next send opens a fresh one."""
+    connection, _local.connection = getattr(_local, "connection", None), None
+    if connection is None:
+        return
+    try:
+        connection.release()
+    except Exception as exc:  # already broken; nothing else to free
+        log.debug("closing a broken broker connection: %s", exc)
+
+
 def _send(message: OutboxMessage) -> bool:
     """Try to hand one message to the broker; remember the error if it is down."""
     celery = current_app.extensions["celery"]
     try:
-        # One attempt, no reconnect loop: with the broker down the caller (a web request)
-        # must not wait; the periodic flush sends the message later.
+        connection = _connection(celery)
         # ignore_result: send_task would otherwise subscribe to the task's result on the
         # Redis result backend, which retries for 20 s when Redis is down (and never forgets
         # the subscription); nobody reads these results.
-        with celery.connection_for_write(transport_options={"max_retries": 0}) as connection:
-            celery.send_task(
-                message.task,
-                args=message.args,
-                retry=False,
-                connection=connection,
-                ignore_result=True,
-            )
+        celery.send_task(
+            message.task,
+            args=message.args,
+            retry=False,
+            connection=connection,
+            ignore_result=True,
+        )
     except Exception as exc:
+        _drop_connection()
         message.attempts += 1
         message.last_error = str(exc)[:500]
         log.warning("broker unavailable, outbox message %s kept: %s", message.id, exc)

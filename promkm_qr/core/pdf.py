@@ -24,7 +24,7 @@ from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from promkm_qr.core.money import format_rupiah
-from promkm_qr.core.qr import qr_svg_data_uri
+from promkm_qr.core.qr import qr_data_uri
 
 PRINTABLES_ROOT = Path(__file__).resolve().parents[2] / "printables"
 BASE_CSS = PRINTABLES_ROOT / "_base" / "base.css"
@@ -119,7 +119,7 @@ class Renderer:
             lstrip_blocks=True,
         )
         self.env.filters["rupiah"] = format_rupiah
-        self.env.filters["qr_data_uri"] = qr_svg_data_uri
+        self.env.filters["qr_data_uri"] = qr_data_uri
         self._stylesheet_cache: dict[Path, tuple[int, CSS]] = {}
         # Pango font maps and WeasyPrint's font caches are not thread-safe, so documents
         # sharing this font configuration are laid out one at a time.

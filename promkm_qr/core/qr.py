@@ -15,12 +15,19 @@ def _make(text: str, error: str) -> segno.QRCode:
     return segno.make_qr(text, error=error)
 
 
-def qr_svg_data_uri(text: str, *, error: str = "m", scale: int = 4, border: int = 4) -> str:
-    """Return the QR code as an SVG ``data:`` URI for an <img> in a printable."""
-    # Vector output stays sharp at any print size; scale only sets the intrinsic size (CSS px
-    # per module) used when the template does not size the image itself. The 4-module border
-    # is the quiet zone the QR specification requires for scanning.
-    return _make(text, error).svg_data_uri(scale=scale, border=border)
+def qr_data_uri(text: str, *, error: str = "m", max_version: int = 40) -> str:
+    """Return the QR code as a one-pixel-per-module PNG ``data:`` URI for printables.
+
+    Printables scale it up with ``image-rendering: pixelated`` (PDF /Interpolate false), which
+    prints as sharp as a vector path but costs WeasyPrint a fraction of an SVG's layout and
+    drawing time: that is what lets a whole city's posters and documents print in minutes.
+    The 4-module border is the quiet zone the QR specification requires for scanning.
+    """
+    code = _make(text, error)
+    if code.version > max_version:
+        # A long PUBLIC_BASE_URL would print dense codes that cheap phones fail to read.
+        raise ValueError(f"QR version {code.version} > {max_version}: shorten PUBLIC_BASE_URL")
+    return code.png_data_uri(scale=1, border=4)
 
 
 def qr_png_bytes(text: str, *, error: str = "m", scale: int = 8, border: int = 4) -> bytes:

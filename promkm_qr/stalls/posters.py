@@ -6,12 +6,11 @@ URL and its poster version) loaded with one query per chunk, never ORM objects.
 
 from collections.abc import Sequence
 
-import segno
 from sqlalchemy import insert, select
 
 from promkm_qr import audit, reference
 from promkm_qr.core.pdf import render_many
-from promkm_qr.core.qr import MAX_POSTER_VERSION
+from promkm_qr.core.qr import MAX_POSTER_VERSION, qr_data_uri
 from promkm_qr.extensions import db
 from promkm_qr.models import Kecamatan, Kelurahan, PosterPrint, Stall
 from promkm_qr.models.base import utcnow
@@ -70,17 +69,8 @@ def stall_labels(stall_ids: Sequence[int]) -> list[dict]:
 
 
 def qr_image(url: str) -> str:
-    """The QR as a one-pixel-per-module PNG data: URI, drawn without smoothing by the CSS."""
-    # A 45 x 45 pixel image scaled up with image-rendering: pixelated (PDF /Interpolate false)
-    # prints as sharp as the SVG path but lays out in half the time, which is what makes
-    # printing a whole city's posters fit in minutes.
-    code = segno.make_qr(url, error="m")
-    if code.version > MAX_POSTER_VERSION:
-        # A long PUBLIC_BASE_URL would print dense codes that cheap phones fail to read.
-        raise ValueError(
-            f"QR version {code.version} > {MAX_POSTER_VERSION}: shorten PUBLIC_BASE_URL"
-        )
-    return code.png_data_uri(scale=1, border=4)
+    """The poster QR as a PNG data: URI, refused above the poster's size limit."""
+    return qr_data_uri(url, error="m", max_version=MAX_POSTER_VERSION)
 
 
 def contexts(fmt: str, labels: list[dict], brand: dict) -> list[dict]:

@@ -1,8 +1,27 @@
 """Celery wired to Flask: every task runs inside an app context and takes only ids."""
 
+import gc
+
 from celery import Celery, Task
 from celery.schedules import crontab
+from celery.signals import worker_process_init
 from flask import Flask
+from kombu.transport import sqlalchemy as embedded_broker
+
+# The embedded (SQLite) broker is polled. At kombu's default of 1 s a pool process that
+# finishes a task waits half a second on average for its next one; this transport passes
+# its options to create_engine, so the interval is set on the class instead.
+embedded_broker.Transport.polling_interval = 0.1
+
+
+@worker_process_init.connect
+def _freeze_imported_objects(**_kwargs) -> None:
+    """In each pool process, keep the collector away from what was loaded before the fork."""
+    # Laying out a PDF allocates enough objects to trigger a full collection every few
+    # documents, and each one rescanned the whole app (modules, SQLAlchemy, WeasyPrint):
+    # 17-18 % of a receipt's or recap's CPU time, 7 % once those objects are frozen. Frozen
+    # pages shared with the parent also stay shared instead of being copied by a collection.
+    gc.freeze()
 
 
 def celery_init_app(app: Flask) -> Celery:

@@ -1,9 +1,9 @@
 """Tests for QR codes: they fit small posters and scan back from a printed PDF."""
 
+import base64
 import io
 import subprocess
 from pathlib import Path
-from urllib.parse import unquote
 
 import pytest
 import zxingcpp
@@ -13,8 +13,8 @@ from promkm_qr.core.pdf import render_pdf
 from promkm_qr.core.qr import (
     MAX_POSTER_VERSION,
     fits_poster,
+    qr_data_uri,
     qr_png_bytes,
-    qr_svg_data_uri,
     qr_version,
 )
 
@@ -55,10 +55,17 @@ def test_qr_in_pdf_scans_back(tmp_path):
         assert _decode(page) == [STALL_URL]
 
 
-def test_svg_data_uri_is_an_svg_image():
-    uri = qr_svg_data_uri(STALL_URL)
-    assert uri.startswith("data:image/svg+xml")
-    assert "<svg" in unquote(uri)
+def test_data_uri_is_one_pixel_per_module_png():
+    uri = qr_data_uri(STALL_URL)
+    assert uri.startswith("data:image/png;base64,")
+    with Image.open(io.BytesIO(base64.b64decode(uri.partition(",")[2]))) as image:
+        modules = 17 + 4 * qr_version(STALL_URL) + 2 * 4
+        assert image.size == (modules, modules)
+
+
+def test_data_uri_refuses_codes_above_the_limit():
+    with pytest.raises(ValueError, match="QR version"):
+        qr_data_uri(STALL_URL + "/" + "x" * 100, max_version=MAX_POSTER_VERSION)
 
 
 @pytest.mark.parametrize(("scale", "border"), [(1, 4), (8, 4), (10, 2)])

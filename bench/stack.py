@@ -1,0 +1,75 @@
+"""The real stack for the benchmarks that drive it over HTTP: gunicorn and a Celery worker.
+
+Both run as they do in production (`wsgi:app`, `celery -A celery_worker worker`), on
+loopback, with the environment of the benchmark's own database, broker and instance.
+"""
+
+import os
+import subprocess
+import sys
+import time
+from http.client import HTTPConnection
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+VENV_BIN = Path(sys.executable).parent
+
+
+def migrated_app(env: dict):
+    """The app on a fresh database named by env: migrated, regions and settings loaded."""
+    os.environ.update(env)
+    from flask_migrate import upgrade
+
+    from promkm_qr import create_app, reference
+
+    app = create_app()
+    with app.app_context():
+        upgrade()
+        reference.load_regions(app.config["REGIONS_CSV"])
+        reference.seed_defaults()
+    return app
+
+
+def start(env: dict, port: int, *, web_workers=2, web_threads=4, worker_concurrency=2,
+          worker_pool="prefork", worker_nice=10) -> list[subprocess.Popen]:  # fmt: skip
+    """Start gunicorn and a worker; return once the web answers and the worker had time to bind.
+
+    The worker runs niced so requests come first, as background work should.
+    """
+    child_env = {**os.environ, **env}
+    # A proxy in front keeps client connections open in production; gunicorn's 2 s default
+    # raced the clients' reuse of idle connections under load.
+    web = [VENV_BIN / "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", str(web_workers),
+           "--threads", str(web_threads), "--keep-alive", "30", "wsgi:app"]  # fmt: skip
+    worker = ["nice", "-n", str(worker_nice), VENV_BIN / "celery", "-A", "celery_worker",
+              "worker", "--loglevel", "ERROR", "--pool", worker_pool, "--concurrency",
+              str(worker_concurrency), "-Q", env["PROMKM_QUEUE"], "--without-gossip",
+              "--without-mingle", "--without-heartbeat"]  # fmt: skip
+    processes = [
+        subprocess.Popen(command, cwd=ROOT, env=child_env, stderr=subprocess.DEVNULL)
+        for command in (web, worker)
+    ]
+    wait_http(port)
+    time.sleep(3)  # let the worker bind its queue
+    return processes
+
+
+def stop(processes: list[subprocess.Popen]) -> None:
+    """Terminate the processes and wait for them."""
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        process.wait(30)
+
+
+def wait_http(port: int) -> None:
+    """Wait until gunicorn answers /healthz."""
+    for _ in range(150):
+        try:
+            connection = HTTPConnection("127.0.0.1", port, timeout=2)
+            connection.request("GET", "/healthz")
+            if connection.getresponse().status == 200:
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError("gunicorn did not start")
