@@ -65,6 +65,23 @@ def record(
     return entry
 
 
+def record_personal_view(
+    actor_id: int, object_type: str, object_id: int, page: str, shown: dict[str, str]
+) -> AuditEntry:
+    """Note that a staff member opened a page with one person's personal data.
+
+    `shown` names each personal field on the page and whether it was "full" or "masked",
+    so the trail tells who saw whose NIK or phone number, where, and how much of it.
+    """
+    return record(
+        "personal_data.viewed",
+        object_type,
+        object_id,
+        actor_id=actor_id,
+        data={"page": page, "shown": shown},
+    )
+
+
 def verify_chain() -> int | None:
     """Return the id of the first broken entry, or None when the whole chain holds."""
     prev = GENESIS

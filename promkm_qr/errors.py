@@ -2,12 +2,12 @@
 
 import logging
 
-from flask import Flask, render_template
+from flask import Flask, g, render_template
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 
-from promkm_qr.extensions import db
+from promkm_qr.extensions import db, login_manager
 
 log = logging.getLogger(__name__)
 
@@ -55,4 +55,7 @@ def register(app: Flask) -> None:
     def database_down(exc):
         log.error("database unavailable: %s", exc)
         db.session.rollback()
+        # The page must not touch the database: loading the signed-in user (or refreshing
+        # it after the rollback) would fail again and turn the clear 503 into a 500.
+        g._login_user = login_manager.anonymous_user()
         return render_error(503)

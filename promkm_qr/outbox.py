@@ -13,6 +13,7 @@ import threading
 
 from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
 from promkm_qr.extensions import db
 from promkm_qr.models import OutboxMessage
@@ -65,9 +66,14 @@ def _drop_connection() -> None:
 def _send(message: OutboxMessage) -> bool:
     """Try to hand one message to the broker; remember the error if it is down."""
     celery = current_app.extensions["celery"]
+    # Read before the broker is tried: a database error here is not the broker's failure.
+    task, args = message.task, message.args
     try:
         connection = _connection(celery)
-        celery.send_task(message.task, args=message.args, retry=False, connection=connection)
+        # ignore_result: send_task would otherwise subscribe to the task's result on the
+        # Redis result backend, which retries for 20 s when Redis is down (and never forgets
+        # the subscription); nobody reads these results.
+        celery.send_task(task, args=args, retry=False, connection=connection, ignore_result=True)
     except Exception as exc:
         _drop_connection()
         message.attempts += 1
@@ -79,11 +85,21 @@ def _send(message: OutboxMessage) -> bool:
 
 
 def send_pending(messages: list[OutboxMessage]) -> None:
-    """Send freshly committed messages now; failures stay for the periodic flush."""
-    for message in messages:
-        if not _send(message):
-            break
-    db.session.commit()
+    """Send freshly committed messages now; failures stay for the periodic flush.
+
+    The change that queued them is committed already, so losing the database now must not
+    turn the caller's answer into an error: the messages stay unsent and the flush sends
+    them (a message the broker took but that is not marked sent goes twice, which the
+    idempotent tasks tolerate).
+    """
+    try:
+        for message in messages:
+            if not _send(message):
+                break
+        db.session.commit()
+    except SQLAlchemyError as exc:
+        db.session.rollback()
+        log.warning("outbox messages left for the flush: %s", exc)
 
 
 def flush(limit: int = 500) -> int:

@@ -8,6 +8,8 @@ a crash never leaves half a file under a real key.
 import hashlib
 import os
 import tempfile
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from flask import current_app
@@ -59,6 +61,17 @@ class DirectoryStorage:
     def delete(self, key: str) -> None:
         """Remove the file under key, if present."""
         self._path(key).unlink(missing_ok=True)
+
+    def older_than(self, prefix: str, seconds: float) -> Iterator[str]:
+        """Keys under a prefix whose files were last written more than `seconds` ago."""
+        base = self._path(prefix)
+        if not base.is_dir():
+            return
+        cutoff = time.time() - seconds
+        for path in base.rglob("*"):
+            # Half-written ".tmp-" files of a process that died are swept as well.
+            if path.is_file() and path.stat().st_mtime < cutoff:
+                yield path.relative_to(self.root.resolve()).as_posix()
 
     def path(self, key: str) -> Path:
         """A local path for streaming the file with send_file."""

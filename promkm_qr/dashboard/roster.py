@@ -82,8 +82,15 @@ def read_table(filename: str, data: bytes) -> list[list[str]]:
     if not filename.lower().endswith(".csv"):
         raise RosterFileError(_("Unggah berkas CSV atau XLSX."))
     text = data.decode("utf-8-sig", errors="replace")
-    dialect = csv.Sniffer().sniff(text[:2048], delimiters=",;") if text.strip() else csv.excel
-    return list(csv.reader(io.StringIO(text), dialect))
+    # The delimiter is whichever of ";" and "," the header line uses more. csv.Sniffer is not
+    # used: it takes the apostrophe of names like Ma'ruf for a quote character, and gives up
+    # with an exception on files it cannot guess.
+    first = text.split("\n", 1)[0]
+    delimiter = ";" if first.count(";") > first.count(",") else ","
+    try:
+        return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    except csv.Error as exc:
+        raise RosterFileError(_("Berkas CSV tidak dapat dibaca.")) from exc
 
 
 def _position_slug(text: str) -> str:
@@ -104,6 +111,10 @@ def parse_roster(table: list[list[str]]) -> tuple[list[RosterRow], list[tuple[in
     for line, cells in enumerate(table[1:], start=2):
         values = {columns[i]: c.strip() for i, c in enumerate(cells) if columns.get(i)}
         if not any(values.values()):
+            continue
+        if any("\x00" in text for text in values.values()):
+            # PostgreSQL cannot store NUL, and no name or number holds one.
+            errors.append((line, _("Baris berisi karakter NUL yang tidak sah.")))
             continue
         try:
             nip = parse_nip(values.get("nip", "")).digits

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from promkm_qr import audit
 from promkm_qr.auth.access import staff_roles
+from promkm_qr.core.nik import mask_phone
 from promkm_qr.core.qris import InvalidQris
 from promkm_qr.dinas import bp
 from promkm_qr.dinas.scope import scoped_kelurahan_ids
@@ -153,9 +154,20 @@ def stall_edit(stall_id: int):
             flash(_("Perubahan tersimpan."), "success")
             return redirect(url_for("dinas.stall_detail", stall_id=stall.id))
     status = 400 if errors else 200
+    # Operators edit the owner's NIK and phone, so the form shows them in full: recorded.
+    _record_view(stall, {"owner_nik": "full", "phone": "full"})
     return render_template(
         "dinas/stalls/form.html", form=form, errors=errors, stall=stall, **_regions()
     ), status
+
+
+def _record_view(stall: Stall, shown: dict[str, str]) -> None:
+    """Write to the audit trail that this staff member saw the stall owner's personal data."""
+    shown = {field: how for field, how in shown.items() if getattr(stall, field)}
+    if not shown:
+        return
+    audit.record_personal_view(current_user.id, "stall", stall.id, request.path, shown)
+    db.session.commit()
 
 
 @bp.route("/lapak/<int:stall_id>")
@@ -169,11 +181,13 @@ def stall_detail(stall_id: int):
         .order_by(PosterPrint.id.desc())
         .limit(20)
     ).all()
+    _record_view(stall, {"owner_nik": "masked", "phone": "masked"})
     return render_template(
         "dinas/stalls/detail.html",
         stall=stall,
         prints=prints,
         nik=registry.masked_nik(stall),
+        phone=mask_phone(stall.phone) if stall.phone else "-",
     )
 
 

@@ -15,14 +15,20 @@ from datetime import UTC, datetime, timedelta
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from promkm_qr import audit, outbox
 from promkm_qr.core import photos
 from promkm_qr.core.dates import WIB, now_wib
 from promkm_qr.core.money import format_rupiah, parse_rupiah
 from promkm_qr.extensions import db
-from promkm_qr.models import AsnProfile, PhotoUpload, PurchaseReport, ReportTransition
+from promkm_qr.models import (
+    AsnProfile,
+    OutboxMessage,
+    PhotoUpload,
+    PurchaseReport,
+    ReportTransition,
+)
 from promkm_qr.reference import get_setting
 from promkm_qr.storage import get_storage
 
@@ -136,6 +142,10 @@ def find_by_key(form_key: str) -> PurchaseReport | None:
     )
 
 
+class CommitUnknown(OperationalError):
+    """The commit failed on a broken connection: the report may or may not be recorded."""
+
+
 def submit(sub: Submission) -> tuple[int, bool]:
     """Record the report once per form key; returns (report id, whether it is new)."""
     existing = find_by_key(sub.form_key)
@@ -146,6 +156,32 @@ def submit(sub: Submission) -> tuple[int, bool]:
     if sub.photo:
         upload_key = f"uploads/{now_wib():%Y/%m}/{uuid.uuid4().hex}"
         storage.put(upload_key, sub.photo)
+    try:
+        report_id, message = _record(sub, upload_key)
+    except CommitUnknown:
+        # The database may have committed before the connection broke, so the upload may
+        # belong to a recorded report: keep it; sweep_orphan_uploads removes it if not.
+        raise
+    except BaseException:
+        # Nothing was committed (whole or not at all): remove the upload too.
+        db.session.rollback()
+        if upload_key:
+            storage.delete(upload_key)
+        raise
+    if message is None:
+        if upload_key:
+            storage.delete(upload_key)
+        return report_id, False
+    outbox.send_pending([message])
+    return report_id, True
+
+
+def _record(sub: Submission, upload_key: str | None) -> tuple[int, OutboxMessage | None]:
+    """One transaction: the report, its first step, audit entry, upload row and outbox.
+
+    Returns the report id and the message to send, or no message when a racing resend of
+    the same form key recorded the report first.
+    """
     opd_id = db.session.scalar(select(AsnProfile.opd_id).where(AsnProfile.user_id == sub.asn_id))
     report = PurchaseReport(
         reference=new_reference(),
@@ -168,12 +204,10 @@ def submit(sub: Submission) -> tuple[int, bool]:
         db.session.flush()
     except IntegrityError:
         db.session.rollback()
-        if upload_key:
-            storage.delete(upload_key)
         existing = find_by_key(sub.form_key)
         if existing is None:
             raise
-        return existing.id, False
+        return existing.id, None
     db.session.add(
         ReportTransition(
             report_id=report.id, from_state=None, to_state="submitted", actor_id=sub.asn_id
@@ -192,13 +226,11 @@ def submit(sub: Submission) -> tuple[int, bool]:
         message = outbox.enqueue(EVIDENCE_TASK, report.id)
     else:
         message = outbox.enqueue(RULES_TASK, report.id)
+    db.session.flush()  # a failure up to here certainly recorded nothing
+    report_id = report.id
     try:
         db.session.commit()
-    except Exception:
-        # The report is not recorded (whole or not at all): remove its upload too.
+    except OperationalError as exc:
         db.session.rollback()
-        if upload_key:
-            storage.delete(upload_key)
-        raise
-    outbox.send_pending([message])
-    return report.id, True
+        raise CommitUnknown(exc.statement, exc.params, exc.orig) from exc
+    return report_id, message

@@ -113,13 +113,21 @@ def read_rows(data: bytes, filename: str) -> Iterator[tuple[int, list[str]]]:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        text = data.decode("cp1252")
+        try:
+            text = data.decode("cp1252")  # what Excel on Windows saves as "CSV"
+        except UnicodeDecodeError as exc:
+            raise ImportRefused(_("Berkas CSV tidak dapat dibaca.")) from exc
     first = text.split("\n", 1)[0]
+    # newline="": line ends of any kind (also a lone "\r") are the reader's to handle.
     reader = csv.reader(
-        io.StringIO(text), delimiter=";" if first.count(";") > first.count(",") else ","
+        io.StringIO(text, newline=""),
+        delimiter=";" if first.count(";") > first.count(",") else ",",
     )
-    for row in reader:
-        yield reader.line_num, [_cell(v) for v in row]
+    try:
+        for row in reader:
+            yield reader.line_num, [_cell(v) for v in row]
+    except csv.Error as exc:
+        raise ImportRefused(_("Berkas CSV tidak dapat dibaca.")) from exc
 
 
 def check_header(data: bytes, filename: str) -> dict[str, int]:
@@ -180,6 +188,10 @@ class _Lookup:
 
 def _values(cells: dict, lookup: _Lookup) -> dict:
     """Validate one row's cells into stall values, raising StallInvalid."""
+    for field, text in cells.items():
+        # PostgreSQL cannot store NUL, and no name or number holds one.
+        if "\x00" in text:
+            raise StallInvalid({field: _("Baris berisi karakter NUL yang tidak sah.")})
     kel = lookup.kelurahan_of(cells.get("kelurahan", ""))
     category = cells.get("category", "").strip().lower() or "lainnya"
     data = {

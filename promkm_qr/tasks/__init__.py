@@ -50,6 +50,14 @@ def beat_schedule() -> dict:
     """Periodic jobs, in Asia/Jakarta time."""
     return {
         "flush-outbox": {"task": "promkm_qr.outbox.flush", "schedule": 30.0},
+        "requeue-stale-uploads": {
+            "task": "promkm_qr.evidence.requeue_stale_uploads",
+            "schedule": crontab(minute=20),
+        },
+        "sweep-orphan-uploads": {
+            "task": "promkm_qr.evidence.sweep_orphan_uploads",
+            "schedule": crontab(minute=40),
+        },
         "sweep-unanswered-reports": {
             "task": "promkm_qr.reports.sweep_unanswered",
             "schedule": crontab(hour=1, minute=15),

@@ -3,21 +3,25 @@
 Runs in the worker so the ASN's request never waits for Pillow. The flagging rules run in
 the same transaction, once the evidence exists, so they can compare the photo's hashes and a
 report never ends up with evidence but unchecked. Idempotent: a message delivered twice finds
-the upload already done.
+the upload already done. Two hourly housekeeping tasks look after uploads left behind: one
+sends the processing of uploads still pending again, the other deletes stored uploads that
+no row names.
 """
 
 import uuid
-from datetime import UTC
+from datetime import UTC, timedelta
 
 from celery import shared_task
 from sqlalchemy import select, update
 
+from promkm_qr import outbox
 from promkm_qr.core.dates import WIB
 from promkm_qr.core.photos import PhotoRejected, process_photo
 from promkm_qr.extensions import db
-from promkm_qr.models import Evidence, PhotoUpload, PurchaseReport
+from promkm_qr.models import Evidence, OutboxMessage, PhotoUpload, PurchaseReport
 from promkm_qr.models.base import utcnow
 from promkm_qr.reports.checks import check_reports
+from promkm_qr.reports.submit import EVIDENCE_TASK
 from promkm_qr.storage import get_storage
 
 
@@ -96,3 +100,60 @@ def process_upload(report_id: int) -> str:
     db.session.commit()
     storage.delete(upload_key)
     return state
+
+
+# Longer than any request takes between storing its upload and committing the report.
+ORPHAN_AGE_SECONDS = 3600
+
+
+@shared_task(name="promkm_qr.evidence.sweep_orphan_uploads")
+def sweep_orphan_uploads(age_seconds: float = ORPHAN_AGE_SECONDS) -> int:
+    """Delete stored uploads no upload row names: left by a submission whose commit broke.
+
+    A commit cut off with its connection may or may not have happened, so the request keeps
+    its upload (submit.CommitUnknown); by now the database knows.
+    """
+    storage = get_storage()
+    keys = list(storage.older_than("uploads", age_seconds))
+    removed = 0
+    for start in range(0, len(keys), 500):
+        batch = keys[start : start + 500]
+        named = set(
+            db.session.scalars(
+                select(PhotoUpload.upload_key).where(PhotoUpload.upload_key.in_(batch))
+            )
+        )
+        for key in set(batch) - named:
+            storage.delete(key)
+            removed += 1
+    db.session.rollback()
+    return removed
+
+
+@shared_task(name="promkm_qr.evidence.requeue_stale_uploads")
+def requeue_stale_uploads(age_seconds: float = ORPHAN_AGE_SECONDS) -> int:
+    """Send the processing of uploads still pending after an hour again.
+
+    The outbox marks a message sent once the broker took it, so a broker that then loses
+    its data (Redis restarted without persistence) loses the message for good. The task is
+    idempotent; uploads whose message is still waiting in the outbox are left to the flush.
+    """
+    cutoff = utcnow() - timedelta(seconds=age_seconds)
+    waiting = {
+        args[0]
+        for args in db.session.scalars(
+            select(OutboxMessage.args).where(
+                OutboxMessage.sent_at.is_(None), OutboxMessage.task == EVIDENCE_TASK
+            )
+        )
+    }
+    stale = db.session.scalars(
+        select(PhotoUpload.report_id)
+        .where(PhotoUpload.state == "pending", PhotoUpload.created_at < cutoff)
+        .order_by(PhotoUpload.id)
+        .limit(1000)
+    ).all()
+    messages = [outbox.enqueue(EVIDENCE_TASK, rid) for rid in stale if rid not in waiting]
+    db.session.commit()
+    outbox.send_pending(messages)
+    return len(messages)

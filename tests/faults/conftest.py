@@ -5,6 +5,9 @@ import contextlib
 import pytest
 from celery import _state as celery_state
 
+from tests.support import services
+from tests.support.servers import TempPostgres, postgres_bin
+
 
 @contextlib.contextmanager
 def other_app(config: dict):
@@ -31,3 +34,17 @@ def other_app(config: dict):
 def make_other_app():
     """The other_app context manager, as a fixture."""
     return other_app
+
+
+@pytest.fixture
+def temp_postgres():
+    """A private PostgreSQL server, stopped at the end."""
+    services.need(
+        "PostgreSQL server binaries",
+        postgres_bin() is not None,
+        "install postgresql (initdb, pg_ctl)",
+    )
+    server = TempPostgres()
+    server.start()
+    yield server
+    server.remove()

@@ -14,24 +14,9 @@ from promkm_qr import reference
 from promkm_qr.extensions import db
 from tests.conftest import login
 from tests.factories import make_staff
-from tests.support import services
-from tests.support.servers import TempPostgres, TempRedis, postgres_bin
+from tests.support.servers import TempRedis
 
 pytestmark = pytest.mark.timeout(120)
-
-
-@pytest.fixture
-def temp_postgres():
-    """A private PostgreSQL server, stopped at the end."""
-    services.need(
-        "PostgreSQL server binaries",
-        postgres_bin() is not None,
-        "install postgresql (initdb, pg_ctl)",
-    )
-    server = TempPostgres()
-    server.start()
-    yield server
-    server.remove()
 
 
 def _hammer(client, stop: threading.Event, statuses: list) -> None:

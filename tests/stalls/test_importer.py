@@ -2,6 +2,7 @@
 
 import csv
 import io
+import time
 
 from openpyxl import Workbook
 from sqlalchemy import func, select
@@ -162,7 +163,23 @@ def test_file_without_usable_header_is_refused_listing_columns(client, operator)
     assert db.session.scalar(select(func.count(Job.id))) == 0
 
 
-def test_upload_starts_an_import_job(client, operator):
+def _finished(location: str) -> Job:
+    """Wait for the session worker to finish the job a page redirected to.
+
+    Waited for so the job's rows are not written while the next test clears the tables.
+    """
+    job_id = location.rsplit("/", 1)[-1]
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        db.session.rollback()
+        job = db.session.get(Job, job_id)
+        if job.state in ("done", "failed"):
+            return job
+        time.sleep(0.2)
+    raise AssertionError("the import job did not finish")
+
+
+def test_upload_starts_an_import_job(client, operator, worker):
     response = client.post(
         "/dinas/impor",
         data={
@@ -173,9 +190,10 @@ def test_upload_starts_an_import_job(client, operator):
     )
     assert response.status_code == 302
     assert "/dinas/jobs/" in response.headers["Location"]
+    assert _finished(response.headers["Location"]).state == "done"
 
 
-def test_xlsx_upload_is_checked_and_queued(client, operator):
+def test_xlsx_upload_is_checked_and_queued(client, operator, worker):
     book = Workbook()
     book.active.append(["Nama Usaha", "NIK Pemilik", "Kelurahan"])
     book.active.append(["Batik Bu Sri", "3577014107850002", "Oro-oro Ombo"])
@@ -188,5 +206,6 @@ def test_xlsx_upload_is_checked_and_queued(client, operator):
         content_type="multipart/form-data",
     )
     assert response.status_code == 302
-    job = db.session.scalar(select(Job))
+    job = _finished(response.headers["Location"])
     assert job.params["filename"] == "impor.xlsx"
+    assert job.state == "done"

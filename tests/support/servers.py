@@ -96,9 +96,10 @@ class TempPostgres:
         )
         wait_port(self.port)
 
-    def stop(self) -> None:
-        """Fast shutdown: open connections are cut, as in a crash-restart."""
-        self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop")
+    def stop(self, mode: str = "fast") -> None:
+        """Stop the server: "fast" cuts open connections and writes a checkpoint;
+        "immediate" kills every process as a crash would (WAL recovery on the next start)."""
+        self._run("pg_ctl", "-D", str(self.data), "-m", mode, "-w", "stop")
         wait_port(self.port, up=False)
 
     def remove(self) -> None:
@@ -109,11 +110,16 @@ class TempPostgres:
 
 
 class TempRedis:
-    """A private Redis server: start, stop, url."""
+    """A private Redis server: start, stop, url.
 
-    def __init__(self, root: Path):
+    With persist=True it keeps its data across a stop and start (append-only file), as a
+    production broker must; otherwise a stop loses everything, as with this machine's Redis.
+    """
+
+    def __init__(self, root: Path, persist: bool = False):
         self.root = root
         self.port = free_port()
+        self.persist = persist
         self.process: subprocess.Popen | None = None
 
     @property
@@ -133,7 +139,7 @@ class TempRedis:
                 "--save",
                 "",
                 "--appendonly",
-                "no",
+                "yes" if self.persist else "no",
                 "--dir",
                 str(self.root),
             ],
@@ -143,7 +149,7 @@ class TempRedis:
         wait_port(self.port)
 
     def stop(self) -> None:
-        """Stop the server (its data is lost, as with this machine's Redis)."""
+        """Stop the server (SIGTERM: a persisting server writes its data first)."""
         if self.process and self.process.poll() is None:
             self.process.terminate()
             self.process.wait(10)

@@ -1,0 +1,160 @@
+"""Uploads left behind: by a submission whose transaction broke, or by a lost broker message.
+
+Failing before the commit certainly recorded nothing, so the request deletes its upload at
+once. A commit cut off with its connection may have happened on the server, so the upload is
+kept and the hourly sweep deletes it once no upload row names it. An upload still pending
+after an hour (its message lost by the broker) is sent for processing again.
+"""
+
+import contextlib
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import event, func, select
+from sqlalchemy.exc import OperationalError
+
+from promkm_qr import outbox
+from promkm_qr.extensions import db
+from promkm_qr.models import OutboxMessage, PhotoUpload, PurchaseReport
+from promkm_qr.models.base import utcnow
+from promkm_qr.reports.submit import EVIDENCE_TASK
+from promkm_qr.storage import get_storage
+from promkm_qr.tasks.evidence import requeue_stale_uploads, sweep_orphan_uploads
+from tests.asn.conftest import jpeg_bytes, open_form, post, report_data
+
+SMALL = jpeg_bytes(400, 300)
+
+
+@pytest.fixture(autouse=True)
+def _own_storage(app, tmp_path, monkeypatch):
+    """A storage directory of this test's own, so files other tests left do not count.
+
+    Outbox messages are kept, not sent: the session's worker (if one runs) sees another
+    storage directory and would mark these uploads failed, perhaps after the next test has
+    reused their report ids (SQLite does).
+    """
+    monkeypatch.setitem(app.config, "STORAGE_DIR", str(tmp_path / "storage"))
+    monkeypatch.setattr(outbox, "send_pending", lambda messages: None)
+
+
+def _uploads(app) -> set[str]:
+    root = Path(app.config["STORAGE_DIR"])
+    return {p.relative_to(root).as_posix() for p in (root / "uploads").rglob("*") if p.is_file()}
+
+
+def _connection_lost() -> None:
+    raise OperationalError("COMMIT", {}, ConnectionError("server closed the connection"))
+
+
+def _refused() -> None:
+    raise RuntimeError("commit refused")
+
+
+@contextlib.contextmanager
+def _failing(hook: str, error=_connection_lost):
+    """Make the transaction that carries a new upload row fail at the given session hook."""
+    target = db.session.registry().__class__
+
+    def remember(session, _context):
+        # Flushed rows leave session.new (and may leave the identity map), so note it here.
+        if any(isinstance(obj, PhotoUpload) for obj in session.new):
+            session.info["upload_flushed"] = True
+
+    def fail(session, *_args):
+        if hook == "before_flush":
+            if any(isinstance(obj, PhotoUpload) for obj in session.new):
+                error()
+        elif session.info.pop("upload_flushed", False):
+            error()
+
+    event.listen(target, "after_flush", remember)
+    event.listen(target, hook, fail)
+    try:
+        yield
+    finally:
+        event.remove(target, hook, fail)
+        event.remove(target, "after_flush", remember)
+
+
+def _submit(client, url: str):
+    return post(client, url, report_data(open_form(client, url), SMALL))
+
+
+def test_a_connection_lost_before_the_commit_leaves_no_report_and_no_upload(
+    app, signed_in, form_url
+):
+    before = _uploads(app)
+    with _failing("before_flush"):
+        response = _submit(signed_in, form_url)
+    assert response.status_code == 503
+    assert "Data Anda belum tersimpan" in response.get_data(as_text=True)
+    db.session.rollback()
+    assert db.session.scalar(select(func.count(PurchaseReport.id))) == 0
+    assert _uploads(app) == before
+
+
+def test_a_connection_lost_at_the_commit_keeps_the_upload_for_the_sweep(app, signed_in, form_url):
+    recorded = _submit(signed_in, form_url)
+    assert recorded.status_code == 302
+    with _failing("before_commit"):
+        response = _submit(signed_in, form_url)
+    assert response.status_code == 503
+    db.session.rollback()
+    assert db.session.scalar(select(func.count(PurchaseReport.id))) == 1
+    named = set(db.session.scalars(select(PhotoUpload.upload_key)))
+    orphans = _uploads(app) - named
+    assert len(orphans) == 1  # the outcome was unknown to the request
+
+    assert sweep_orphan_uploads() == 0  # too young: a request may still be about to commit
+    assert sweep_orphan_uploads(0) == 1
+    assert _uploads(app) == named  # the recorded report's pending upload stays
+    assert all(get_storage().exists(key) for key in named)
+
+
+def test_a_refused_commit_leaves_no_report_and_no_upload(app, signed_in, form_url):
+    before = _uploads(app)
+    with _failing("before_commit", _refused), pytest.raises(RuntimeError):
+        _submit(signed_in, form_url)
+    db.session.rollback()
+    assert db.session.scalar(select(func.count(PurchaseReport.id))) == 0
+    assert _uploads(app) == before
+
+
+def test_the_sweep_removes_half_written_files_of_a_dead_process(app):
+    storage = Path(app.config["STORAGE_DIR"]) / "uploads" / "2026" / "11"
+    storage.mkdir(parents=True, exist_ok=True)
+    (storage / ".tmp-abc").write_bytes(b"half a photo")
+    with app.app_context():
+        assert sweep_orphan_uploads(0) == 1
+    assert not (storage / ".tmp-abc").exists()
+
+
+def test_uploads_pending_for_an_hour_are_sent_again(app, signed_in, form_url):
+    for _ in range(3):
+        assert _submit(signed_in, form_url).status_code == 302
+    db.session.rollback()
+    lost, waiting, fresh = db.session.scalars(select(PhotoUpload).order_by(PhotoUpload.id))
+    hours_ago = utcnow() - timedelta(hours=2)
+    lost.created_at = waiting.created_at = hours_ago
+    # The broker took the first message and lost it; the second was never sent.
+    messages = db.session.scalars(select(OutboxMessage)).all()
+    first = next(m for m in messages if m.args == [lost.report_id])
+    first.sent_at = hours_ago
+    db.session.commit()
+
+    assert requeue_stale_uploads() == 1
+    messages = db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
+    assert [(m.task, m.args) for m in messages[3:]] == [(EVIDENCE_TASK, [lost.report_id])]
+    assert fresh.report_id not in [m.args[0] for m in messages[3:]]
+
+
+def test_the_housekeeping_tasks_are_scheduled_and_registered(app):
+    celery = app.extensions["celery"]
+    scheduled = {entry["task"] for entry in celery.conf.beat_schedule.values()}
+    assert {
+        "promkm_qr.outbox.flush",
+        "promkm_qr.evidence.requeue_stale_uploads",
+        "promkm_qr.evidence.sweep_orphan_uploads",
+    } <= scheduled
+    assert scheduled <= set(celery.tasks)
