@@ -8,4 +8,12 @@ bp = Blueprint("dinas", __name__)
 require_role(bp, "dinas")
 
 # One module per area of the workspace.
-from promkm_qr.dinas import dashboard, documents, review, settings, stalls, views  # noqa: E402, F401
+from promkm_qr.dinas import (  # noqa: E402, F401
+    bulk,
+    dashboard,
+    documents,
+    review,
+    settings,
+    stalls,
+    views,
+)

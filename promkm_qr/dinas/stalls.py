@@ -1,7 +1,6 @@
-"""Stall registry, imports, categories and poster printing for dinas staff."""
+"""Stall registry and categories for dinas staff: search, create, edit, status, one poster."""
 
 import io
-import uuid
 
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
@@ -15,10 +14,8 @@ from promkm_qr.core.qris import InvalidQris
 from promkm_qr.dinas import bp
 from promkm_qr.dinas.scope import scoped_kelurahan_ids
 from promkm_qr.extensions import db
-from promkm_qr.jobs import create_job
-from promkm_qr.models import Category, Job, Kecamatan, Kelurahan, PosterPrint, Stall
-from promkm_qr.stalls import importer, posters, registry
-from promkm_qr.storage import get_storage
+from promkm_qr.models import Category, Kecamatan, Kelurahan, PosterPrint, Stall
+from promkm_qr.stalls import posters, registry
 
 FORM_FIELDS = (
     "name",
@@ -34,7 +31,7 @@ FORM_FIELDS = (
 )
 
 
-def _regions() -> dict:
+def form_regions() -> dict:
     """Kecamatan, kelurahan (within the user's scope) and categories for the forms."""
     ids = scoped_kelurahan_ids(current_user)
     kel = select(Kelurahan).order_by(Kelurahan.name)
@@ -81,7 +78,7 @@ def stalls():
         next_id=next_id,
         filters=filters,
         args=args,
-        **_regions(),
+        **form_regions(),
     )
 
 
@@ -132,7 +129,7 @@ def stall_new():
             return redirect(url_for("dinas.stall_detail", stall_id=stall.id))
     status = 400 if errors else 200
     return render_template(
-        "dinas/stalls/form.html", form=form, errors=errors, stall=None, **_regions()
+        "dinas/stalls/form.html", form=form, errors=errors, stall=None, **form_regions()
     ), status
 
 
@@ -157,7 +154,7 @@ def stall_edit(stall_id: int):
     # Operators edit the owner's NIK and phone, so the form shows them in full: recorded.
     _record_view(stall, {"owner_nik": "full", "phone": "full"})
     return render_template(
-        "dinas/stalls/form.html", form=form, errors=errors, stall=stall, **_regions()
+        "dinas/stalls/form.html", form=form, errors=errors, stall=stall, **form_regions()
     ), status
 
 
@@ -222,103 +219,6 @@ def stall_poster(stall_id: int):
         as_attachment=True,
         download_name=f"{fmt}-{stall.code}-v{stall.poster_version}.pdf",
     )
-
-
-def _selection(form) -> tuple[list[int], str | None]:
-    """The stall ids a bulk print names (all, kecamatan, kelurahan or listed codes)."""
-    scope = form.get("scope", "all")
-    filters = registry.SearchFilters(status="active")
-    if scope == "kecamatan":
-        filters.kecamatan_id = int(form.get("kecamatan", 0) or 0) or -1
-    elif scope == "kelurahan":
-        filters.kelurahan_id = int(form.get("kelurahan", 0) or 0) or -1
-    query = registry.filtered(filters, current_user).order_by(Stall.kelurahan_id, Stall.serial)
-    if scope == "selection":
-        codes = [c.strip() for c in form.get("codes", "").replace(",", "\n").split() if c.strip()]
-        query = query.where(Stall.code.in_(codes[:5000]))
-    ids = list(db.session.scalars(query))
-    return ids, None if ids else _("Tidak ada lapak aktif yang cocok dengan pilihan ini.")
-
-
-@bp.route("/poster", methods=["GET", "POST"], endpoint="posters")
-@staff_roles("operator")
-def posters_page():
-    """Bulk printing: choose stalls and a format; a background job builds one PDF."""
-    error = None
-    if request.method == "POST":
-        fmt = request.form.get("format", "poster")
-        if fmt not in posters.FORMATS:
-            abort(400)
-        ids, error = _selection(request.form)
-        if not error:
-            job = create_job(
-                "posters", {"format": fmt, "stall_ids": ids}, created_by_id=current_user.id
-            )
-            job.total = len(ids)
-            db.session.commit()
-            from promkm_qr.tasks.stalls import print_posters
-
-            print_posters.delay(job.id)
-            return redirect(url_for("dinas.job", job_id=job.id))
-    jobs = db.session.scalars(
-        select(Job)
-        .where(Job.kind == "posters", Job.created_by_id == current_user.id)
-        .order_by(Job.created_at.desc())
-        .limit(10)
-    ).all()
-    return render_template("dinas/stalls/posters.html", error=error, jobs=jobs, **_regions())
-
-
-@bp.route("/poster/<job_id>/ulang", methods=["POST"])
-@staff_roles("operator")
-def posters_rerun(job_id: str):
-    """Rerun a failed or interrupted poster job; finished chunks are not printed again."""
-    job = db.session.get(Job, job_id)
-    if (
-        job is None
-        or job.kind != "posters"
-        or job.created_by_id != current_user.id
-        or job.state == "done"
-    ):
-        abort(404)
-    from promkm_qr.tasks.stalls import print_posters
-
-    print_posters.delay(job.id)
-    return redirect(url_for("dinas.job", job_id=job.id))
-
-
-@bp.route("/impor", methods=["GET", "POST"])
-@staff_roles("operator")
-def imports():
-    """Upload a CSV or XLSX of stalls; the import runs as a background job."""
-    error = None
-    if request.method == "POST":
-        upload = request.files.get("file")
-        data = upload.read() if upload else b""
-        name = (upload.filename or "").lower() if upload else ""
-        try:
-            if not data:
-                raise importer.ImportRefused(_("Pilih berkas CSV atau XLSX."))
-            importer.check_header(data, name)
-        except importer.ImportRefused as exc:
-            error = str(exc)
-        else:
-            suffix = ".xlsx" if name.endswith(".xlsx") else ".csv"
-            key = f"imports/{uuid.uuid4().hex}{suffix}"
-            get_storage().put(key, data)
-            job = create_job(
-                "import",
-                {"upload_key": key, "filename": f"impor{suffix}"},
-                created_by_id=current_user.id,
-            )
-            db.session.commit()
-            from promkm_qr.tasks.stalls import import_stalls
-
-            import_stalls.delay(job.id)
-            return redirect(url_for("dinas.job", job_id=job.id))
-    return render_template(
-        "dinas/stalls/import.html", error=error, expected=importer.expected_columns()
-    ), (400 if error else 200)
 
 
 @bp.route("/kategori", methods=["GET", "POST"])
