@@ -13,7 +13,7 @@ from promkm_qr.dinas.stalls import form_regions
 from promkm_qr.extensions import db
 from promkm_qr.jobs import create_job
 from promkm_qr.models import Job, Stall
-from promkm_qr.stalls import importer, posters, registry
+from promkm_qr.stalls import posters, registry, spreadsheet
 from promkm_qr.storage import get_storage
 
 
@@ -91,9 +91,9 @@ def imports():
         name = (upload.filename or "").lower() if upload else ""
         try:
             if not data:
-                raise importer.ImportRefused(_("Pilih berkas CSV atau XLSX."))
-            importer.check_header(data, name)
-        except importer.ImportRefused as exc:
+                raise spreadsheet.ImportRefused(_("Pilih berkas CSV atau XLSX."))
+            spreadsheet.check_header(data, name)
+        except spreadsheet.ImportRefused as exc:
             error = str(exc)
         else:
             suffix = ".xlsx" if name.endswith(".xlsx") else ".csv"
@@ -110,5 +110,5 @@ def imports():
             import_stalls.delay(job.id)
             return redirect(url_for("dinas.job", job_id=job.id))
     return render_template(
-        "dinas/stalls/import.html", error=error, expected=importer.expected_columns()
+        "dinas/stalls/import.html", error=error, expected=spreadsheet.expected_columns()
     ), (400 if error else 200)

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from promkm_qr.extensions import db
 from promkm_qr.jobs import create_job
 from promkm_qr.models import Category, Job, Kelurahan, Stall
-from promkm_qr.stalls import importer
+from promkm_qr.stalls import spreadsheet
 from promkm_qr.storage import get_storage
 from promkm_qr.tasks.stalls import import_stalls
 
@@ -28,13 +28,13 @@ SETTINGS = settings(
 )
 # Running a whole import job per example costs more: fewer examples.
 JOB_SETTINGS = settings(SETTINGS, max_examples=40)
-FIELDS = list(importer.COLUMNS)
+FIELDS = list(spreadsheet.COLUMNS)
 
 
 @st.composite
 def header_name(draw, field: str) -> str:
     """One of the field's names as people write it: any case, any separator, padded."""
-    name = draw(st.sampled_from(importer.COLUMNS[field]))
+    name = draw(st.sampled_from(spreadsheet.COLUMNS[field]))
     name = name.replace("_", draw(st.sampled_from([" ", "_", "-", ". ", "  "])))
     name = "".join(c.upper() if draw(st.booleans()) else c for c in name)
     pad = st.sampled_from(["", " ", "\t"])
@@ -45,8 +45,8 @@ def header_name(draw, field: str) -> str:
 def header(draw, fields=None) -> tuple[list[str], list[str]]:
     """(header cells, the field of each cell or "" for a column nobody knows)."""
     chosen = fields or (
-        list(importer.REQUIRED)
-        + [f for f in FIELDS if f not in importer.REQUIRED and draw(st.booleans())]
+        list(spreadsheet.REQUIRED)
+        + [f for f in FIELDS if f not in spreadsheet.REQUIRED and draw(st.booleans())]
     )
     cells = [(draw(header_name(f)), f) for f in chosen]
     cells += [(name, "") for name in draw(st.lists(st.sampled_from(["No", "Ket."]), max_size=2))]
@@ -99,10 +99,10 @@ def _refused_lines(job: Job) -> set[int]:
 @given(data=st.binary(max_size=300), name=st.sampled_from(["l.csv", "l.xlsx", "l.ods"]))
 def test_any_bytes_are_read_or_refused_with_a_message(app, data, name):
     try:
-        importer.check_header(data, name)
-        for number, cells in importer.read_rows(data, name):
+        spreadsheet.check_header(data, name)
+        for number, cells in spreadsheet.read_rows(data, name):
             assert number >= 1 and all(isinstance(c, str) for c in cells)
-    except importer.ImportRefused as exc:
+    except spreadsheet.ImportRefused as exc:
         assert str(exc)
 
 
@@ -110,15 +110,15 @@ def test_any_bytes_are_read_or_refused_with_a_message(app, data, name):
 @given(head=header(FIELDS))
 def test_every_header_variant_finds_its_columns(app, head):
     cells, fields = head
-    assert importer.map_header(cells) == {f: i for i, f in enumerate(fields) if f}
+    assert spreadsheet.map_header(cells) == {f: i for i, f in enumerate(fields) if f}
 
 
 @SETTINGS
-@given(head=header(), missing=st.sampled_from(importer.REQUIRED))
+@given(head=header(), missing=st.sampled_from(spreadsheet.REQUIRED))
 def test_a_header_without_a_required_column_refuses_the_file(app, head, missing):
     cells = [c for c, f in zip(*head, strict=True) if f != missing]
-    with pytest.raises(importer.ImportRefused, match="nama_usaha"):
-        importer.map_header(cells)
+    with pytest.raises(spreadsheet.ImportRefused, match="nama_usaha"):
+        spreadsheet.map_header(cells)
 
 
 @JOB_SETTINGS
@@ -130,7 +130,7 @@ def test_a_header_without_a_required_column_refuses_the_file(app, head, missing)
 def test_any_cells_are_imported_or_refused_row_by_row_with_their_line(app, head, body, delimiter):
     cells, _fields = head
     data = _csv([cells, *body], delimiter)
-    rows = list(importer.read_rows(data, "l.csv"))
+    rows = list(spreadsheet.read_rows(data, "l.csv"))
     job = _run(data, "lapak.csv")
     assert job.state == "done", job.error
     refused = _refused_lines(job)
