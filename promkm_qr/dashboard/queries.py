@@ -1,10 +1,15 @@
-"""Dashboard aggregates: one set-based query per panel, scope applied, plain dicts out."""
+"""Dashboard aggregates: one set-based query per panel over the exact rollups, plain dicts out.
+
+See promkm_qr/dashboard/rollups.py: each panel reads rollup rows plus pending deltas (or the
+reports themselves when the period is not whole months and the rollup is monthly).
+"""
 
 from datetime import timedelta
 
-from sqlalchemy import case, exists, func, select
+from sqlalchemy import case, func, select
 
-from promkm_qr.dashboard.filters import Filters, wib_text
+from promkm_qr.dashboard import rollups
+from promkm_qr.dashboard.filters import Filters
 from promkm_qr.extensions import db
 from promkm_qr.models import (
     AsnProfile,
@@ -52,43 +57,36 @@ def in_area(query, f: Filters):
     )
 
 
-def _reports(f: Filters, *columns, counted: bool = True):
-    """SELECT columns FROM reports JOIN stalls for the period and area (counted states only)."""
-    lower, upper = f.utc_bounds
-    query = (
-        select(*columns)
-        .select_from(R)
-        .join(Stall, Stall.id == R.stall_id)
-        .where(R.purchased_at >= lower, R.purchased_at < upper)
-    )
-    if counted:
-        query = query.where(R.state.in_(counted_states()))
-    return in_area(query, f)
+def _grouped(source, *keys):
+    """SELECT keys, summed count and rupiah FROM a facts subquery GROUP BY keys."""
+    columns = [source.c[k] for k in keys]
+    n, rp = func.sum(source.c["count"]), func.sum(source.c.amount)
+    return select(*columns, n.label("n"), rp.label("rp")).group_by(*columns)
 
 
-def _sum_if(condition):
-    """Amount summed over the rows meeting condition (0 when none)."""
-    return func.coalesce(func.sum(case((condition, R.amount), else_=0)), 0)
+def _sum_if(source, condition):
+    """Rupiah of the facts meeting condition (0 when none)."""
+    return func.coalesce(func.sum(case((condition, source.c.amount), else_=0)), 0)
 
 
-def _count_if(condition):
-    """Rows meeting condition."""
-    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+def _count_if(source, condition):
+    """Reports among the facts meeting condition."""
+    return func.coalesce(func.sum(case((condition, source.c["count"]), else_=0)), 0)
 
 
 def totals(f: Filters) -> dict:
     """Counted, confirmed and verified rupiah and report counts for the period."""
-    counted = R.state.in_(counted_states())
+    facts = rollups.facts(rollups.AREA_DAYS, f, ())
+    state = facts.c.state
+    counted = state.in_(counted_states())
     row = _run(
-        _reports(
-            f,
-            _count_if(counted),
-            _sum_if(counted),
-            _count_if(R.state == "confirmed"),
-            _sum_if(R.state == "confirmed"),
-            _count_if(R.state == "verified"),
-            _sum_if(R.state == "verified"),
-            counted=False,
+        select(
+            _count_if(facts, counted),
+            _sum_if(facts, counted),
+            _count_if(facts, state == "confirmed"),
+            _sum_if(facts, state == "confirmed"),
+            _count_if(facts, state == "verified"),
+            _sum_if(facts, state == "verified"),
         )
     ).one()
     return dict(zip(TOTAL_KEYS, map(int, row), strict=True))
@@ -96,21 +94,13 @@ def totals(f: Filters) -> dict:
 
 def by_kelurahan(f: Filters) -> list[dict]:
     """Counted totals per kelurahan in view; kelurahan without sales are listed with zero."""
-    sums = (
-        _reports(
-            f,
-            Stall.kelurahan_id.label("kel"),
-            func.count().label("n"),
-            func.sum(R.amount).label("rp"),
-        )
-        .group_by(Stall.kelurahan_id)
-        .subquery()
-    )
+    facts = rollups.facts(rollups.AREA_DAYS, f, ("kelurahan_id",), counted_states())
+    sums = _grouped(facts, "kelurahan_id").subquery()
     query = (
         select(Kecamatan.code, Kecamatan.name, Kelurahan.code, Kelurahan.name, sums.c.n, sums.c.rp)
         .select_from(Kelurahan)
         .join(Kecamatan, Kecamatan.id == Kelurahan.kecamatan_id)
-        .outerjoin(sums, sums.c.kel == Kelurahan.id)
+        .outerjoin(sums, sums.c.kelurahan_id == Kelurahan.id)
         .order_by(Kelurahan.code)
     )
     if f.kelurahan_ids is not None:
@@ -137,20 +127,25 @@ def by_kecamatan(kelurahan_rows: list[dict]) -> list[dict]:
 
 def by_category(f: Filters) -> list[dict]:
     """Counted totals per stall category, largest first."""
+    facts = rollups.facts(rollups.AREA_DAYS, f, ("category_id",), counted_states())
+    sums = _grouped(facts, "category_id").subquery()
+    label = func.coalesce(Category.name, "-")
+    rp = func.sum(sums.c.rp)
     query = (
-        _reports(f, func.coalesce(Category.name, "-"), func.count(), func.sum(R.amount))
-        .outerjoin(Category, Category.id == Stall.category_id)
-        .group_by(Category.name)
-        .order_by(func.sum(R.amount).desc())
+        select(label, func.sum(sums.c.n), rp)
+        .select_from(sums)
+        .outerjoin(Category, Category.id == sums.c.category_id)
+        .group_by(label)
+        .having(func.sum(sums.c.n) != 0)
+        .order_by(rp.desc())
     )
-    return [{"label": n, "count": c, "amount": int(a)} for n, c, a in _run(query)]
+    return [{"label": n, "count": int(c), "amount": int(a)} for n, c, a in _run(query)]
 
 
 def by_day(f: Filters) -> list[dict]:
     """Counted totals per WIB day of the period, in date order; days without sales show zero."""
-    day = wib_text(R.purchased_at, "day")
-    query = _reports(f, day, func.count(), func.sum(R.amount)).group_by(day)
-    found = {d: (c, int(a)) for d, c, a in _run(query)}
+    facts = rollups.facts(rollups.AREA_DAYS, f, ("day",), counted_states())
+    found = {str(d): (int(c), int(a)) for d, c, a in _run(_grouped(facts, "day"))}
     days = [f.start + timedelta(days=n) for n in range((f.end - f.start).days + 1)]
     return [
         {"label": d.isoformat(), "count": found.get(d.isoformat(), (0, 0))[0],
@@ -159,46 +154,56 @@ def by_day(f: Filters) -> list[dict]:
     ]  # fmt: skip
 
 
+def _stall_sales(f: Filters):
+    """Per stall with a counted report in the period: count and rupiah (a subquery)."""
+    facts = rollups.facts(rollups.STALL_MONTHS, f, ("stall_id",), counted_states())
+    return _grouped(facts, "stall_id").having(func.sum(facts.c["count"]) > 0).subquery()
+
+
 def top_stalls(f: Filters, limit: int = 10) -> list[dict]:
     """The stalls with the most counted rupiah in the period."""
+    sales = _stall_sales(f)
     query = (
-        _reports(f, Stall.code, Stall.name, func.count(), func.sum(R.amount))
-        .group_by(Stall.id, Stall.code, Stall.name)
-        .order_by(func.sum(R.amount).desc(), Stall.code)
+        select(Stall.code, Stall.name, sales.c.n, sales.c.rp)
+        .join(Stall, Stall.id == sales.c.stall_id)
+        .order_by(sales.c.rp.desc(), Stall.code)
         .limit(limit)
     )
     return [
-        {"code": code, "name": name, "count": c, "amount": int(a)}
+        {"code": code, "name": name, "count": int(c), "amount": int(a)}
         for code, name, c, a in _run(query)
     ]
 
 
 def idle_stalls(f: Filters, limit: int = 20) -> dict:
     """Active stalls in view without a counted report in the period: how many, and the first few."""
-    lower, upper = f.utc_bounds
-    sold = exists().where(
-        R.stall_id == Stall.id,
-        R.purchased_at >= lower,
-        R.purchased_at < upper,
-        R.state.in_(counted_states()),
+    sold = select(_stall_sales(f).c.stall_id)
+    base = in_area(
+        select(Stall.code, Stall.name).where(Stall.status == "active", Stall.id.not_in(sold)), f
     )
-    base = in_area(select(Stall.code, Stall.name).where(Stall.status == "active", ~sold), f)
     rows = _run(base.order_by(Stall.code).limit(limit)).all()
     count = db.session.scalar(select(func.count()).select_from(base.subquery()))
     return {"count": count, "stalls": [{"code": c, "name": n} for c, n in rows]}
 
 
+def _asn_spend(f: Filters):
+    """Per ASN and report OPD with a counted report in the area and period (a subquery)."""
+    rollup = rollups.ASN_MONTHS if f.city_wide else rollups.ASN_AREA_MONTHS
+    facts = rollups.facts(rollup, f, ("asn_id", "opd_id"), counted_states())
+    return _grouped(facts, "asn_id", "opd_id").having(func.sum(facts.c["count"]) > 0).subquery()
+
+
 def by_opd(f: Filters) -> list[dict]:
     """Counted totals per OPD with how many of its rostered ASN reported (participation)."""
+    spend = _asn_spend(f)
     reported = (
-        _reports(
-            f,
-            R.opd_id.label("opd"),
-            func.count().label("n"),
-            func.sum(R.amount).label("rp"),
-            func.count(R.asn_id.distinct()).label("asn"),
+        select(
+            spend.c.opd_id.label("opd"),
+            func.sum(spend.c.n).label("n"),
+            func.sum(spend.c.rp).label("rp"),
+            func.count().label("asn"),
         )
-        .group_by(R.opd_id)
+        .group_by(spend.c.opd_id)
         .subquery()
     )
     roster = (
@@ -232,13 +237,8 @@ def by_opd(f: Filters) -> list[dict]:
 
 def asn_compliance(f: Filters) -> list[dict]:
     """Every rostered ASN with counted spend in the period against the quota for its months."""
-    lower, upper = f.utc_bounds
-    spend = (
-        select(R.asn_id.label("asn"), func.count().label("n"), func.sum(R.amount).label("rp"))
-        .where(R.purchased_at >= lower, R.purchased_at < upper, R.state.in_(counted_states()))
-        .group_by(R.asn_id)
-        .subquery()
-    )
+    facts = rollups.facts(rollups.ASN_MONTHS, f, ("asn_id",), counted_states())
+    spend = _grouped(facts, "asn_id").subquery()
     query = (
         select(
             User.nip,
@@ -253,7 +253,7 @@ def asn_compliance(f: Filters) -> list[dict]:
         .select_from(AsnProfile)
         .join(User, User.id == AsnProfile.user_id)
         .outerjoin(Opd, Opd.id == AsnProfile.opd_id)
-        .outerjoin(spend, spend.c.asn == User.id)
+        .outerjoin(spend, spend.c.asn_id == User.id)
         .where(AsnProfile.on_roster.is_(True))
         .order_by(Opd.name, User.name)
     )

@@ -22,7 +22,14 @@ def celery_init_app(app: Flask) -> Celery:
     celery_app.set_default()
     app.extensions["celery"] = celery_app
     # Importing the task modules registers their @shared_task functions.
-    from promkm_qr.tasks import documents, evidence, stalls, system, verification  # noqa: F401
+    from promkm_qr.tasks import (  # noqa: F401
+        dashboard,
+        documents,
+        evidence,
+        stalls,
+        system,
+        verification,
+    )
 
     return celery_app
 
@@ -31,6 +38,7 @@ def beat_schedule() -> dict:
     """Periodic jobs, in Asia/Jakarta time."""
     return {
         "flush-outbox": {"task": "promkm_qr.outbox.flush", "schedule": 30.0},
+        "fold-dashboard-rollups": {"task": "promkm_qr.dashboard.fold_rollups", "schedule": 60.0},
         "sweep-unanswered-reports": {
             "task": "promkm_qr.reports.sweep_unanswered",
             "schedule": crontab(hour=1, minute=15),

@@ -1,0 +1,197 @@
+"""Keeping and reading the exact rollups (see promkm_qr/models/rollup.py for the design).
+
+`facts` is what the panels aggregate: for a period and area, rows of (keys..., state, count,
+amount) taken from a rollup plus the pending deltas, or straight from the reports when the
+rollup's grain does not fit the period. `fold` moves pending deltas into the rollups;
+`rebuild` recomputes every rollup from the reports.
+"""
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import Table, and_, func, literal, select, text, union_all
+
+from promkm_qr.dashboard.filters import Filters, wib_text
+from promkm_qr.extensions import db
+from promkm_qr.models import (
+    PurchaseReport,
+    RollupAreaDay,
+    RollupAsnAreaMonth,
+    RollupAsnMonth,
+    RollupDelta,
+    RollupStallMonth,
+    Stall,
+)
+
+R = PurchaseReport
+DELTAS = RollupDelta.__table__
+FOLD_LOCK = 7_000_008  # pg advisory lock: one fold at a time
+
+
+@dataclass(frozen=True)
+class Rollup:
+    """A rollup table: its time grain ("day" or "month") and its dimension columns."""
+
+    table: Table
+    grain: str
+    keys: tuple[str, ...]
+
+
+AREA_DAYS = Rollup(RollupAreaDay.__table__, "day", ("kelurahan_id", "category_id"))
+STALL_MONTHS = Rollup(RollupStallMonth.__table__, "month", ("stall_id",))
+ASN_MONTHS = Rollup(RollupAsnMonth.__table__, "month", ("asn_id", "opd_id"))
+ASN_AREA_MONTHS = Rollup(
+    RollupAsnAreaMonth.__table__, "month", ("kelurahan_id", "asn_id", "opd_id")
+)
+ROLLUPS = (AREA_DAYS, STALL_MONTHS, ASN_MONTHS, ASN_AREA_MONTHS)
+
+
+def _postgres(bind) -> bool:
+    return bind.dialect.name == "postgresql"
+
+
+def _month_sql(day: str, pg: bool) -> str:
+    """SQL for the first day of the month of a date column."""
+    return f"date_trunc('month', {day})::date" if pg else f"date({day}, 'start of month')"
+
+
+def _report_rows_sql(pg: bool) -> str:
+    """The reports as delta-shaped rows (one per report, count 1), for a rebuild."""
+    day = (
+        "(r.purchased_at + interval '7 hours')::date" if pg else "date(r.purchased_at, '+7 hours')"
+    )
+    return (
+        f"(SELECT {day} AS day, s.kelurahan_id, coalesce(s.category_id, 0) AS category_id, "  # noqa: S608
+        "r.stall_id, r.asn_id, coalesce(r.opd_id, 0) AS opd_id, r.state, 1 AS count, r.amount "
+        "FROM purchase_reports r JOIN stalls s ON s.id = r.stall_id) AS rows WHERE true"
+    )
+
+
+def _add_sql(rollup: Rollup, source: str, pg: bool) -> str:
+    """INSERT adding the grouped delta-shaped rows of source into a rollup (an upsert)."""
+    period = "day" if rollup.grain == "day" else _month_sql("day", pg)
+    keys = ", ".join(rollup.keys)
+    pk = ", ".join((rollup.grain, *rollup.keys, "state"))
+    name = rollup.table.name
+    # SQLite needs the WHERE in source to tell the upsert's ON from a join's.
+    return (
+        f"INSERT INTO {name} ({pk}, count, amount) "  # noqa: S608 (constant pieces)
+        f"SELECT {period}, {keys}, state, sum(count), sum(amount) FROM {source} "
+        f"GROUP BY {period}, {keys}, state "
+        f"ON CONFLICT ({pk}) DO UPDATE SET count = {name}.count + excluded.count, "
+        f"amount = {name}.amount + excluded.amount"
+    )
+
+
+def fold() -> int:
+    """Move the pending deltas into the rollups; returns how many delta rows were folded.
+
+    PostgreSQL: one snapshot (REPEATABLE READ) for reading, adding and deleting the deltas, so
+    a delta committed meanwhile is neither added nor deleted; a fold already running makes
+    this one return at once. SQLite: the first statement takes the single write lock.
+    """
+    engine = db.engine
+    pg = _postgres(engine)
+    with engine.connect() as conn:
+        if pg:
+            conn = conn.execution_options(isolation_level="REPEATABLE READ")
+        with conn.begin():
+            if pg:
+                if not conn.scalar(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": FOLD_LOCK}):
+                    return 0
+            else:
+                conn.execute(text("DELETE FROM rollup_deltas WHERE id < 0"))
+            top = conn.scalar(text("SELECT max(id) FROM rollup_deltas"))
+            if top is None:
+                return 0
+            for rollup in ROLLUPS:
+                conn.execute(
+                    text(_add_sql(rollup, "rollup_deltas WHERE id <= :top", pg)), {"top": top}
+                )
+            deleted = conn.execute(text("DELETE FROM rollup_deltas WHERE id <= :top"), {"top": top})
+            return deleted.rowcount
+
+
+def rebuild() -> None:
+    """Recompute every rollup from the reports (after a restore or a manual repair).
+
+    Report and stall writes wait meanwhile (PostgreSQL SHARE lock; SQLite's write lock), so
+    no change falls between the recount and the emptied deltas.
+    """
+    pg = _postgres(db.engine)
+    with db.engine.begin() as conn:
+        if pg:
+            conn.execute(text("LOCK TABLE purchase_reports, stalls IN SHARE MODE"))
+        conn.execute(text("DELETE FROM rollup_deltas"))
+        for rollup in ROLLUPS:
+            conn.execute(text(f"DELETE FROM {rollup.table.name}"))  # noqa: S608 (constant)
+            conn.execute(text(_add_sql(rollup, _report_rows_sql(pg), pg)))
+
+
+def _first_of_month(day: date) -> date:
+    return day.replace(day=1)
+
+
+def fits(rollup: Rollup, f: Filters) -> bool:
+    """Whether the rollup's grain covers the period exactly (months need whole months)."""
+    return rollup.grain == "day" or f.whole_months
+
+
+def _in_area(table, f: Filters, column: str = "kelurahan_id"):
+    """The scope condition on a table by its kelurahan column, or by its stall's kelurahan."""
+    if f.kelurahan_ids is None:
+        return literal(True)
+    if column == "kelurahan_id":
+        return table.c.kelurahan_id.in_(f.kelurahan_ids)
+    in_area = select(Stall.id).where(Stall.kelurahan_id.in_(f.kelurahan_ids))
+    return table.c.stall_id.in_(in_area)
+
+
+def facts(rollup: Rollup, f: Filters, keys: tuple[str, ...], states=None):
+    """Rows (keys..., state, count, amount) over the period and area, as a subquery.
+
+    keys are among the rollup's own keys plus "day" for a daily rollup. states, when given,
+    keeps only those states.
+    """
+    if not fits(rollup, f):
+        return _live(f, keys, states)
+    table = rollup.table
+    period = table.c[rollup.grain]
+    lower = f.start if rollup.grain == "day" else _first_of_month(f.start)
+    stored = select(*(table.c[k] for k in keys), table.c.state, table.c["count"], table.c.amount)
+    area_column = "kelurahan_id" if "kelurahan_id" in rollup.keys else "stall_id"
+    stored = stored.where(period >= lower, period <= f.end, _in_area(table, f, area_column))
+    pending = select(
+        *(DELTAS.c[k] for k in keys), DELTAS.c.state, DELTAS.c["count"], DELTAS.c.amount
+    )
+    pending = pending.where(
+        DELTAS.c.day >= f.start, DELTAS.c.day <= f.end, _in_area(DELTAS, f, area_column)
+    )
+    if states is not None:
+        stored = stored.where(table.c.state.in_(states))
+        pending = pending.where(DELTAS.c.state.in_(states))
+    return union_all(stored, pending).subquery()
+
+
+def _live(f: Filters, keys: tuple[str, ...], states=None):
+    """The same rows straight from the reports, one per report."""
+    lower, upper = f.utc_bounds
+    source = {
+        "day": wib_text(R.purchased_at, "day"),
+        "kelurahan_id": Stall.kelurahan_id,
+        "category_id": func.coalesce(Stall.category_id, 0),
+        "stall_id": R.stall_id,
+        "asn_id": R.asn_id,
+        "opd_id": func.coalesce(R.opd_id, 0),
+    }
+    query = (
+        select(*(source[k].label(k) for k in keys), R.state, literal(1).label("count"), R.amount)
+        .select_from(R)
+        .join(Stall, Stall.id == R.stall_id)
+        .where(and_(R.purchased_at >= lower, R.purchased_at < upper))
+    )
+    if f.kelurahan_ids is not None:
+        query = query.where(Stall.kelurahan_id.in_(f.kelurahan_ids))
+    if states is not None:
+        query = query.where(R.state.in_(states))
+    return query.subquery()
