@@ -21,6 +21,7 @@ CHANGED = (
     "OR OLD.stall_id IS DISTINCT FROM NEW.stall_id OR OLD.asn_id IS DISTINCT FROM NEW.asn_id "
     "OR OLD.opd_id IS DISTINCT FROM NEW.opd_id"
 )
+OPEN_REVIEW = "state IN ('submitted', 'confirmed', 'disputed') AND (flagged OR state = 'disputed')"
 STALL_MOVED = (
     "OLD.kelurahan_id IS DISTINCT FROM NEW.kelurahan_id "
     "OR OLD.category_id IS DISTINCT FROM NEW.category_id"
@@ -109,12 +110,16 @@ ROLLUPS = {
 }
 
 
+REPORT_STATES = ("submitted", "confirmed", "disputed", "verified", "rejected", "withdrawn")
+
+
 def _measures() -> list[sa.Column]:
-    return [
-        sa.Column("state", sa.String(length=16), nullable=False),
-        sa.Column("count", sa.Integer(), nullable=False),
-        sa.Column("amount", sa.BigInteger(), nullable=False),
-    ]
+    """A count and a rupiah column per report state."""
+    columns = []
+    for state in REPORT_STATES:
+        columns.append(sa.Column(f"count_{state}", sa.Integer(), nullable=False))
+        columns.append(sa.Column(f"amount_{state}", sa.BigInteger(), nullable=False))
+    return columns
 
 
 def upgrade():
@@ -127,7 +132,9 @@ def upgrade():
         sa.Column("stall_id", sa.Integer(), nullable=False),
         sa.Column("asn_id", sa.Integer(), nullable=False),
         sa.Column("opd_id", sa.Integer(), nullable=False),
-        *_measures(),
+        sa.Column("state", sa.String(length=16), nullable=False),
+        sa.Column("count", sa.Integer(), nullable=False),
+        sa.Column("amount", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_rollup_deltas")),
     )
     op.create_index("ix_rollup_deltas_day", "rollup_deltas", ["day"], unique=False)
@@ -140,14 +147,25 @@ def upgrade():
                 for key in keys[1:]
             ),
             *_measures(),
-            sa.PrimaryKeyConstraint(*keys, "state", name=op.f(f"pk_{table}")),
+            sa.PrimaryKeyConstraint(*keys, name=op.f(f"pk_{table}")),
         )
     if op.get_bind().dialect.name == "postgresql":
         op.execute(PG_DDL)
     else:
         for statement in SQLITE_DDL:
             op.execute(statement)
-    # Reports that exist already enter the rollups through their own history.
+    # The open review queue is counted from this index alone (PostgreSQL index-only scans).
+    with op.batch_alter_table("purchase_reports", schema=None) as batch_op:
+        batch_op.drop_index("ix_purchase_reports_open_review")
+        batch_op.create_index(
+            "ix_purchase_reports_open_review",
+            ["stall_id"],
+            unique=False,
+            postgresql_where=sa.text(OPEN_REVIEW),
+            sqlite_where=sa.text(OPEN_REVIEW),
+            postgresql_include=["id", "state", "flagged"],
+        )
+    # Reports that exist already enter the rollups as pending deltas.
     bind = op.get_bind()
     day = _pg_day("r") if bind.dialect.name == "postgresql" else _sqlite_day("r")
     op.execute(
@@ -160,6 +178,15 @@ def upgrade():
 
 
 def downgrade():
+    with op.batch_alter_table("purchase_reports", schema=None) as batch_op:
+        batch_op.drop_index("ix_purchase_reports_open_review")
+        batch_op.create_index(
+            "ix_purchase_reports_open_review",
+            ["stall_id"],
+            unique=False,
+            postgresql_where=sa.text(OPEN_REVIEW),
+            sqlite_where=sa.text(OPEN_REVIEW),
+        )
     if op.get_bind().dialect.name == "postgresql":
         op.execute("DROP TRIGGER stalls_rollup ON stalls")
         op.execute("DROP TRIGGER purchase_reports_rollup_update ON purchase_reports")

@@ -4,9 +4,10 @@ See promkm_qr/dashboard/rollups.py: each panel reads rollup rows plus pending de
 reports themselves when the period is not whole months and the rollup is monthly).
 """
 
+from dataclasses import replace
 from datetime import timedelta
 
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 
 from promkm_qr.dashboard import rollups
 from promkm_qr.dashboard.filters import Filters
@@ -64,31 +65,13 @@ def _grouped(source, *keys):
     return select(*columns, n.label("n"), rp.label("rp")).group_by(*columns)
 
 
-def _sum_if(source, condition):
-    """Rupiah of the facts meeting condition (0 when none)."""
-    return func.coalesce(func.sum(case((condition, source.c.amount), else_=0)), 0)
-
-
-def _count_if(source, condition):
-    """Reports among the facts meeting condition."""
-    return func.coalesce(func.sum(case((condition, source.c["count"]), else_=0)), 0)
-
-
 def totals(f: Filters) -> dict:
     """Counted, confirmed and verified rupiah and report counts for the period."""
-    facts = rollups.facts(rollups.AREA_DAYS, f, ())
-    state = facts.c.state
-    counted = state.in_(counted_states())
-    row = _run(
-        select(
-            _count_if(facts, counted),
-            _sum_if(facts, counted),
-            _count_if(facts, state == "confirmed"),
-            _sum_if(facts, state == "confirmed"),
-            _count_if(facts, state == "verified"),
-            _sum_if(facts, state == "verified"),
-        )
-    ).one()
+    row = []
+    for states in (counted_states(), ["confirmed"], ["verified"]):
+        facts = rollups.facts(rollups.AREA_DAYS, f, (), states)
+        n, rp = func.sum(facts.c["count"]), func.sum(facts.c.amount)
+        row.extend(_run(select(func.coalesce(n, 0), func.coalesce(rp, 0))).one())
     return dict(zip(TOTAL_KEYS, map(int, row), strict=True))
 
 
@@ -155,17 +138,20 @@ def by_day(f: Filters) -> list[dict]:
 
 
 def _stall_sales(f: Filters):
-    """Per stall with a counted report in the period: count and rupiah (a subquery)."""
+    """Per stall with a counted report in the period: count and rupiah (a CTE)."""
     facts = rollups.facts(rollups.STALL_MONTHS, f, ("stall_id",), counted_states())
-    return _grouped(facts, "stall_id").having(func.sum(facts.c["count"]) > 0).subquery()
+    return _grouped(facts, "stall_id").having(func.sum(facts.c["count"]) > 0).cte("sales")
 
 
 def top_stalls(f: Filters, limit: int = 10) -> list[dict]:
     """The stalls with the most counted rupiah in the period."""
     sales = _stall_sales(f)
+    # Only stalls reaching the limit-th largest total meet the stall table, not every seller.
+    floor = select(sales.c.rp).order_by(sales.c.rp.desc()).offset(limit - 1).limit(1)
     query = (
         select(Stall.code, Stall.name, sales.c.n, sales.c.rp)
         .join(Stall, Stall.id == sales.c.stall_id)
+        .where(sales.c.rp >= func.coalesce(floor.scalar_subquery(), 0))
         .order_by(sales.c.rp.desc(), Stall.code)
         .limit(limit)
     )
@@ -178,12 +164,17 @@ def top_stalls(f: Filters, limit: int = 10) -> list[dict]:
 def idle_stalls(f: Filters, limit: int = 20) -> dict:
     """Active stalls in view without a counted report in the period: how many, and the first few."""
     sold = select(_stall_sales(f).c.stall_id)
-    base = in_area(
-        select(Stall.code, Stall.name).where(Stall.status == "active", Stall.id.not_in(sold)), f
+    idle = in_area(
+        select(Stall.code, Stall.name, func.count().over().label("total")).where(
+            Stall.status == "active", Stall.id.not_in(sold)
+        ),
+        f,
     )
-    rows = _run(base.order_by(Stall.code).limit(limit)).all()
-    count = db.session.scalar(select(func.count()).select_from(base.subquery()))
-    return {"count": count, "stalls": [{"code": c, "name": n} for c, n in rows]}
+    rows = _run(idle.order_by(Stall.code).limit(limit)).all()
+    return {
+        "count": rows[0].total if rows else 0,
+        "stalls": [{"code": c, "name": n} for c, n, _ in rows],
+    }
 
 
 def _asn_spend(f: Filters):
@@ -236,8 +227,12 @@ def by_opd(f: Filters) -> list[dict]:
 
 
 def asn_compliance(f: Filters) -> list[dict]:
-    """Every rostered ASN with counted spend in the period against the quota for its months."""
-    facts = rollups.facts(rollups.ASN_MONTHS, f, ("asn_id",), counted_states())
+    """Every rostered ASN with counted spend in the period against the quota for its months.
+
+    Spend is city-wide whatever area is chosen: a quota is met anywhere in the city.
+    """
+    city = replace(f, kelurahan_ids=None)
+    facts = rollups.facts(rollups.ASN_MONTHS, city, ("asn_id",), counted_states())
     spend = _grouped(facts, "asn_id").subquery()
     query = (
         select(
@@ -289,21 +284,17 @@ def compliance_by_opd(rows: list[dict]) -> dict[int, int]:
 
 def review_reasons(f: Filters) -> list[dict]:
     """Open reports awaiting review in the area, counted per reason (flag rule or dispute)."""
-    flagged = in_area(
+    flagged = (
         select(ReportFlag.rule, func.count())
         .join(R, R.id == ReportFlag.report_id)
-        .join(Stall, Stall.id == R.stall_id)
         .where(OPEN_REVIEW, R.flagged)
-        .group_by(ReportFlag.rule),
-        f,
+        .group_by(ReportFlag.rule)
     )
-    disputed = in_area(
-        select(func.count())
-        .select_from(R)
-        .join(Stall, Stall.id == R.stall_id)
-        .where(OPEN_REVIEW, R.state == "disputed"),
-        f,
-    )
+    disputed = select(func.count()).select_from(R).where(OPEN_REVIEW, R.state == "disputed")
+    if f.kelurahan_ids is not None:
+        in_view = select(Stall.id).where(Stall.kelurahan_id.in_(f.kelurahan_ids))
+        flagged = flagged.where(R.stall_id.in_(in_view))
+        disputed = disputed.where(R.stall_id.in_(in_view))
     rows = [{"label": rule, "count": n} for rule, n in _run(flagged)]
     rows.append({"label": "disputed", "count": db.session.scalar(disputed)})
     return sorted(rows, key=lambda r: (-r["count"], r["label"]))

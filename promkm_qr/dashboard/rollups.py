@@ -1,26 +1,24 @@
 """Keeping and reading the exact rollups (see promkm_qr/models/rollup.py for the design).
 
-`facts` is what the panels aggregate: for a period and area, rows of (keys..., state, count,
-amount) taken from a rollup plus the pending deltas, or straight from the reports when the
-rollup's grain does not fit the period. `fold` moves pending deltas into the rollups;
-`rebuild` recomputes every rollup from the reports.
+`facts` is what the panels aggregate: for a period, an area and a set of states, rows of
+(keys..., count, amount) taken from a rollup plus the pending deltas, or straight from the
+reports when the rollup's grain does not fit the period. `fold` moves pending deltas into the
+rollups; `rebuild` recomputes every rollup from the reports.
 """
 
 from dataclasses import dataclass
-from datetime import date
 
 from sqlalchemy import Table, and_, func, literal, select, text, union_all
 
 from promkm_qr.dashboard.filters import Filters, wib_text
 from promkm_qr.extensions import db
-from promkm_qr.models import (
-    PurchaseReport,
-    RollupAreaDay,
-    RollupAsnAreaMonth,
-    RollupAsnMonth,
-    RollupDelta,
-    RollupStallMonth,
-    Stall,
+from promkm_qr.models import PurchaseReport, RollupDelta, Stall
+from promkm_qr.models.report import REPORT_STATES
+from promkm_qr.models.rollup import (
+    rollup_area_days,
+    rollup_asn_area_months,
+    rollup_asn_months,
+    rollup_stall_months,
 )
 
 R = PurchaseReport
@@ -30,24 +28,19 @@ FOLD_LOCK = 7_000_008  # pg advisory lock: one fold at a time
 
 @dataclass(frozen=True)
 class Rollup:
-    """A rollup table: its time grain ("day" or "month") and its dimension columns."""
+    """A rollup table: its time grain ("day" or "month") and its key columns after it."""
 
     table: Table
     grain: str
     keys: tuple[str, ...]
 
 
-AREA_DAYS = Rollup(RollupAreaDay.__table__, "day", ("kelurahan_id", "category_id"))
-STALL_MONTHS = Rollup(RollupStallMonth.__table__, "month", ("stall_id",))
-ASN_MONTHS = Rollup(RollupAsnMonth.__table__, "month", ("asn_id", "opd_id"))
-ASN_AREA_MONTHS = Rollup(
-    RollupAsnAreaMonth.__table__, "month", ("kelurahan_id", "asn_id", "opd_id")
-)
+AREA_DAYS = Rollup(rollup_area_days, "day", ("kelurahan_id", "category_id"))
+STALL_MONTHS = Rollup(rollup_stall_months, "month", ("stall_id",))
+ASN_MONTHS = Rollup(rollup_asn_months, "month", ("asn_id", "opd_id"))
+ASN_AREA_MONTHS = Rollup(rollup_asn_area_months, "month", ("kelurahan_id", "asn_id", "opd_id"))
 ROLLUPS = (AREA_DAYS, STALL_MONTHS, ASN_MONTHS, ASN_AREA_MONTHS)
-
-
-def _postgres(bind) -> bool:
-    return bind.dialect.name == "postgresql"
+MEASURES = tuple(f"{m}_{s}" for s in REPORT_STATES for m in ("count", "amount"))
 
 
 def _month_sql(day: str, pg: bool) -> str:
@@ -73,17 +66,21 @@ def _add_sql(rollup: Rollup, source: str, pg: bool, ordered: bool = False) -> st
     ordered: insert in key order, which fills an empty table's index page by page (rebuild).
     """
     period = "day" if rollup.grain == "day" else _month_sql("day", pg)
-    keys = ", ".join(rollup.keys)
-    pk = ", ".join((rollup.grain, *rollup.keys, "state"))
+    group = ", ".join((period, *rollup.keys))
+    pk = ", ".join((rollup.grain, *rollup.keys))
+    sums = ", ".join(
+        f"sum(CASE WHEN state = '{s}' THEN {m} ELSE 0 END)"
+        for s in REPORT_STATES
+        for m in ("count", "amount")
+    )
     name = rollup.table.name
+    added = ", ".join(f"{c} = {name}.{c} + excluded.{c}" for c in MEASURES)
     # SQLite needs the WHERE in source to tell the upsert's ON from a join's.
     return (
-        f"INSERT INTO {name} ({pk}, count, amount) "  # noqa: S608 (constant pieces)
-        f"SELECT {period}, {keys}, state, sum(count), sum(amount) FROM {source} "
-        f"GROUP BY {period}, {keys}, state "
-        f"{f'ORDER BY {period}, {keys}, state ' if ordered else ''}"
-        f"ON CONFLICT ({pk}) DO UPDATE SET count = {name}.count + excluded.count, "
-        f"amount = {name}.amount + excluded.amount"
+        f"INSERT INTO {name} ({pk}, {', '.join(MEASURES)}) "  # noqa: S608 (constant pieces)
+        f"SELECT {group}, {sums} FROM {source} GROUP BY {group} "
+        f"{f'ORDER BY {group} ' if ordered else ''}"
+        f"ON CONFLICT ({pk}) DO UPDATE SET {added}"
     )
 
 
@@ -95,7 +92,7 @@ def fold() -> int:
     this one return at once. SQLite: the first statement takes the single write lock.
     """
     engine = db.engine
-    pg = _postgres(engine)
+    pg = engine.dialect.name == "postgresql"
     with engine.connect() as conn:
         if pg:
             conn = conn.execution_options(isolation_level="REPEATABLE READ")
@@ -109,20 +106,19 @@ def fold() -> int:
             if top is None:
                 return 0
             for rollup in ROLLUPS:
-                conn.execute(
-                    text(_add_sql(rollup, "rollup_deltas WHERE id <= :top", pg)), {"top": top}
-                )
+                sql = _add_sql(rollup, "rollup_deltas WHERE id <= :top", pg)
+                conn.execute(text(sql), {"top": top})
             deleted = conn.execute(text("DELETE FROM rollup_deltas WHERE id <= :top"), {"top": top})
             return deleted.rowcount
 
 
 def rebuild() -> None:
-    """Recompute every rollup from the reports (after a restore or a manual repair).
+    """Recompute every rollup from the reports (after a manual repair, or a bulk load).
 
     Report and stall writes wait meanwhile (PostgreSQL SHARE lock; SQLite's write lock), so
     no change falls between the recount and the emptied deltas.
     """
-    pg = _postgres(db.engine)
+    pg = db.engine.dialect.name == "postgresql"
     with db.engine.begin() as conn:
         if pg:
             conn.execute(text("LOCK TABLE purchase_reports, stalls IN SHARE MODE"))
@@ -132,52 +128,42 @@ def rebuild() -> None:
             conn.execute(text(_add_sql(rollup, _report_rows_sql(pg), pg, ordered=True)))
 
 
-def _first_of_month(day: date) -> date:
-    return day.replace(day=1)
-
-
-def fits(rollup: Rollup, f: Filters) -> bool:
-    """Whether the rollup's grain covers the period exactly (months need whole months)."""
-    return rollup.grain == "day" or f.whole_months
-
-
-def _in_area(table, f: Filters, column: str = "kelurahan_id"):
+def _in_area(table, f: Filters, column: str):
     """The scope condition on a table by its kelurahan column, or by its stall's kelurahan."""
     if f.kelurahan_ids is None:
         return literal(True)
     if column == "kelurahan_id":
         return table.c.kelurahan_id.in_(f.kelurahan_ids)
-    in_area = select(Stall.id).where(Stall.kelurahan_id.in_(f.kelurahan_ids))
-    return table.c.stall_id.in_(in_area)
+    return table.c.stall_id.in_(select(Stall.id).where(Stall.kelurahan_id.in_(f.kelurahan_ids)))
 
 
-def facts(rollup: Rollup, f: Filters, keys: tuple[str, ...], states=None):
-    """Rows (keys..., state, count, amount) over the period and area, as a subquery.
+def facts(rollup: Rollup, f: Filters, keys: tuple[str, ...], states):
+    """Rows (keys..., count, amount) of the given states over the period and area (a subquery).
 
-    keys are among the rollup's own keys plus "day" for a daily rollup. states, when given,
-    keeps only those states.
+    keys are among the rollup's keys, plus "day" for the daily rollup. A monthly rollup serves
+    periods of whole months; other periods read the reports.
     """
-    if not fits(rollup, f):
+    if rollup.grain == "month" and not f.whole_months:
         return _live(f, keys, states)
     table = rollup.table
     period = table.c[rollup.grain]
-    lower = f.start if rollup.grain == "day" else _first_of_month(f.start)
-    stored = select(*(table.c[k] for k in keys), table.c.state, table.c["count"], table.c.amount)
-    area_column = "kelurahan_id" if "kelurahan_id" in rollup.keys else "stall_id"
-    stored = stored.where(period >= lower, period <= f.end, _in_area(table, f, area_column))
-    pending = select(
-        *(DELTAS.c[k] for k in keys), DELTAS.c.state, DELTAS.c["count"], DELTAS.c.amount
+    lower = f.start if rollup.grain == "day" else f.start.replace(day=1)
+    area = "kelurahan_id" if "kelurahan_id" in rollup.keys else "stall_id"
+    zero = literal(0)
+    count = sum((table.c[f"count_{s}"] for s in states), zero)
+    amount = sum((table.c[f"amount_{s}"] for s in states), zero)
+    stored = select(*(table.c[k] for k in keys), count.label("count"), amount.label("amount"))
+    stored = stored.where(period >= lower, period <= f.end, _in_area(table, f, area))
+    pending = select(*(DELTAS.c[k] for k in keys), DELTAS.c["count"], DELTAS.c.amount).where(
+        DELTAS.c.day >= f.start,
+        DELTAS.c.day <= f.end,
+        DELTAS.c.state.in_(states),
+        _in_area(DELTAS, f, area),
     )
-    pending = pending.where(
-        DELTAS.c.day >= f.start, DELTAS.c.day <= f.end, _in_area(DELTAS, f, area_column)
-    )
-    if states is not None:
-        stored = stored.where(table.c.state.in_(states))
-        pending = pending.where(DELTAS.c.state.in_(states))
     return union_all(stored, pending).subquery()
 
 
-def _live(f: Filters, keys: tuple[str, ...], states=None):
+def _live(f: Filters, keys: tuple[str, ...], states):
     """The same rows straight from the reports, one per report."""
     lower, upper = f.utc_bounds
     source = {
@@ -189,13 +175,11 @@ def _live(f: Filters, keys: tuple[str, ...], states=None):
         "opd_id": func.coalesce(R.opd_id, 0),
     }
     query = (
-        select(*(source[k].label(k) for k in keys), R.state, literal(1).label("count"), R.amount)
+        select(*(source[k].label(k) for k in keys), literal(1).label("count"), R.amount)
         .select_from(R)
         .join(Stall, Stall.id == R.stall_id)
-        .where(and_(R.purchased_at >= lower, R.purchased_at < upper))
+        .where(and_(R.purchased_at >= lower, R.purchased_at < upper, R.state.in_(states)))
     )
     if f.kelurahan_ids is not None:
         query = query.where(Stall.kelurahan_id.in_(f.kelurahan_ids))
-    if states is not None:
-        query = query.where(R.state.in_(states))
     return query.subquery()

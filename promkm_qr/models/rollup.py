@@ -1,19 +1,23 @@
-"""Exact dashboard rollups: report counts and rupiah per period, dimension and state.
+"""Exact dashboard rollups: report counts and rupiah per period and dimension, per state.
 
 Database triggers (migration 0008) append a signed delta row for every change to a report's
 amount, state, time, stall, ASN or OPD, and for every move of a stall to another kelurahan or
 category, in the writer's own transaction. Rollup rows plus the pending deltas therefore equal
-the reports at every moment; a periodic fold moves deltas into the rollups. Keys are plain
-integers without foreign keys (0 stands for "no OPD" / "no category"): rollups are derived
-data, rebuilt from the reports at will.
+the reports at every moment; a periodic fold moves deltas into the rollups.
+
+A rollup row holds one count and one rupiah column per report state, so the states that count
+(a setting) are chosen when reading, and a month of a stall is one row, not one per state.
+Keys are plain integers without foreign keys (0 stands for "no OPD" / "no category"): rollups
+are derived data, rebuilt from the reports at will.
 """
 
 from datetime import date
 
-from sqlalchemy import BigInteger, Date, Index, Integer, String
+from sqlalchemy import BigInteger, Column, Date, Index, Integer, String, Table
 from sqlalchemy.orm import Mapped, mapped_column
 
 from promkm_qr.extensions import db
+from promkm_qr.models.report import REPORT_STATES
 
 
 class RollupDelta(db.Model):
@@ -33,50 +37,31 @@ class RollupDelta(db.Model):
     amount: Mapped[int] = mapped_column(BigInteger)
 
 
-class RollupAreaDay(db.Model):
-    """Per WIB day, kelurahan, stall category and state: totals, areas, days, categories."""
-
-    __tablename__ = "rollup_area_days"
-    day: Mapped[date] = mapped_column(Date, primary_key=True)
-    kelurahan_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
-    category_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
-    state: Mapped[str] = mapped_column(String(16), primary_key=True)
-    count: Mapped[int]
-    amount: Mapped[int] = mapped_column(BigInteger)
-
-
-class RollupStallMonth(db.Model):
-    """Per WIB month (its first day), stall and state: top and idle stalls."""
-
-    __tablename__ = "rollup_stall_months"
-    month: Mapped[date] = mapped_column(Date, primary_key=True)
-    stall_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
-    state: Mapped[str] = mapped_column(String(16), primary_key=True)
-    count: Mapped[int]
-    amount: Mapped[int] = mapped_column(BigInteger)
+def _rollup_table(name: str, period: str, *keys: str) -> Table:
+    """A rollup: period (a WIB day, or a month's first day) and keys, then per state a count
+    column `count_<state>` and a rupiah column `amount_<state>`."""
+    measures = []
+    for state in REPORT_STATES:
+        measures.append(Column(f"count_{state}", Integer, nullable=False, default=0))
+        measures.append(Column(f"amount_{state}", BigInteger, nullable=False, default=0))
+    return Table(
+        name,
+        db.metadata,
+        Column(period, Date, primary_key=True),
+        *(Column(key, Integer, primary_key=True, autoincrement=False) for key in keys),
+        *measures,
+    )
 
 
-class RollupAsnMonth(db.Model):
-    """Per WIB month, ASN, the report's OPD and state: participation and quota, city-wide."""
-
-    __tablename__ = "rollup_asn_months"
-    month: Mapped[date] = mapped_column(Date, primary_key=True)
-    asn_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
-    opd_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
-    state: Mapped[str] = mapped_column(String(16), primary_key=True)
-    count: Mapped[int]
-    amount: Mapped[int] = mapped_column(BigInteger)
-
-
-class RollupAsnAreaMonth(db.Model):
-    """As RollupAsnMonth, split by kelurahan: participation inside a kecamatan or kelurahan."""
-
-    __tablename__ = "rollup_asn_area_months"
-    month: Mapped[date] = mapped_column(Date, primary_key=True)
-    # Second in the key so one area's rows of a month are one index range.
-    kelurahan_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
-    asn_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
-    opd_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
-    state: Mapped[str] = mapped_column(String(16), primary_key=True)
-    count: Mapped[int]
-    amount: Mapped[int] = mapped_column(BigInteger)
+# Totals, areas, days and categories.
+rollup_area_days = _rollup_table("rollup_area_days", "day", "kelurahan_id", "category_id")
+# Top and idle stalls.
+rollup_stall_months = _rollup_table("rollup_stall_months", "month", "stall_id")
+# Participation per OPD and quota per ASN, city-wide (the report's OPD, which may differ from
+# the ASN's OPD today).
+rollup_asn_months = _rollup_table("rollup_asn_months", "month", "asn_id", "opd_id")
+# Participation inside a kecamatan or kelurahan; the kelurahan comes second in the key so one
+# area's rows of a month are one index range.
+rollup_asn_area_months = _rollup_table(
+    "rollup_asn_area_months", "month", "kelurahan_id", "asn_id", "opd_id"
+)
