@@ -7,7 +7,7 @@ reports themselves when the period is not whole months and the rollup is monthly
 from dataclasses import replace
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, literal, select, union_all
 
 from promkm_qr.dashboard import rollups
 from promkm_qr.dashboard.filters import Filters
@@ -143,38 +143,45 @@ def _stall_sales(f: Filters):
     return _grouped(facts, "stall_id").having(func.sum(facts.c["count"]) > 0).cte("sales")
 
 
-def top_stalls(f: Filters, limit: int = 10) -> list[dict]:
-    """The stalls with the most counted rupiah in the period."""
+def stall_panels(f: Filters, top: int = 10, idle: int = 20) -> tuple[list[dict], dict]:
+    """The top stalls by counted rupiah, and the active stalls in view without a counted report
+    (how many, and the first few by code): one statement, so the sales are grouped once."""
     sales = _stall_sales(f)
-    # Only stalls reaching the limit-th largest total meet the stall table, not every seller.
-    floor = select(sales.c.rp).order_by(sales.c.rp.desc()).offset(limit - 1).limit(1)
-    query = (
-        select(Stall.code, Stall.name, sales.c.n, sales.c.rp)
+    # Only stalls reaching the top-th largest total meet the stall table, not every seller.
+    floor = select(sales.c.rp).order_by(sales.c.rp.desc()).offset(top - 1).limit(1)
+    best = (
+        select(literal("top").label("kind"), Stall.code, Stall.name, sales.c.n, sales.c.rp)
         .join(Stall, Stall.id == sales.c.stall_id)
         .where(sales.c.rp >= func.coalesce(floor.scalar_subquery(), 0))
         .order_by(sales.c.rp.desc(), Stall.code)
-        .limit(limit)
+        .limit(top)
     )
-    return [
-        {"code": code, "name": name, "count": int(c), "amount": int(a)}
-        for code, name, c, a in _run(query)
-    ]
+    unsold = select(literal("idle"), Stall.code, Stall.name, func.count().over(), literal(0))
+    unsold = in_area(
+        unsold.where(Stall.status == "active", Stall.id.not_in(select(sales.c.stall_id))), f
+    )
+    unsold = unsold.order_by(Stall.code).limit(idle)
+    rows = _run(union_all(select(best.subquery()), select(unsold.subquery()))).all()
+    leaders = sorted(
+        ({"code": c, "name": nm, "count": int(n), "amount": int(rp)}
+         for kind, c, nm, n, rp in rows if kind == "top"),
+        key=lambda r: (-r["amount"], r["code"]),
+    )  # fmt: skip
+    quiet = sorted((r for r in rows if r.kind == "idle"), key=lambda r: r.code)
+    return leaders, {
+        "count": int(quiet[0].n) if quiet else 0,
+        "stalls": [{"code": r.code, "name": r.name} for r in quiet],
+    }
+
+
+def top_stalls(f: Filters, limit: int = 10) -> list[dict]:
+    """The stalls with the most counted rupiah in the period."""
+    return stall_panels(f, top=limit)[0]
 
 
 def idle_stalls(f: Filters, limit: int = 20) -> dict:
     """Active stalls in view without a counted report in the period: how many, and the first few."""
-    sold = select(_stall_sales(f).c.stall_id)
-    idle = in_area(
-        select(Stall.code, Stall.name, func.count().over().label("total")).where(
-            Stall.status == "active", Stall.id.not_in(sold)
-        ),
-        f,
-    )
-    rows = _run(idle.order_by(Stall.code).limit(limit)).all()
-    return {
-        "count": rows[0].total if rows else 0,
-        "stalls": [{"code": c, "name": n} for c, n, _ in rows],
-    }
+    return stall_panels(f, idle=limit)[1]
 
 
 def _asn_spend(f: Filters):

@@ -77,6 +77,7 @@ def dashboard():
     by_kecamatan = queries.by_kecamatan(by_kelurahan)
     compliance = None if f.scope_limited else queries.asn_compliance(f)
     below = [r for r in compliance or [] if not r["met"]]
+    top, idle = queries.stall_panels(f)
     return render_template(
         "dinas/dashboard.html",
         f=f,
@@ -92,8 +93,8 @@ def dashboard():
         by_opd=queries.by_opd(f),
         opd_compliance=None if compliance is None else queries.compliance_by_opd(compliance),
         by_category=queries.by_category(f),
-        top=queries.top_stalls(f),
-        idle=queries.idle_stalls(f),
+        top=top,
+        idle=idle,
         below=below,
         asn_total=len(compliance or []),
         review=queries.review_reasons(f),

@@ -186,3 +186,13 @@ def test_whole_months_use_the_rollup_grain(months):
     assert Filters(date(2026, 3, 1), end).whole_months
     assert not Filters(date(2026, 3, 2), end).whole_months
     assert not Filters(date(2026, 3, 1), end - timedelta(days=1)).whole_months
+
+
+def test_the_commands_fold_and_rebuild(app, city):
+    runner = app.test_cli_runner()
+    db.session.commit()
+    result = runner.invoke(args=["rollups", "fold"])
+    assert result.exit_code == 0 and "folded 8 delta rows" in result.output
+    result = runner.invoke(args=["rollups", "rebuild"])
+    assert result.exit_code == 0
+    assert_panels_match(_views(city)[0])
