@@ -261,7 +261,7 @@ def asn_compliance(f: Filters) -> list[dict]:
     )
     rules = quota_rules()
     rows = []
-    for nip, name, opd, opd_id, position, tpp, n, rp in _run(query):
+    for nip, name, opd, opd_id, position, tpp, n, rp in _run(query).all():
         quota = quota_amount(rules.get(position), tpp) * f.months
         rows.append(
             {
