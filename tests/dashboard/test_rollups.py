@@ -196,3 +196,22 @@ def test_the_commands_fold_and_rebuild(app, city):
     result = runner.invoke(args=["rollups", "rebuild"])
     assert result.exit_code == 0
     assert_panels_match(_views(city)[0])
+
+
+@pytest.mark.parametrize("folded", [False, True], ids=["pending", "folded"])
+def test_public_statistics_equal_direct_sums(app, city, monkeypatch, folded):
+    from promkm_qr.dashboard import public
+
+    monkeypatch.setattr(public, "recent_months", lambda count: ["2026-02", "2026-03"])
+    _change_everything(city)
+    if folded:
+        rollups.fold()
+    shown = public.city_totals()
+    for month, (count, amount) in zip(("2026-02", "2026-03"), shown["totals"], strict=True):
+        first = date.fromisoformat(month + "-01")
+        last = (first + timedelta(days=31)).replace(day=1) - timedelta(days=1)
+        want = _direct(Filters(first, last))
+        assert amount == sum(want["state"][s] for s in COUNTED) > 0
+        assert count == sum(want["state_n"][s] for s in COUNTED)
+    by_kel = {r["kelurahan"]: r["months"][1][1] for r in shown["rows"] if r["months"][1][1]}
+    assert by_kel == _direct(Filters(date(2026, 3, 1), date(2026, 3, 31)))["kel"]
