@@ -156,11 +156,18 @@ def stall_panels(f: Filters, top: int = 10, idle: int = 20) -> tuple[list[dict],
         .order_by(sales.c.rp.desc(), Stall.code)
         .limit(top)
     )
-    unsold = select(literal("idle"), Stall.code, Stall.name, func.count().over(), literal(0))
+    # Counted over all unsold stalls first, then ordered: ordering inside would walk the code
+    # index through every stall instead of scanning the table once.
+    unsold = select(Stall.code, Stall.name, func.count().over().label("total"))
     unsold = in_area(
         unsold.where(Stall.status == "active", Stall.id.not_in(select(sales.c.stall_id))), f
     )
-    unsold = unsold.order_by(Stall.code).limit(idle)
+    unsold = unsold.subquery()
+    unsold = (
+        select(literal("idle"), unsold.c.code, unsold.c.name, unsold.c.total, literal(0))
+        .order_by(unsold.c.code)
+        .limit(idle)
+    )
     rows = _run(union_all(select(best.subquery()), select(unsold.subquery()))).all()
     leaders = sorted(
         ({"code": c, "name": nm, "count": int(n), "amount": int(rp)}
@@ -291,17 +298,21 @@ def compliance_by_opd(rows: list[dict]) -> dict[int, int]:
 
 def review_reasons(f: Filters) -> list[dict]:
     """Open reports awaiting review in the area, counted per reason (flag rule or dispute)."""
-    flagged = (
-        select(ReportFlag.rule, func.count())
-        .join(R, R.id == ReportFlag.report_id)
-        .where(OPEN_REVIEW, R.flagged)
-        .group_by(ReportFlag.rule)
-    )
+    open_flagged = select(R.id).where(OPEN_REVIEW, R.flagged)
     disputed = select(func.count()).select_from(R).where(OPEN_REVIEW, R.state == "disputed")
     if f.kelurahan_ids is not None:
         in_view = select(Stall.id).where(Stall.kelurahan_id.in_(f.kelurahan_ids))
-        flagged = flagged.where(R.stall_id.in_(in_view))
+        open_flagged = open_flagged.where(R.stall_id.in_(in_view))
         disputed = disputed.where(R.stall_id.in_(in_view))
+    # Materialized: the area's open flagged reports are found first (a hash join with the
+    # stalls), then their flags; planned as one join, PostgreSQL misjudges the row counts and
+    # probes the stall table once per flag.
+    reports = open_flagged.cte("open_flagged").prefix_with("MATERIALIZED")
+    flagged = (
+        select(ReportFlag.rule, func.count())
+        .join(reports, reports.c.id == ReportFlag.report_id)
+        .group_by(ReportFlag.rule)
+    )
     rows = [{"label": rule, "count": n} for rule, n in _run(flagged)]
     rows.append({"label": "disputed", "count": db.session.scalar(disputed)})
     return sorted(rows, key=lambda r: (-r["count"], r["label"]))
