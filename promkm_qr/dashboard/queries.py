@@ -7,6 +7,7 @@ reports themselves when the period is not whole months and the rollup is monthly
 from dataclasses import replace
 from datetime import timedelta
 
+from flask import g, has_request_context
 from sqlalchemy import func, literal, select, union_all
 
 from promkm_qr.dashboard import rollups
@@ -47,8 +48,15 @@ def _run(query):
 
 
 def counted_states() -> list[str]:
-    """The states whose reports count toward totals (a setting every page names)."""
-    return list(get_setting("counted_states"))
+    """The states whose reports count toward totals (a setting every page names).
+
+    Read once per request: every panel asks, and a page must use one answer throughout.
+    """
+    if not has_request_context():
+        return list(get_setting("counted_states"))
+    if "counted_states" not in g:
+        g.counted_states = list(get_setting("counted_states"))
+    return g.counted_states
 
 
 def in_area(query, f: Filters):
