@@ -4,7 +4,6 @@ See promkm_qr/dashboard/rollups.py: each panel reads rollup rows plus pending de
 reports themselves when the period is not whole months and the rollup is monthly).
 """
 
-from dataclasses import replace
 from datetime import timedelta
 
 from flask import g, has_request_context
@@ -22,10 +21,8 @@ from promkm_qr.models import (
     PurchaseReport,
     ReportFlag,
     Stall,
-    User,
 )
 from promkm_qr.reference import get_setting
-from promkm_qr.reports.quota import quota_amount, quota_rules
 
 R = PurchaseReport
 # Decided reports leave the review queue; a withdrawn one never needs review.
@@ -42,7 +39,7 @@ TOTAL_KEYS = (
 )
 
 
-def _run(query):
+def run(query):
     """Execute a SELECT at Core level: plain rows, without the ORM's per-row bookkeeping."""
     return db.session.connection().execute(query)
 
@@ -66,7 +63,7 @@ def in_area(query, f: Filters):
     )
 
 
-def _grouped(source, *keys):
+def grouped(source, *keys):
     """SELECT keys, summed count and rupiah FROM a facts subquery GROUP BY keys."""
     columns = [source.c[k] for k in keys]
     n, rp = func.sum(source.c["count"]), func.sum(source.c.amount)
@@ -79,14 +76,14 @@ def totals(f: Filters) -> dict:
     for states in (counted_states(), ["confirmed"], ["verified"]):
         facts = rollups.facts(rollups.AREA_DAYS, f, (), states)
         n, rp = func.sum(facts.c["count"]), func.sum(facts.c.amount)
-        row.extend(_run(select(func.coalesce(n, 0), func.coalesce(rp, 0))).one())
+        row.extend(run(select(func.coalesce(n, 0), func.coalesce(rp, 0))).one())
     return dict(zip(TOTAL_KEYS, map(int, row), strict=True))
 
 
 def by_kelurahan(f: Filters) -> list[dict]:
     """Counted totals per kelurahan in view; kelurahan without sales are listed with zero."""
     facts = rollups.facts(rollups.AREA_DAYS, f, ("kelurahan_id",), counted_states())
-    sums = _grouped(facts, "kelurahan_id").subquery()
+    sums = grouped(facts, "kelurahan_id").subquery()
     query = (
         select(Kecamatan.code, Kecamatan.name, Kelurahan.code, Kelurahan.name, sums.c.n, sums.c.rp)
         .select_from(Kelurahan)
@@ -99,7 +96,7 @@ def by_kelurahan(f: Filters) -> list[dict]:
     return [
         {"kecamatan_code": kec_code, "kecamatan": kec, "code": code, "label": label,
          "count": int(n or 0), "amount": int(rp or 0)}
-        for kec_code, kec, code, label, n, rp in _run(query)
+        for kec_code, kec, code, label, n, rp in run(query)
     ]  # fmt: skip
 
 
@@ -119,7 +116,7 @@ def by_kecamatan(kelurahan_rows: list[dict]) -> list[dict]:
 def by_category(f: Filters) -> list[dict]:
     """Counted totals per stall category, largest first."""
     facts = rollups.facts(rollups.AREA_DAYS, f, ("category_id",), counted_states())
-    sums = _grouped(facts, "category_id").subquery()
+    sums = grouped(facts, "category_id").subquery()
     label = func.coalesce(Category.name, "-")
     rp = func.sum(sums.c.rp)
     query = (
@@ -130,13 +127,13 @@ def by_category(f: Filters) -> list[dict]:
         .having(func.sum(sums.c.n) != 0)
         .order_by(rp.desc())
     )
-    return [{"label": n, "count": int(c), "amount": int(a)} for n, c, a in _run(query)]
+    return [{"label": n, "count": int(c), "amount": int(a)} for n, c, a in run(query)]
 
 
 def by_day(f: Filters) -> list[dict]:
     """Counted totals per WIB day of the period, in date order; days without sales show zero."""
     facts = rollups.facts(rollups.AREA_DAYS, f, ("day",), counted_states())
-    found = {str(d): (int(c), int(a)) for d, c, a in _run(_grouped(facts, "day"))}
+    found = {str(d): (int(c), int(a)) for d, c, a in run(grouped(facts, "day"))}
     days = [f.start + timedelta(days=n) for n in range((f.end - f.start).days + 1)]
     return [
         {"label": d.isoformat(), "count": found.get(d.isoformat(), (0, 0))[0],
@@ -148,7 +145,7 @@ def by_day(f: Filters) -> list[dict]:
 def _stall_sales(f: Filters):
     """Per stall with a counted report in the period: count and rupiah (a CTE)."""
     facts = rollups.facts(rollups.STALL_MONTHS, f, ("stall_id",), counted_states())
-    return _grouped(facts, "stall_id").having(func.sum(facts.c["count"]) > 0).cte("sales")
+    return grouped(facts, "stall_id").having(func.sum(facts.c["count"]) > 0).cte("sales")
 
 
 def stall_panels(f: Filters, top: int = 10, idle: int = 20) -> tuple[list[dict], dict]:
@@ -176,7 +173,7 @@ def stall_panels(f: Filters, top: int = 10, idle: int = 20) -> tuple[list[dict],
         .order_by(unsold.c.code)
         .limit(idle)
     )
-    rows = _run(union_all(select(best.subquery()), select(unsold.subquery()))).all()
+    rows = run(union_all(select(best.subquery()), select(unsold.subquery()))).all()
     leaders = sorted(
         ({"code": c, "name": nm, "count": int(n), "amount": int(rp)}
          for kind, c, nm, n, rp in rows if kind == "top"),
@@ -203,7 +200,7 @@ def _asn_spend(f: Filters):
     """Per ASN and report OPD with a counted report in the area and period (a subquery)."""
     rollup = rollups.ASN_MONTHS if f.city_wide else rollups.ASN_AREA_MONTHS
     facts = rollups.facts(rollup, f, ("asn_id", "opd_id"), counted_states())
-    return _grouped(facts, "asn_id", "opd_id").having(func.sum(facts.c["count"]) > 0).subquery()
+    return grouped(facts, "asn_id", "opd_id").having(func.sum(facts.c["count"]) > 0).subquery()
 
 
 def by_opd(f: Filters) -> list[dict]:
@@ -233,7 +230,7 @@ def by_opd(f: Filters) -> list[dict]:
         .order_by(func.coalesce(reported.c.rp, 0).desc(), Opd.name)
     )
     rows = []
-    for opd_id, name, n, rp, active, on_roster in _run(query):
+    for opd_id, name, n, rp, active, on_roster in run(query):
         rows.append(
             {
                 "id": opd_id,
@@ -246,62 +243,6 @@ def by_opd(f: Filters) -> list[dict]:
             }
         )
     return rows
-
-
-def asn_compliance(f: Filters) -> list[dict]:
-    """Every rostered ASN with counted spend in the period against the quota for its months.
-
-    Spend is city-wide whatever area is chosen: a quota is met anywhere in the city.
-    """
-    city = replace(f, kelurahan_ids=None)
-    facts = rollups.facts(rollups.ASN_MONTHS, city, ("asn_id",), counted_states())
-    spend = _grouped(facts, "asn_id").subquery()
-    query = (
-        select(
-            User.nip,
-            User.name,
-            Opd.name,
-            AsnProfile.opd_id,
-            AsnProfile.position_class,
-            AsnProfile.tpp_amount,
-            func.coalesce(spend.c.n, 0),
-            func.coalesce(spend.c.rp, 0),
-        )
-        .select_from(AsnProfile)
-        .join(User, User.id == AsnProfile.user_id)
-        .outerjoin(Opd, Opd.id == AsnProfile.opd_id)
-        .outerjoin(spend, spend.c.asn_id == User.id)
-        .where(AsnProfile.on_roster.is_(True))
-        .order_by(Opd.name, User.name)
-    )
-    rules = quota_rules()
-    rows = []
-    for nip, name, opd, opd_id, position, tpp, n, rp in _run(query).all():
-        quota = quota_amount(rules.get(position), tpp) * f.months
-        rows.append(
-            {
-                "nip": nip,
-                "name": name,
-                "opd": opd or "-",
-                "opd_id": opd_id,
-                "position_class": position,
-                "count": int(n),
-                "amount": int(rp),
-                "quota": quota,
-                "met": int(rp) >= quota,
-            }
-        )
-    return rows
-
-
-def compliance_by_opd(rows: list[dict]) -> dict[int, int]:
-    """Per OPD id, the share (percent) of its rostered ASN who met the quota."""
-    totals: dict[int, list[int]] = {}
-    for row in rows:
-        met_total = totals.setdefault(row["opd_id"], [0, 0])
-        met_total[0] += row["met"]
-        met_total[1] += 1
-    return {opd: round(100 * met / total) for opd, (met, total) in totals.items()}
 
 
 def review_reasons(f: Filters) -> list[dict]:
@@ -321,6 +262,6 @@ def review_reasons(f: Filters) -> list[dict]:
         .join(reports, reports.c.id == ReportFlag.report_id)
         .group_by(ReportFlag.rule)
     )
-    rows = [{"label": rule, "count": n} for rule, n in _run(flagged)]
+    rows = [{"label": rule, "count": n} for rule, n in run(flagged)]
     rows.append({"label": "disputed", "count": db.session.scalar(disputed)})
     return sorted(rows, key=lambda r: (-r["count"], r["label"]))

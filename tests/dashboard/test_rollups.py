@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta
 import pytest
 from sqlalchemy import or_, select, text
 
-from promkm_qr.dashboard import queries, rollups
+from promkm_qr.dashboard import compliance, queries, rollups
 from promkm_qr.dashboard.filters import Filters
 from promkm_qr.extensions import db
 from promkm_qr.models import Category, Kecamatan, Kelurahan, User
@@ -81,7 +81,7 @@ def assert_panels_match(f: Filters) -> None:
     # Quota spend is city-wide whatever area is in view.
     city = _direct(Filters(f.start, f.end))
     nip_of = dict(db.session.execute(select(User.nip, User.id)).all())
-    spend = {nip_of[r["nip"]]: r["amount"] for r in queries.asn_compliance(f) if r["amount"]}
+    spend = {nip_of[r["nip"]]: r["amount"] for r in compliance.asn_compliance(f) if r["amount"]}
     assert spend == city["asn"]
     idle = queries.idle_stalls(f)
     assert idle["count"] == len(want["idle"]) and [s["code"] for s in idle["stalls"]] == sorted(
