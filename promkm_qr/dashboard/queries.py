@@ -144,8 +144,8 @@ def by_day(f: Filters) -> list[dict]:
 
 def _stall_sales(f: Filters):
     """Per stall with a counted report in the period: count and rupiah (a CTE)."""
-    facts = rollups.facts(rollups.STALL_MONTHS, f, ("stall_id",), counted_states())
-    return grouped(facts, "stall_id").having(func.sum(facts.c["count"]) > 0).cte("sales")
+    sales = rollups.totals_by_key(rollups.STALL_MONTHS, f, counted_states())
+    return select(sales.c.stall_id, sales.c.n, sales.c.rp).where(sales.c.n > 0).cte("sales")
 
 
 def stall_panels(f: Filters, top: int = 10, idle: int = 20) -> tuple[list[dict], dict]:
@@ -199,6 +199,13 @@ def idle_stalls(f: Filters, limit: int = 20) -> dict:
 def _asn_spend(f: Filters):
     """Per ASN and report OPD with a counted report in the area and period (a subquery)."""
     rollup = rollups.ASN_MONTHS if f.city_wide else rollups.ASN_AREA_MONTHS
+    if f.city_wide:
+        spend = rollups.totals_by_key(rollup, f, counted_states())
+        return (
+            select(spend.c.asn_id, spend.c.opd_id, spend.c.n, spend.c.rp)
+            .where(spend.c.n > 0)
+            .subquery()
+        )
     facts = rollups.facts(rollup, f, ("asn_id", "opd_id"), counted_states())
     return grouped(facts, "asn_id", "opd_id").having(func.sum(facts.c["count"]) > 0).subquery()
 

@@ -8,7 +8,7 @@ rollups; `rebuild` recomputes every rollup from the reports.
 
 from dataclasses import dataclass
 
-from sqlalchemy import Table, and_, func, literal, select, text, union_all
+from sqlalchemy import Table, and_, exists, func, literal, select, text, union_all
 
 from promkm_qr.dashboard.filters import Filters, wib_text
 from promkm_qr.extensions import db
@@ -161,6 +161,49 @@ def facts(rollup: Rollup, f: Filters, keys: tuple[str, ...], states):
         _in_area(DELTAS, f, area),
     )
     return union_all(stored, pending).subquery()
+
+
+def totals_by_key(rollup: Rollup, f: Filters, states):
+    """Per full key of a monthly rollup: (keys..., n, rp) over the period, a subquery.
+
+    For one calendar month each key has at most one stored row, so instead of grouping every
+    row of the month, the few pending deltas are grouped and added to it (keys found only in
+    the deltas are appended). Other periods group the facts.
+    """
+    keys = rollup.keys
+    if not (f.whole_months and f.months == 1):
+        rows = facts(rollup, f, keys, states)
+        columns = [rows.c[k] for k in keys]
+        n, rp = func.sum(rows.c["count"]), func.sum(rows.c.amount)
+        return select(*columns, n.label("n"), rp.label("rp")).group_by(*columns).subquery()
+    table = rollup.table
+    area = "kelurahan_id" if "kelurahan_id" in keys else "stall_id"
+    pending = select(
+        *(DELTAS.c[k] for k in keys),
+        func.sum(DELTAS.c["count"]).label("n"),
+        func.sum(DELTAS.c.amount).label("rp"),
+    )
+    pending = pending.where(
+        DELTAS.c.day >= f.start,
+        DELTAS.c.day <= f.end,
+        DELTAS.c.state.in_(states),
+        _in_area(DELTAS, f, area),
+    )
+    pending = pending.group_by(*(DELTAS.c[k] for k in keys)).subquery()
+    same_key = and_(*(pending.c[k] == table.c[k] for k in keys))
+    zero = literal(0)
+    count = sum((table.c[f"count_{s}"] for s in states), zero) + func.coalesce(pending.c.n, 0)
+    amount = sum((table.c[f"amount_{s}"] for s in states), zero) + func.coalesce(pending.c.rp, 0)
+    month = table.c[rollup.grain] == f.start
+    stored = (
+        select(*(table.c[k] for k in keys), count.label("n"), amount.label("rp"))
+        .select_from(table.outerjoin(pending, same_key))
+        .where(month, _in_area(table, f, area))
+    )
+    only_pending = select(*(pending.c[k] for k in keys), pending.c.n, pending.c.rp).where(
+        ~exists().where(month, same_key)
+    )
+    return union_all(stored, only_pending).subquery()
 
 
 def _live(f: Filters, keys: tuple[str, ...], states):
