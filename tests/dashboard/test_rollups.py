@@ -43,12 +43,16 @@ def _direct(f: Filters) -> dict:
         if state not in COUNTED:
             continue
         out["kel"][kel] += amount
+        out["kel_n"][kel] += 1
+        out["cat_n"][cat] += 1
         out["cat"][cat] += amount
         out["day"][(at + timedelta(hours=7)).date().isoformat()] += amount
         out["stall"][code] += amount
+        out["stall_n"][code] += 1
         out["asn"][asn] += amount
         if opd:
             out["opd"][opd] += amount
+            out["opd_n"][opd] += 1
             opd_asn[opd].add(asn)
     out["opd_asn"] = Counter({opd: len(ids) for opd, ids in opd_asn.items()})
     active = db.session.execute(
@@ -72,11 +76,15 @@ def assert_panels_match(f: Filters) -> None:
     assert totals["verified_count"] == want["state_n"]["verified"]
     assert {r["label"]: r["amount"] for r in queries.by_kelurahan(f) if r["amount"]} == want["kel"]
     assert {r["label"]: r["amount"] for r in queries.by_category(f)} == want["cat"]
+    assert {r["label"]: r["count"] for r in queries.by_category(f)} == want["cat_n"]
+    assert {r["label"]: r["count"] for r in queries.by_kelurahan(f) if r["count"]} == want["kel_n"]
     assert {r["label"]: r["amount"] for r in queries.by_day(f) if r["amount"]} == want["day"]
     top = queries.top_stalls(f, limit=100)
     assert {r["code"]: r["amount"] for r in top} == want["stall"]
+    assert {r["code"]: r["count"] for r in top} == want["stall_n"]
     opd = [r for r in queries.by_opd(f) if r["count"]]
     assert {r["label"]: r["amount"] for r in opd} == want["opd"]
+    assert {r["label"]: r["count"] for r in opd} == want["opd_n"]
     assert {r["label"]: r["asn_reporting"] for r in opd} == want["opd_asn"]
     # Quota spend is city-wide whatever area is in view.
     city = _direct(Filters(f.start, f.end))
