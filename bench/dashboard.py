@@ -1,9 +1,12 @@
 """Dashboard and export latency on a province-scale history in PostgreSQL.
 
-Loads a fresh database with set-based SQL (INSERT ... SELECT generate_series), then times
-the real dashboard page (Flask test client, the whole app) for the city and for one
-kelurahan, and a streamed CSV export of about --export-rows reports in a separate process
-(so its peak RSS is the export's own). Usage:
+Loads a fresh database with set-based SQL (INSERT ... SELECT generate_series) while the
+report table has no secondary indexes, constraints or rollup triggers, restores them, builds
+the dashboard rollups as `flask rollups rebuild` does, and leaves --pending report changes
+unfolded (the fold running behind). Then times the real dashboard page (Flask test client, the
+whole app) for the city and for one kelurahan, the fold of the pending changes, and a streamed
+CSV export of about --export-rows reports in a separate process (so its peak RSS is the
+export's own). Usage:
 
     python bench/dashboard.py --reports 10000000 --months 24
 
@@ -105,6 +108,9 @@ def load(args) -> dict:
             positions=POSITIONS,
         )
         db.session.commit()
+        restore = _strip_reports_table(run)
+        db.session.commit()
+        run("SET synchronous_commit = off")
         started = time.perf_counter()
         for first in range(1, args.reports + 1, CHUNK):
             last = min(first + CHUNK - 1, args.reports)
@@ -140,6 +146,12 @@ def load(args) -> dict:
             db.session.commit()
             print(f"loaded {last:,} reports", file=sys.stderr, flush=True)
         load_s = time.perf_counter() - started
+        started = time.perf_counter()
+        run("SET maintenance_work_mem = '1GB'")
+        for statement in restore:
+            run(statement)
+            db.session.commit()
+        index_s = time.perf_counter() - started
         run(
             "INSERT INTO report_flags (report_id, rule, detail, created_at) "
             "SELECT id, 'duplicate_photo', 'bench', now() FROM purchase_reports "
@@ -152,12 +164,85 @@ def load(args) -> dict:
             "('dinas', 'Bench kel', 'kel', 'viewer', true, 1, now(), "
             " (SELECT min(id) FROM kelurahan))"
         )
+        run(
+            "INSERT INTO users (role, name, username, staff_role, active, session_version, "
+            "created_at, scope_kecamatan_id) VALUES ('dinas', 'Bench kec', 'kec', 'viewer', "
+            "true, 1, now(), (SELECT min(id) FROM kecamatan))"
+        )
         db.session.commit()
     engine = create_engine(_database_url(), isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:
         conn.execute(text("VACUUM ANALYZE"))
+        # Room for the rebuild's hash aggregates; reset before the dashboard is timed.
+        conn.execute(text(f"ALTER DATABASE \"{DB_NAME}\" SET work_mem = '256MB'"))
+    started = time.perf_counter()
+    with _app().app_context():
+        from promkm_qr.dashboard import rollups
+
+        rollups.rebuild()
+    rollup_s = time.perf_counter() - started
+    with engine.connect() as conn:
+        conn.execute(text(f'ALTER DATABASE "{DB_NAME}" RESET work_mem'))
+        conn.execute(text("VACUUM ANALYZE"))
     engine.dispose()
-    return {"load_s": round(load_s, 1), "load_rate_per_s": round(args.reports / load_s)}
+    return {
+        "load_s": round(load_s, 1),
+        "load_rate_per_s": round(args.reports / load_s),
+        "index_s": round(index_s, 1),
+        "rollup_build_s": round(rollup_s, 1),
+    }
+
+
+def _strip_reports_table(run) -> list[str]:
+    """Drop the report table's secondary indexes, constraints and triggers for the bulk load;
+    returns the statements that restore them (foreign keys validated, indexes rebuilt)."""
+    constraints = run(
+        "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+        "WHERE conrelid = 'purchase_reports'::regclass AND contype IN ('u', 'f')"
+    ).all()
+    indexes = run(
+        "SELECT i.indexname, i.indexdef FROM pg_indexes i WHERE i.tablename = 'purchase_reports' "
+        "AND i.indexname NOT IN (SELECT conname FROM pg_constraint "
+        "  WHERE conrelid = 'purchase_reports'::regclass)"
+    ).all()
+    for name, _ in constraints:
+        run(f'ALTER TABLE purchase_reports DROP CONSTRAINT "{name}"')
+    for name, _ in indexes:
+        run(f'DROP INDEX "{name}"')
+    run("ALTER TABLE purchase_reports DISABLE TRIGGER USER")
+    return [
+        *(f'ALTER TABLE purchase_reports ADD CONSTRAINT "{n}" {d}' for n, d in constraints),
+        *(d for _, d in indexes),
+        "ALTER TABLE purchase_reports ENABLE TRIGGER USER",
+    ]
+
+
+def pending_changes(n: int) -> dict:
+    """Confirm n submitted reports of the last days through the triggers, without folding:
+    the dashboard then reads rollups plus pending deltas, as when the fold runs behind."""
+    engine = create_engine(_database_url(), isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(
+            text(
+                "UPDATE purchase_reports SET state = 'confirmed' WHERE id IN (SELECT id "
+                "FROM purchase_reports WHERE state = 'submitted' "
+                "AND purchased_at > (now() AT TIME ZONE 'UTC') - interval '3 days' LIMIT :n)"
+            ),
+            {"n": n},
+        )
+        pending = conn.scalar(text("SELECT count(*) FROM rollup_deltas"))
+    engine.dispose()
+    return {"pending_delta_rows": pending}
+
+
+def time_fold() -> dict:
+    """Fold the pending deltas, as the beat task does every minute."""
+    with _app().app_context():
+        from promkm_qr.dashboard import rollups
+
+        started = time.perf_counter()
+        folded = rollups.fold()
+    return {"fold_rows": folded, "fold_ms": round((time.perf_counter() - started) * 1000, 1)}
 
 
 def _signed_in(app, username: str):
@@ -185,15 +270,19 @@ def _percentiles(samples: list[float]) -> tuple[float, float]:
 
 
 def time_dashboard(args) -> dict:
-    """p50/p95 of the dashboard page (this month) for city-wide and kelurahan staff."""
+    """p50/p95 of the dashboard page: this month for city-wide, kecamatan and kelurahan staff,
+    and the last 7 days city-wide (not whole months: stall and ASN panels read the reports)."""
     app = _app()
+    today = date.today()
+    week = {"mulai": (today - timedelta(days=6)).isoformat(), "sampai": today.isoformat()}
+    views = (("city", "kota", {}), ("kecamatan", "kec", {}), ("kelurahan", "kel", {}))
     figures = {}
-    for label, username in (("city", "kota"), ("kelurahan", "kel")):
+    for label, username, query in (*views, ("city_7days", "kota", week)):
         client = _signed_in(app, username)
         samples = []
         for n in range(args.requests + 2):
             started = time.perf_counter()
-            response = client.get("/dinas/dasbor")
+            response = client.get("/dinas/dasbor", query_string=query)
             elapsed = time.perf_counter() - started
             assert response.status_code == 200, response.status_code
             if n >= 2:  # the first two warm caches and connections
@@ -245,7 +334,8 @@ def main() -> None:
     parser.add_argument("--stalls", type=int, default=23_600)
     parser.add_argument("--asn", type=int, default=6_000)
     parser.add_argument("--opds", type=int, default=50)
-    parser.add_argument("--requests", type=int, default=30)
+    parser.add_argument("--requests", type=int, default=50)
+    parser.add_argument("--pending", type=int, default=2_000, help="report changes left unfolded")
     parser.add_argument("--export-rows", type=int, default=1_000_000)
     parser.add_argument("--skip-load", action="store_true", help="reuse the loaded database")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
@@ -258,7 +348,10 @@ def main() -> None:
     try:
         if not args.skip_load:
             figures.update(load(args))
+        figures.update(pending_changes(args.pending))
+        figures["loadavg_1m"] = round(os.getloadavg()[0], 2)
         figures.update(time_dashboard(args))
+        figures.update(time_fold())
         child = subprocess.run(
             [sys.executable, __file__, "--export-only", str(args.export_rows)],
             check=True,

@@ -69,6 +69,18 @@ def register(app: Flask) -> None:
         restore_backup(src)
         click.echo(f"restored from {src}")
 
+    @app.cli.command("rollups")
+    @click.argument("action", type=click.Choice(["fold", "rebuild"]))
+    def rollups_command(action: str) -> None:
+        """Fold pending dashboard deltas now, or rebuild every rollup from the reports."""
+        from promkm_qr.dashboard import rollups
+
+        if action == "fold":
+            click.echo(f"folded {rollups.fold()} delta rows")
+        else:
+            rollups.rebuild()
+            click.echo("rollups rebuilt from the reports")
+
     @app.cli.command("demo-data")
     @click.option("--stalls", default=300, show_default=True)
     @click.option("--asn", "asn_count", default=120, show_default=True)

@@ -18,7 +18,7 @@ from openpyxl.styles import Font
 from sqlalchemy import func, select
 
 from promkm_qr.core.nik import mask_phone
-from promkm_qr.dashboard import queries
+from promkm_qr.dashboard import compliance, queries
 from promkm_qr.dashboard.filters import WIB_OFFSET, Filters
 from promkm_qr.extensions import db
 from promkm_qr.models import (
@@ -137,7 +137,7 @@ def asn_export(f: Filters, below_only: bool = False) -> Export:
 
     def rows():
         """Rows read lazily, like the streamed exports."""
-        for r in queries.asn_compliance(f):
+        for r in compliance.asn_compliance(f):
             if not (below_only and r["met"]):
                 yield (r["nip"], r["name"], r["opd"], r["position_class"], r["count"],
                        r["amount"], r["quota"], "memenuhi" if r["met"] else "kurang")  # fmt: skip

@@ -35,6 +35,11 @@ class Filters:
         return (self.end.year - self.start.year) * 12 + self.end.month - self.start.month + 1
 
     @property
+    def whole_months(self) -> bool:
+        """Whether the period starts on a month's first day and ends on a month's last day."""
+        return self.start.day == 1 and (self.end + timedelta(days=1)).day == 1
+
+    @property
     def city_wide(self) -> bool:
         """Whether nothing narrows the view below the whole city."""
         return self.kelurahan_ids is None

@@ -1,14 +1,15 @@
 """City-wide aggregates anyone may see: totals by kelurahan and month, no names, no NIP."""
 
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import func, select
 
-from promkm_qr.core.dates import month_bounds_utc, month_label, now_wib
-from promkm_qr.dashboard.filters import wib_text
+from promkm_qr.core.dates import month_label, now_wib
+from promkm_qr.dashboard import rollups
+from promkm_qr.dashboard.filters import Filters
 from promkm_qr.dashboard.queries import counted_states
 from promkm_qr.extensions import db
-from promkm_qr.models import Kecamatan, Kelurahan, PurchaseReport, Stall
+from promkm_qr.models import Kecamatan, Kelurahan
 
 
 def recent_months(count: int) -> list[str]:
@@ -22,18 +23,20 @@ def recent_months(count: int) -> list[str]:
 
 
 def city_totals(months: int = 6) -> dict:
-    """Counted rupiah and reports per kelurahan and WIB month over the last months."""
+    """Counted rupiah and reports per kelurahan and WIB month over the last months (rollups)."""
     labels = recent_months(months)
     first = date.fromisoformat(labels[0] + "-01")
-    lower = month_bounds_utc(first.year, first.month)[0].replace(tzinfo=None)
-    month = wib_text(PurchaseReport.purchased_at, "month")
-    query = (
-        select(Stall.kelurahan_id, month, func.count(), func.sum(PurchaseReport.amount))
-        .join(Stall, Stall.id == PurchaseReport.stall_id)
-        .where(PurchaseReport.purchased_at >= lower, PurchaseReport.state.in_(counted_states()))
-        .group_by(Stall.kelurahan_id, month)
-    )
-    cells = {(kel, m): (n, int(rp)) for kel, m, n, rp in db.session.execute(query)}
+    last = date.fromisoformat(labels[-1] + "-01") + timedelta(days=31)
+    period = Filters(first, last.replace(day=1) - timedelta(days=1))
+    facts = rollups.facts(rollups.AREA_DAYS, period, ("kelurahan_id", "day"), counted_states())
+    sums = select(
+        facts.c.kelurahan_id, facts.c.day, func.sum(facts.c["count"]), func.sum(facts.c.amount)
+    ).group_by(facts.c.kelurahan_id, facts.c.day)
+    cells: dict[tuple[int, str], tuple[int, int]] = {}
+    for kel, day, n, rp in db.session.execute(sums):
+        key = (kel, str(day)[:7])  # a date, or its ISO text on SQLite
+        count, amount = cells.get(key, (0, 0))
+        cells[key] = (count + int(n), amount + int(rp))
     regions = db.session.execute(
         select(Kelurahan.id, Kelurahan.name, Kecamatan.name)
         .join(Kecamatan, Kecamatan.id == Kelurahan.kecamatan_id)

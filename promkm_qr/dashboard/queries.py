@@ -1,10 +1,16 @@
-"""Dashboard aggregates: one set-based query per panel, scope applied, plain dicts out."""
+"""Dashboard aggregates: one set-based query per panel over the exact rollups, plain dicts out.
+
+See promkm_qr/dashboard/rollups.py: each panel reads rollup rows plus pending deltas (or the
+reports themselves when the period is not whole months and the rollup is monthly).
+"""
 
 from datetime import timedelta
 
-from sqlalchemy import case, exists, func, select
+from flask import g, has_request_context
+from sqlalchemy import func, literal, select, union_all
 
-from promkm_qr.dashboard.filters import Filters, wib_text
+from promkm_qr.dashboard import rollups
+from promkm_qr.dashboard.filters import Filters
 from promkm_qr.extensions import db
 from promkm_qr.models import (
     AsnProfile,
@@ -15,10 +21,8 @@ from promkm_qr.models import (
     PurchaseReport,
     ReportFlag,
     Stall,
-    User,
 )
 from promkm_qr.reference import get_setting
-from promkm_qr.reports.quota import quota_amount, quota_rules
 
 R = PurchaseReport
 # Decided reports leave the review queue; a withdrawn one never needs review.
@@ -35,14 +39,21 @@ TOTAL_KEYS = (
 )
 
 
-def _run(query):
+def run(query):
     """Execute a SELECT at Core level: plain rows, without the ORM's per-row bookkeeping."""
     return db.session.connection().execute(query)
 
 
 def counted_states() -> list[str]:
-    """The states whose reports count toward totals (a setting every page names)."""
-    return list(get_setting("counted_states"))
+    """The states whose reports count toward totals (a setting every page names).
+
+    Read once per request: every panel asks, and a page must use one answer throughout.
+    """
+    if not has_request_context():
+        return list(get_setting("counted_states"))
+    if "counted_states" not in g:
+        g.counted_states = list(get_setting("counted_states"))
+    return g.counted_states
 
 
 def in_area(query, f: Filters):
@@ -52,65 +63,32 @@ def in_area(query, f: Filters):
     )
 
 
-def _reports(f: Filters, *columns, counted: bool = True):
-    """SELECT columns FROM reports JOIN stalls for the period and area (counted states only)."""
-    lower, upper = f.utc_bounds
-    query = (
-        select(*columns)
-        .select_from(R)
-        .join(Stall, Stall.id == R.stall_id)
-        .where(R.purchased_at >= lower, R.purchased_at < upper)
-    )
-    if counted:
-        query = query.where(R.state.in_(counted_states()))
-    return in_area(query, f)
-
-
-def _sum_if(condition):
-    """Amount summed over the rows meeting condition (0 when none)."""
-    return func.coalesce(func.sum(case((condition, R.amount), else_=0)), 0)
-
-
-def _count_if(condition):
-    """Rows meeting condition."""
-    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+def grouped(source, *keys):
+    """SELECT keys, summed count and rupiah FROM a facts subquery GROUP BY keys."""
+    columns = [source.c[k] for k in keys]
+    n, rp = func.sum(source.c["count"]), func.sum(source.c.amount)
+    return select(*columns, n.label("n"), rp.label("rp")).group_by(*columns)
 
 
 def totals(f: Filters) -> dict:
     """Counted, confirmed and verified rupiah and report counts for the period."""
-    counted = R.state.in_(counted_states())
-    row = _run(
-        _reports(
-            f,
-            _count_if(counted),
-            _sum_if(counted),
-            _count_if(R.state == "confirmed"),
-            _sum_if(R.state == "confirmed"),
-            _count_if(R.state == "verified"),
-            _sum_if(R.state == "verified"),
-            counted=False,
-        )
-    ).one()
+    row = []
+    for states in (counted_states(), ["confirmed"], ["verified"]):
+        facts = rollups.facts(rollups.AREA_DAYS, f, (), states)
+        n, rp = func.sum(facts.c["count"]), func.sum(facts.c.amount)
+        row.extend(run(select(func.coalesce(n, 0), func.coalesce(rp, 0))).one())
     return dict(zip(TOTAL_KEYS, map(int, row), strict=True))
 
 
 def by_kelurahan(f: Filters) -> list[dict]:
     """Counted totals per kelurahan in view; kelurahan without sales are listed with zero."""
-    sums = (
-        _reports(
-            f,
-            Stall.kelurahan_id.label("kel"),
-            func.count().label("n"),
-            func.sum(R.amount).label("rp"),
-        )
-        .group_by(Stall.kelurahan_id)
-        .subquery()
-    )
+    facts = rollups.facts(rollups.AREA_DAYS, f, ("kelurahan_id",), counted_states())
+    sums = grouped(facts, "kelurahan_id").subquery()
     query = (
         select(Kecamatan.code, Kecamatan.name, Kelurahan.code, Kelurahan.name, sums.c.n, sums.c.rp)
         .select_from(Kelurahan)
         .join(Kecamatan, Kecamatan.id == Kelurahan.kecamatan_id)
-        .outerjoin(sums, sums.c.kel == Kelurahan.id)
+        .outerjoin(sums, sums.c.kelurahan_id == Kelurahan.id)
         .order_by(Kelurahan.code)
     )
     if f.kelurahan_ids is not None:
@@ -118,7 +96,7 @@ def by_kelurahan(f: Filters) -> list[dict]:
     return [
         {"kecamatan_code": kec_code, "kecamatan": kec, "code": code, "label": label,
          "count": int(n or 0), "amount": int(rp or 0)}
-        for kec_code, kec, code, label, n, rp in _run(query)
+        for kec_code, kec, code, label, n, rp in run(query)
     ]  # fmt: skip
 
 
@@ -137,20 +115,25 @@ def by_kecamatan(kelurahan_rows: list[dict]) -> list[dict]:
 
 def by_category(f: Filters) -> list[dict]:
     """Counted totals per stall category, largest first."""
+    facts = rollups.facts(rollups.AREA_DAYS, f, ("category_id",), counted_states())
+    sums = grouped(facts, "category_id").subquery()
+    label = func.coalesce(Category.name, "-")
+    rp = func.sum(sums.c.rp)
     query = (
-        _reports(f, func.coalesce(Category.name, "-"), func.count(), func.sum(R.amount))
-        .outerjoin(Category, Category.id == Stall.category_id)
-        .group_by(Category.name)
-        .order_by(func.sum(R.amount).desc())
+        select(label, func.sum(sums.c.n), rp)
+        .select_from(sums)
+        .outerjoin(Category, Category.id == sums.c.category_id)
+        .group_by(label)
+        .having(func.sum(sums.c.n) != 0)
+        .order_by(rp.desc())
     )
-    return [{"label": n, "count": c, "amount": int(a)} for n, c, a in _run(query)]
+    return [{"label": n, "count": int(c), "amount": int(a)} for n, c, a in run(query)]
 
 
 def by_day(f: Filters) -> list[dict]:
     """Counted totals per WIB day of the period, in date order; days without sales show zero."""
-    day = wib_text(R.purchased_at, "day")
-    query = _reports(f, day, func.count(), func.sum(R.amount)).group_by(day)
-    found = {d: (c, int(a)) for d, c, a in _run(query)}
+    facts = rollups.facts(rollups.AREA_DAYS, f, ("day",), counted_states())
+    found = {str(d): (int(c), int(a)) for d, c, a in run(grouped(facts, "day"))}
     days = [f.start + timedelta(days=n) for n in range((f.end - f.start).days + 1)]
     return [
         {"label": d.isoformat(), "count": found.get(d.isoformat(), (0, 0))[0],
@@ -159,46 +142,85 @@ def by_day(f: Filters) -> list[dict]:
     ]  # fmt: skip
 
 
+def _stall_sales(f: Filters):
+    """Per stall with a counted report in the period: count and rupiah (a CTE)."""
+    sales = rollups.totals_by_key(rollups.STALL_MONTHS, f, counted_states())
+    return select(sales.c.stall_id, sales.c.n, sales.c.rp).where(sales.c.n > 0).cte("sales")
+
+
+def stall_panels(f: Filters, top: int = 10, idle: int = 20) -> tuple[list[dict], dict]:
+    """The top stalls by counted rupiah, and the active stalls in view without a counted report
+    (how many, and the first few by code): one statement, so the sales are grouped once."""
+    sales = _stall_sales(f)
+    # Only stalls reaching the top-th largest total meet the stall table, not every seller.
+    floor = select(sales.c.rp).order_by(sales.c.rp.desc()).offset(top - 1).limit(1)
+    best = (
+        select(literal("top").label("kind"), Stall.code, Stall.name, sales.c.n, sales.c.rp)
+        .join(Stall, Stall.id == sales.c.stall_id)
+        .where(sales.c.rp >= func.coalesce(floor.scalar_subquery(), 0))
+        .order_by(sales.c.rp.desc(), Stall.code)
+        .limit(top)
+    )
+    # Counted over all unsold stalls first, then ordered: ordering inside would walk the code
+    # index through every stall instead of scanning the table once.
+    unsold = select(Stall.code, Stall.name, func.count().over().label("total"))
+    unsold = in_area(
+        unsold.where(Stall.status == "active", Stall.id.not_in(select(sales.c.stall_id))), f
+    )
+    unsold = unsold.subquery()
+    unsold = (
+        select(literal("idle"), unsold.c.code, unsold.c.name, unsold.c.total, literal(0))
+        .order_by(unsold.c.code)
+        .limit(idle)
+    )
+    rows = run(union_all(select(best.subquery()), select(unsold.subquery()))).all()
+    leaders = sorted(
+        ({"code": c, "name": nm, "count": int(n), "amount": int(rp)}
+         for kind, c, nm, n, rp in rows if kind == "top"),
+        key=lambda r: (-r["amount"], r["code"]),
+    )  # fmt: skip
+    quiet = sorted((r for r in rows if r.kind == "idle"), key=lambda r: r.code)
+    return leaders, {
+        "count": int(quiet[0].n) if quiet else 0,
+        "stalls": [{"code": r.code, "name": r.name} for r in quiet],
+    }
+
+
 def top_stalls(f: Filters, limit: int = 10) -> list[dict]:
     """The stalls with the most counted rupiah in the period."""
-    query = (
-        _reports(f, Stall.code, Stall.name, func.count(), func.sum(R.amount))
-        .group_by(Stall.id, Stall.code, Stall.name)
-        .order_by(func.sum(R.amount).desc(), Stall.code)
-        .limit(limit)
-    )
-    return [
-        {"code": code, "name": name, "count": c, "amount": int(a)}
-        for code, name, c, a in _run(query)
-    ]
+    return stall_panels(f, top=limit)[0]
 
 
 def idle_stalls(f: Filters, limit: int = 20) -> dict:
     """Active stalls in view without a counted report in the period: how many, and the first few."""
-    lower, upper = f.utc_bounds
-    sold = exists().where(
-        R.stall_id == Stall.id,
-        R.purchased_at >= lower,
-        R.purchased_at < upper,
-        R.state.in_(counted_states()),
-    )
-    base = in_area(select(Stall.code, Stall.name).where(Stall.status == "active", ~sold), f)
-    rows = _run(base.order_by(Stall.code).limit(limit)).all()
-    count = db.session.scalar(select(func.count()).select_from(base.subquery()))
-    return {"count": count, "stalls": [{"code": c, "name": n} for c, n in rows]}
+    return stall_panels(f, idle=limit)[1]
+
+
+def _asn_spend(f: Filters):
+    """Per ASN and report OPD with a counted report in the area and period (a subquery)."""
+    rollup = rollups.ASN_MONTHS if f.city_wide else rollups.ASN_AREA_MONTHS
+    if f.city_wide:
+        spend = rollups.totals_by_key(rollup, f, counted_states())
+        return (
+            select(spend.c.asn_id, spend.c.opd_id, spend.c.n, spend.c.rp)
+            .where(spend.c.n > 0)
+            .subquery()
+        )
+    facts = rollups.facts(rollup, f, ("asn_id", "opd_id"), counted_states())
+    return grouped(facts, "asn_id", "opd_id").having(func.sum(facts.c["count"]) > 0).subquery()
 
 
 def by_opd(f: Filters) -> list[dict]:
     """Counted totals per OPD with how many of its rostered ASN reported (participation)."""
+    spend = _asn_spend(f)
     reported = (
-        _reports(
-            f,
-            R.opd_id.label("opd"),
-            func.count().label("n"),
-            func.sum(R.amount).label("rp"),
-            func.count(R.asn_id.distinct()).label("asn"),
+        select(
+            spend.c.opd_id.label("opd"),
+            func.sum(spend.c.n).label("n"),
+            func.sum(spend.c.rp).label("rp"),
+            func.count().label("asn"),
         )
-        .group_by(R.opd_id)
+        .group_by(spend.c.opd_id)
         .subquery()
     )
     roster = (
@@ -215,7 +237,7 @@ def by_opd(f: Filters) -> list[dict]:
         .order_by(func.coalesce(reported.c.rp, 0).desc(), Opd.name)
     )
     rows = []
-    for opd_id, name, n, rp, active, on_roster in _run(query):
+    for opd_id, name, n, rp, active, on_roster in run(query):
         rows.append(
             {
                 "id": opd_id,
@@ -230,80 +252,23 @@ def by_opd(f: Filters) -> list[dict]:
     return rows
 
 
-def asn_compliance(f: Filters) -> list[dict]:
-    """Every rostered ASN with counted spend in the period against the quota for its months."""
-    lower, upper = f.utc_bounds
-    spend = (
-        select(R.asn_id.label("asn"), func.count().label("n"), func.sum(R.amount).label("rp"))
-        .where(R.purchased_at >= lower, R.purchased_at < upper, R.state.in_(counted_states()))
-        .group_by(R.asn_id)
-        .subquery()
-    )
-    query = (
-        select(
-            User.nip,
-            User.name,
-            Opd.name,
-            AsnProfile.opd_id,
-            AsnProfile.position_class,
-            AsnProfile.tpp_amount,
-            func.coalesce(spend.c.n, 0),
-            func.coalesce(spend.c.rp, 0),
-        )
-        .select_from(AsnProfile)
-        .join(User, User.id == AsnProfile.user_id)
-        .outerjoin(Opd, Opd.id == AsnProfile.opd_id)
-        .outerjoin(spend, spend.c.asn == User.id)
-        .where(AsnProfile.on_roster.is_(True))
-        .order_by(Opd.name, User.name)
-    )
-    rules = quota_rules()
-    rows = []
-    for nip, name, opd, opd_id, position, tpp, n, rp in _run(query):
-        quota = quota_amount(rules.get(position), tpp) * f.months
-        rows.append(
-            {
-                "nip": nip,
-                "name": name,
-                "opd": opd or "-",
-                "opd_id": opd_id,
-                "position_class": position,
-                "count": int(n),
-                "amount": int(rp),
-                "quota": quota,
-                "met": int(rp) >= quota,
-            }
-        )
-    return rows
-
-
-def compliance_by_opd(rows: list[dict]) -> dict[int, int]:
-    """Per OPD id, the share (percent) of its rostered ASN who met the quota."""
-    totals: dict[int, list[int]] = {}
-    for row in rows:
-        met_total = totals.setdefault(row["opd_id"], [0, 0])
-        met_total[0] += row["met"]
-        met_total[1] += 1
-    return {opd: round(100 * met / total) for opd, (met, total) in totals.items()}
-
-
 def review_reasons(f: Filters) -> list[dict]:
     """Open reports awaiting review in the area, counted per reason (flag rule or dispute)."""
-    flagged = in_area(
+    open_flagged = select(R.id).where(OPEN_REVIEW, R.flagged)
+    disputed = select(func.count()).select_from(R).where(OPEN_REVIEW, R.state == "disputed")
+    if f.kelurahan_ids is not None:
+        in_view = select(Stall.id).where(Stall.kelurahan_id.in_(f.kelurahan_ids))
+        open_flagged = open_flagged.where(R.stall_id.in_(in_view))
+        disputed = disputed.where(R.stall_id.in_(in_view))
+    # Materialized: the area's open flagged reports are found first (a hash join with the
+    # stalls), then their flags; planned as one join, PostgreSQL misjudges the row counts and
+    # probes the stall table once per flag.
+    reports = open_flagged.cte("open_flagged").prefix_with("MATERIALIZED")
+    flagged = (
         select(ReportFlag.rule, func.count())
-        .join(R, R.id == ReportFlag.report_id)
-        .join(Stall, Stall.id == R.stall_id)
-        .where(OPEN_REVIEW, R.flagged)
-        .group_by(ReportFlag.rule),
-        f,
+        .join(reports, reports.c.id == ReportFlag.report_id)
+        .group_by(ReportFlag.rule)
     )
-    disputed = in_area(
-        select(func.count())
-        .select_from(R)
-        .join(Stall, Stall.id == R.stall_id)
-        .where(OPEN_REVIEW, R.state == "disputed"),
-        f,
-    )
-    rows = [{"label": rule, "count": n} for rule, n in _run(flagged)]
+    rows = [{"label": rule, "count": n} for rule, n in run(flagged)]
     rows.append({"label": "disputed", "count": db.session.scalar(disputed)})
     return sorted(rows, key=lambda r: (-r["count"], r["label"]))

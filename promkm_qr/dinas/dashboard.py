@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from promkm_qr import audit
 from promkm_qr.auth.access import staff_roles
-from promkm_qr.dashboard import charts, exports, queries, roster, staff
+from promkm_qr.dashboard import charts, compliance, exports, queries, roster, staff
 from promkm_qr.dashboard.filters import build_filters, parse_date
 from promkm_qr.dinas import bp
 from promkm_qr.dinas.scope import scoped_kelurahan_ids
@@ -75,8 +75,9 @@ def dashboard():
     by_day = queries.by_day(f)
     by_kelurahan = queries.by_kelurahan(f)
     by_kecamatan = queries.by_kecamatan(by_kelurahan)
-    compliance = None if f.scope_limited else queries.asn_compliance(f)
-    below = [r for r in compliance or [] if not r["met"]]
+    quota_rows = None if f.scope_limited else compliance.asn_compliance(f)
+    below = [r for r in quota_rows or [] if not r["met"]]
+    top, idle = queries.stall_panels(f)
     return render_template(
         "dinas/dashboard.html",
         f=f,
@@ -90,12 +91,12 @@ def dashboard():
         kecamatan_chart=charts.bar_chart(by_kecamatan, _("Nominal per kecamatan")),
         by_kelurahan=by_kelurahan,
         by_opd=queries.by_opd(f),
-        opd_compliance=None if compliance is None else queries.compliance_by_opd(compliance),
+        opd_compliance=None if quota_rows is None else compliance.compliance_by_opd(quota_rows),
         by_category=queries.by_category(f),
-        top=queries.top_stalls(f),
-        idle=queries.idle_stalls(f),
+        top=top,
+        idle=idle,
         below=below,
-        asn_total=len(compliance or []),
+        asn_total=len(quota_rows or []),
         review=queries.review_reasons(f),
     )
 

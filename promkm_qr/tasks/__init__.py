@@ -41,7 +41,14 @@ def celery_init_app(app: Flask) -> Celery:
     celery_app.set_default()
     app.extensions["celery"] = celery_app
     # Importing the task modules registers their @shared_task functions.
-    from promkm_qr.tasks import documents, evidence, stalls, system, verification  # noqa: F401
+    from promkm_qr.tasks import (  # noqa: F401
+        dashboard,
+        documents,
+        evidence,
+        stalls,
+        system,
+        verification,
+    )
 
     return celery_app
 
@@ -58,6 +65,7 @@ def beat_schedule() -> dict:
             "task": "promkm_qr.evidence.sweep_orphan_uploads",
             "schedule": crontab(minute=40),
         },
+        "fold-dashboard-rollups": {"task": "promkm_qr.dashboard.fold_rollups", "schedule": 60.0},
         "sweep-unanswered-reports": {
             "task": "promkm_qr.reports.sweep_unanswered",
             "schedule": crontab(hour=1, minute=15),

@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import text
 
 from promkm_qr import demo
-from promkm_qr.dashboard import queries
+from promkm_qr.dashboard import compliance, queries
 from promkm_qr.dashboard.filters import Filters
 from promkm_qr.extensions import db
 from tests.conftest import login
@@ -103,6 +103,6 @@ def test_every_panel_matches_plain_sql_on_demo_data(app):
 
     spend = dict(_counted("r.asn_id, SUM(r.amount)", group="GROUP BY r.asn_id", **bounds))
     nips = dict(_sql("SELECT nip, id FROM users WHERE role = 'asn'"))
-    assert {r["nip"]: r["amount"] for r in queries.asn_compliance(f) if r["amount"]} == {
+    assert {r["nip"]: r["amount"] for r in compliance.asn_compliance(f) if r["amount"]} == {
         nip: spend[uid] for nip, uid in nips.items() if uid in spend
     }
