@@ -13,6 +13,7 @@ import io
 import json
 import multiprocessing
 import os
+import random
 import re
 import statistics
 import sys
@@ -35,21 +36,37 @@ CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 KEY_RE = re.compile(r'name="form_key"[^>]*value="([^"]+)"')
 
 
-def phone_photo(target_bytes: int = 300_000) -> bytes:
-    """A 1600x1200 photo-like JPEG of about the target size, as a phone would send it."""
-    from PIL import Image, ImageFilter
+def phone_photo(target_bytes: int = 300_000, seed: int = 0, quality: int | None = None) -> bytes:
+    """A 1600x1200 photo-like JPEG of about the target size, as a phone would send it.
+
+    Each seed draws different shapes, so photos differ in content (and perceptual hash) as
+    real ones do: the same photo sent again and again would be flagged as reused by the rules.
+    """
+    from PIL import Image, ImageDraw, ImageFilter
 
     gradient = Image.linear_gradient("L").resize((1600, 1200))
     noise = Image.effect_noise((1600, 1200), 60).filter(ImageFilter.GaussianBlur(1.2))
     image = Image.merge("RGB", (gradient, noise, gradient.transpose(Image.Transpose.ROTATE_180)))
+    draw, rng = ImageDraw.Draw(image), random.Random(seed)
+    for _ in range(8):
+        x, y = rng.randrange(1400), rng.randrange(1000)
+        box = (x, y, x + rng.randrange(100, 600), y + rng.randrange(100, 500))
+        draw.ellipse(box, fill=tuple(rng.randrange(256) for _ in range(3)))
     best = b""
-    for quality in range(95, 30, -5):
+    for q in [quality] if quality else range(95, 30, -5):
         buffer = io.BytesIO()
-        image.save(buffer, "JPEG", quality=quality)
+        image.save(buffer, "JPEG", quality=q)
         best = buffer.getvalue()
         if len(best) <= target_bytes:
             break
     return best
+
+
+def phone_photos(count: int) -> list[bytes]:
+    """Count different photos of about 300 KB (the JPEG quality found once, for the first)."""
+    first = phone_photo()
+    quality = next(q for q in range(95, 30, -5) if len(phone_photo(quality=q)) <= 300_000)
+    return [first] + [phone_photo(seed=i, quality=quality) for i in range(1, count)]
 
 
 def _process(photo: bytes) -> int:
@@ -58,13 +75,13 @@ def _process(photo: bytes) -> int:
     return len(process_photo(photo).jpeg)
 
 
-def photo_limit(photo: bytes, count: int) -> float:
+def photo_limit(photos: list[bytes]) -> float:
     """Photos per second of process_photo alone on every core (no web, no database)."""
     with multiprocessing.Pool(os.cpu_count()) as pool:
-        pool.map(_process, [photo] * (os.cpu_count() or 1))  # warm up the imports
+        pool.map(_process, photos[: os.cpu_count() or 1])  # warm up the imports
         start = time.perf_counter()
-        pool.map(_process, [photo] * count, chunksize=1)
-        return count / (time.perf_counter() - start)
+        pool.map(_process, photos, chunksize=1)
+        return len(photos) / (time.perf_counter() - start)
 
 
 def prepare(env: dict, clients: int) -> tuple[list[str], str]:
@@ -125,7 +142,7 @@ class Client:
         return self.request("POST", path, body, f"multipart/form-data; boundary={boundary}")
 
 
-def run_client(port, index, nip, token, photo, todo, results, lock, ready):
+def run_client(port, index, nip, token, photos, todo, results, lock, ready):
     """Sign in, wait for every client, then report purchases until the counter runs out."""
     from promkm_qr.core.dates import now_wib
 
@@ -145,6 +162,7 @@ def run_client(port, index, nip, token, photo, todo, results, lock, ready):
             if todo[0] <= 0:
                 return
             todo[0] -= 1
+            photo = photos[todo[0] % len(photos)]
         try:
             _status, form_path, _html = client.request("GET", f"/q/{token}")
             _status, _loc, html = client.request("GET", form_path)
@@ -228,7 +246,7 @@ def main() -> None:
         "SECRET_KEY": "bench-secret",
         "PROXY_HOPS": "1",  # each client signs in from its own forwarded address
     }
-    photo = phone_photo()
+    photos = phone_photos(args.submissions)
     processes = []
     try:
         nips, token = prepare(env, args.clients)
@@ -241,7 +259,7 @@ def main() -> None:
             worker_pool=args.worker_pool,
             worker_nice=args.worker_nice,
         )
-        print(f"photo {len(photo)} bytes; {args.clients} clients", file=sys.stderr)
+        print(f"photos ~{len(photos[0])} bytes; {args.clients} clients", file=sys.stderr)
 
         results = {"latencies": [], "errors": 0, "ok_keys": set()}
         todo, lock = [args.submissions], threading.Lock()
@@ -249,7 +267,7 @@ def main() -> None:
         threads = [
             threading.Thread(
                 target=run_client,
-                args=(args.port, i, nips[i], token, photo, todo, results, lock, ready),
+                args=(args.port, i, nips[i], token, photos, todo, results, lock, ready),
             )
             for i in range(args.clients)
         ]
@@ -280,7 +298,7 @@ def main() -> None:
             _pid, _status, usage = os.wait4(process.pid, 0)
             process.returncode = 0
             cpu_used[i] = usage.ru_utime + usage.ru_stime
-    limit = photo_limit(photo, max(64, 8 * (os.cpu_count() or 1)))
+    limit = photo_limit(photos[: max(64, 8 * (os.cpu_count() or 1))])
     drop()
     latencies = sorted(results["latencies"])
     rate = done / wall
@@ -289,7 +307,7 @@ def main() -> None:
             {
                 "clients": args.clients,
                 "submissions": args.submissions,
-                "photo_kb": round(len(photo) / 1000),
+                "photo_kb": round(sum(map(len, photos)) / len(photos) / 1000),
                 "rate_per_s": round(rate, 2),
                 "p50_ms": round(statistics.median(latencies), 1) if latencies else None,
                 "p95_ms": round(latencies[int(0.95 * (len(latencies) - 1))], 1)
