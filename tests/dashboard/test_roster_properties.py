@@ -5,20 +5,18 @@ yields rows, and parsing refuses single rows by their line number: nothing else 
 the page as a server error. A valid generated roster imports and reads back unchanged.
 """
 
-import csv
-import io
 from datetime import date
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from openpyxl import Workbook
 from sqlalchemy import select
 
 from promkm_qr.dashboard import roster
 from promkm_qr.extensions import db
 from promkm_qr.models import User
 from promkm_qr.reference import QUOTA_RULES
+from tests.support.spreadsheets import csv_bytes, xlsx_bytes
 
 SETTINGS = settings(
     max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
@@ -85,22 +83,6 @@ def valid_row(draw) -> dict:
     }
 
 
-def _csv(rows: list[list[str]], delimiter: str) -> bytes:
-    out = io.StringIO()
-    csv.writer(out, delimiter=delimiter).writerows(rows)
-    return out.getvalue().encode()
-
-
-def _xlsx(rows: list[list]) -> bytes:
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet()
-    for row in rows:
-        sheet.append(row)
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
-
-
 @SETTINGS
 @given(data=st.binary(max_size=300), name=st.sampled_from(["r.csv", "r.xlsx", "r.txt"]))
 def test_any_bytes_are_read_or_refused_with_a_message(app, data, name):
@@ -155,8 +137,8 @@ def _file(people: list[dict], kind: str) -> tuple[bytes, str]:
         for p in people
     ]
     if kind == "xlsx":
-        return _xlsx([head, *rows]), "roster.xlsx"
-    return _csv([head, *[[str(c) for c in row] for row in rows]], kind[-1]), "roster.csv"
+        return xlsx_bytes([head, *rows]), "roster.xlsx"
+    return csv_bytes([head, *[[str(c) for c in row] for row in rows]], kind[-1]), "roster.csv"
 
 
 PEOPLE = st.lists(valid_row(), min_size=1, max_size=5, unique_by=lambda r: r["nip"])

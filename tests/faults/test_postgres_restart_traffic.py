@@ -13,10 +13,9 @@ import uuid
 from pathlib import Path
 
 import pytest
-from flask_migrate import upgrade
 from sqlalchemy import func, select
 
-from promkm_qr import audit, reference
+from promkm_qr import audit
 from promkm_qr.extensions import db
 from promkm_qr.models import (
     AuditEntry,
@@ -25,10 +24,15 @@ from promkm_qr.models import (
     PurchaseReport,
     ReportTransition,
 )
-from promkm_qr.stalls.links import link_token
 from promkm_qr.tasks.evidence import sweep_orphan_uploads
-from tests.factories import make_asn, make_stall
-from tests.faults.traffic import DOWN_MESSAGE, Served, Submitter, post_report, receipt_id
+from tests.faults.traffic import (
+    DOWN_MESSAGE,
+    Served,
+    Submitter,
+    build_world,
+    post_report,
+    receipt_id,
+)
 
 pytestmark = [pytest.mark.postgres, pytest.mark.timeout(180)]
 SUBMITTERS = 4
@@ -80,14 +84,7 @@ def test_postgres_restart_during_submissions(
         "RATELIMIT_STORAGE_URI": "memory://",
     }
     with make_other_app(config) as app:
-        with app.app_context():
-            upgrade()
-            reference.load_regions(app.config["REGIONS_CSV"])
-            reference.seed_defaults()
-            stall = make_stall(name="Pecel Bu Wiwik")
-            form_url = f"/asn/lapor/{link_token(stall.code, stall.poster_version)}"
-            nips = [make_asn(name=f"ASN {i}").nip for i in range(SUBMITTERS)]
-            db.session.remove()
+        form_url, nips = build_world(app, SUBMITTERS)
         served = Served(app)
         stop = threading.Event()
         submitters = [Submitter(served.url, form_url, nip, stop) for nip in nips]

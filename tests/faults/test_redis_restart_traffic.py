@@ -14,20 +14,16 @@ import uuid
 
 import pytest
 import requests
-from flask_migrate import upgrade
 from PIL import Image
 from sqlalchemy import func, select
 
-from promkm_qr import reference
 from promkm_qr.extensions import db
 from promkm_qr.models import Evidence, OutboxMessage, PhotoUpload, PurchaseReport
 from promkm_qr.reports.submit import EVIDENCE_TASK
-from promkm_qr.stalls.links import link_token
 from promkm_qr.storage import get_storage
 from promkm_qr.tasks.system import flush_outbox
 from tests.conftest import BACKEND, CSRF_RE, create_pg_database, wait_for_worker
-from tests.factories import make_asn, make_stall
-from tests.faults.traffic import PHOTO, Served, Submitter
+from tests.faults.traffic import PHOTO, Served, Submitter, build_world
 from tests.support import services
 from tests.support.servers import TempRedis
 from tests.support.worker import Worker
@@ -98,14 +94,7 @@ def test_redis_restart_during_submissions(make_other_app, tmp_path, monkeypatch)
     worker = None
     try:
         with make_other_app(config) as app:
-            with app.app_context():
-                upgrade()
-                reference.load_regions(app.config["REGIONS_CSV"])
-                reference.seed_defaults()
-                stall = make_stall(name="Pecel Bu Wiwik")
-                form_url = f"/asn/lapor/{link_token(stall.code, stall.poster_version)}"
-                nips = [make_asn(name=f"ASN {i}").nip for i in range(SUBMITTERS)]
-                db.session.remove()
+            form_url, nips = build_world(app, SUBMITTERS)
             worker = Worker(env, log=log)
             wait_for_worker(app, worker)
             served = Served(app)

@@ -108,3 +108,23 @@ def receipt_id(answer: Answer) -> int | None:
     """The report id a redirect to the receipt names."""
     match = re.search(r"/asn/laporan/(\d+)$", answer.location)
     return int(match.group(1)) if match else None
+
+
+def build_world(app, submitters: int) -> tuple[str, list[str]]:
+    """Migrate the app's empty database; one stall's form URL and the submitters' NIPs."""
+    from flask_migrate import upgrade
+
+    from promkm_qr import reference
+    from promkm_qr.extensions import db
+    from promkm_qr.stalls.links import link_token
+    from tests.factories import make_asn, make_stall
+
+    with app.app_context():
+        upgrade()
+        reference.load_regions(app.config["REGIONS_CSV"])
+        reference.seed_defaults()
+        stall = make_stall(name="Pecel Bu Wiwik")
+        form_url = f"/asn/lapor/{link_token(stall.code, stall.poster_version)}"
+        nips = [make_asn(name=f"ASN {i}").nip for i in range(submitters)]
+        db.session.remove()
+    return form_url, nips

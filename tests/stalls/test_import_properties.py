@@ -13,7 +13,6 @@ from datetime import date
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from openpyxl import Workbook
 from sqlalchemy import select
 
 from promkm_qr.extensions import db
@@ -22,6 +21,7 @@ from promkm_qr.models import Category, Job, Kelurahan, Stall
 from promkm_qr.stalls import spreadsheet
 from promkm_qr.storage import get_storage
 from promkm_qr.tasks.stalls import import_stalls
+from tests.support.spreadsheets import csv_bytes, xlsx_bytes
 
 SETTINGS = settings(
     max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
@@ -59,22 +59,6 @@ CELL = st.one_of(
     st.from_regex(r"[0-9 +.\-]{0,20}", fullmatch=True),
     st.sampled_from(["Kelun", "35.77.02.1001", "kuliner", "Sembako", "-7.6", "111,52", "1e400"]),
 )
-
-
-def _csv(rows: list[list], delimiter: str = ",") -> bytes:
-    out = io.StringIO()
-    csv.writer(out, delimiter=delimiter).writerows(rows)
-    return out.getvalue().encode()
-
-
-def _xlsx(rows: list[list]) -> bytes:
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet()
-    for row in rows:
-        sheet.append(row)
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
 
 
 def _run(data: bytes, filename: str) -> Job:
@@ -129,7 +113,7 @@ def test_a_header_without_a_required_column_refuses_the_file(app, head, missing)
 )
 def test_any_cells_are_imported_or_refused_row_by_row_with_their_line(app, head, body, delimiter):
     cells, _fields = head
-    data = _csv([cells, *body], delimiter)
+    data = csv_bytes([cells, *body], delimiter)
     rows = list(spreadsheet.read_rows(data, "l.csv"))
     job = _run(data, "lapak.csv")
     assert job.state == "done", job.error
@@ -147,7 +131,7 @@ def test_a_nul_in_a_cell_refuses_only_that_row(app):
     head = ["nama_usaha", "NIK Pemilik", "Desa", "Alamat"]
     rows = [["Warung\x00Sri", "3577014107850002", "Kelun", "Jl. A"]]
     rows += [["Warung Sri", "3577014107850002", "Kelun", "Jl. A"]]
-    job = _run(_csv([head, *rows]), "lapak.csv")
+    job = _run(csv_bytes([head, *rows]), "lapak.csv")
     assert job.state == "done"
     assert _refused_lines(job) == {2}
     assert db.session.scalars(select(Stall.name)).all() == ["Warung Sri"]
@@ -210,9 +194,10 @@ def test_a_valid_row_imports_and_reads_back_unchanged(app, data, kind):
     keys += ["address", "nib", "lat", "lon"]
     values = ["" if row[k] is None else row[k] for k in keys]
     if kind == "xlsx":
-        job = _run(_xlsx([head, values]), "lapak.xlsx")
+        job = _run(xlsx_bytes([head, values]), "lapak.xlsx")
     else:
-        job = _run(_csv([head, [repr(v) if isinstance(v, float) else v for v in values]]), "l.csv")
+        cells = [repr(v) if isinstance(v, float) else v for v in values]
+        job = _run(csv_bytes([head, cells]), "l.csv")
     assert job.state == "done" and job.failed == 0, _refused_lines(job)
     stall = db.session.scalar(
         select(Stall).where(
