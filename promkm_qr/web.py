@@ -7,6 +7,7 @@ from flask_babel import get_locale
 from flask_login import current_user
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from promkm_qr.core import dates, money
@@ -47,6 +48,9 @@ def register_extensions(app: Flask) -> None:
     from promkm_qr.auth.services import load_user
 
     db.init_app(app)
+    # Registered after Flask-SQLAlchemy's own teardown, so it runs first (teardowns run in
+    # reverse order).
+    app.teardown_appcontext(_release_session)
     migrate.init_app(
         app, db, directory=str(Path(app.root_path).parent / "migrations"), render_as_batch=True
     )
@@ -62,6 +66,18 @@ def register_extensions(app: Flask) -> None:
         app.wsgi_app = ProxyFix(
             app.wsgi_app, x_for=app.config["PROXY_HOPS"], x_proto=app.config["PROXY_HOPS"]
         )
+
+
+def _release_session(_error: BaseException | None = None) -> None:
+    """End the request's session even when the database went away while it was open."""
+    try:
+        db.session.remove()
+    except SQLAlchemyError:
+        # The rollback that hands the connection back fails on a connection the server
+        # closed; raised from a teardown it would turn the answer already made (a page or
+        # the 503 page) into a 500. Drop the connection instead of returning it.
+        db.session().invalidate()
+        db.session.remove()
 
 
 def register_blueprints(app: Flask) -> None:

@@ -9,6 +9,7 @@ import time
 
 import pytest
 from flask_migrate import upgrade
+from sqlalchemy import text
 
 from promkm_qr import reference
 from promkm_qr.extensions import db
@@ -24,6 +25,24 @@ def _hammer(client, stop: threading.Event, statuses: list) -> None:
     while not stop.is_set():
         statuses.append(client.get("/healthz").status_code)
         time.sleep(0.02)
+
+
+@pytest.mark.postgres
+def test_a_request_whose_connection_died_ends_cleanly(temp_postgres, make_other_app, tmp_path):
+    # The server goes away while a request holds a connection: ending the request must not
+    # raise (the rollback that returns the connection fails), or the page already made, the
+    # 503 page included, would become a 500.
+    config = {"SQLALCHEMY_DATABASE_URI": temp_postgres.url, "STORAGE_DIR": str(tmp_path / "s")}
+    with make_other_app(config) as app:
+        with app.app_context():
+            upgrade()
+        with app.test_request_context("/"):
+            db.session.execute(text("SELECT 1"))  # the session now holds a connection
+            temp_postgres.stop()
+            app.do_teardown_appcontext()  # what Flask runs when the request ends
+        temp_postgres.start()
+        with app.app_context():
+            assert db.session.execute(text("SELECT 1")).scalar() == 1
 
 
 @pytest.mark.postgres
