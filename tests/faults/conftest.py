@@ -17,7 +17,7 @@ def other_app(config: dict):
     Flask app, so creating a second app would otherwise leave them pointing at its servers.
     """
     from promkm_qr import create_app
-    from promkm_qr.extensions import limiter
+    from promkm_qr.extensions import db, limiter
 
     saved_limiter = dict(limiter.__dict__)
     saved_celery = (celery_state.default_app, celery_state._tls.current_app)
@@ -25,6 +25,11 @@ def other_app(config: dict):
     try:
         yield application
     finally:
+        # Close its pooled connections now: left to the garbage collector, psycopg warns
+        # (an error under the suite's filterwarnings) in whatever test happens to run then.
+        with application.app_context():
+            for engine in db.engines.values():
+                engine.dispose()
         limiter.__dict__.clear()
         limiter.__dict__.update(saved_limiter)
         celery_state.default_app, celery_state._tls.current_app = saved_celery
