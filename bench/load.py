@@ -15,9 +15,7 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 import time
-import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -26,8 +24,6 @@ sys.path.insert(0, str(ROOT))
 from bench import stack  # noqa: E402
 from bench.stack import VENV_BIN, migrated_app  # noqa: E402
 from bench.submit import phone_photo  # noqa: E402
-from tests.conftest import create_pg_database  # noqa: E402
-from tests.support import services  # noqa: E402
 
 
 def build_city(env: dict, stalls: int, asn: int) -> dict:
@@ -118,15 +114,7 @@ def main() -> None:
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/0")
     args = parser.parse_args()
 
-    services.POSTGRES_ADMIN_URL = args.postgres
-    database_url, drop = create_pg_database()
-    work = Path(tempfile.mkdtemp(prefix="bench-load-"))
-    env = {
-        "DATABASE_URL": database_url, "REDIS_URL": args.redis,
-        "PROMKM_QUEUE": f"load-{uuid.uuid4().hex[:8]}", "PROMKM_INSTANCE": str(work),
-        "PROMKM_STORAGE": str(work / "storage"), "SECRET_KEY": "bench-load",
-        "PROXY_HOPS": "1",  # each simulated phone has its own forwarded address
-    }  # fmt: skip
+    env, work, database_url, drop = stack.environment("load", args.postgres, args.redis)
     processes = []
     try:
         accounts = build_city(env, args.stalls, args.asn)

@@ -7,12 +7,37 @@ loopback, with the environment of the benchmark's own database, broker and insta
 import os
 import subprocess
 import sys
+import tempfile
 import time
+import uuid
 from http.client import HTTPConnection
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 VENV_BIN = Path(sys.executable).parent
+
+
+def environment(name: str, postgres: str, redis: str) -> tuple[dict, Path, str, object]:
+    """A fresh PostgreSQL database, a work folder and the settings of the whole stack.
+
+    Returns (env, work folder, database URL, drop): call drop() to remove the database.
+    """
+    from tests.conftest import create_pg_database
+    from tests.support import services
+
+    services.POSTGRES_ADMIN_URL = postgres
+    database_url, drop = create_pg_database()
+    work = Path(tempfile.mkdtemp(prefix=f"bench-{name}-"))
+    env = {
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis,
+        "PROMKM_QUEUE": f"{name}-{uuid.uuid4().hex[:8]}",
+        "PROMKM_INSTANCE": str(work),
+        "PROMKM_STORAGE": str(work / "storage"),
+        "SECRET_KEY": f"bench-{name}",
+        "PROXY_HOPS": "1",  # each client signs in from its own forwarded address
+    }
+    return env, work, database_url, drop
 
 
 def migrated_app(env: dict):

@@ -17,7 +17,6 @@ import random
 import re
 import statistics
 import sys
-import tempfile
 import threading
 import time
 import uuid
@@ -29,8 +28,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench import stack  # noqa: E402
 from bench.stack import migrated_app  # noqa: E402
-from tests.conftest import PASSWORD, create_pg_database  # noqa: E402
-from tests.support import services  # noqa: E402
+from tests.conftest import PASSWORD  # noqa: E402
 
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 KEY_RE = re.compile(r'name="form_key"[^>]*value="([^"]+)"')
@@ -234,18 +232,7 @@ def main() -> None:
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/0")
     args = parser.parse_args()
 
-    services.POSTGRES_ADMIN_URL = args.postgres
-    database_url, drop = create_pg_database()
-    instance = Path(tempfile.mkdtemp(prefix="bench-submit-"))
-    env = {
-        "DATABASE_URL": database_url,
-        "REDIS_URL": args.redis,
-        "PROMKM_QUEUE": f"bench-{uuid.uuid4().hex[:8]}",
-        "PROMKM_INSTANCE": str(instance),
-        "PROMKM_STORAGE": str(instance / "storage"),
-        "SECRET_KEY": "bench-secret",
-        "PROXY_HOPS": "1",  # each client signs in from its own forwarded address
-    }
+    env, _work, database_url, drop = stack.environment("submit", args.postgres, args.redis)
     photos = phone_photos(args.submissions)
     processes = []
     try:
