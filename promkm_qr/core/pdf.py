@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
 import jinja2
+import pydyf
 from jinja2.sandbox import SandboxedEnvironment
 from weasyprint import CSS, HTML
 from weasyprint.document import Document
@@ -30,14 +31,13 @@ PRINTABLES_ROOT = Path(__file__).resolve().parents[2] / "printables"
 BASE_CSS = PRINTABLES_ROOT / "_base" / "base.css"
 FONTS_ROOT = Path("/usr/share/fonts")
 
-# Measured on the 2-core dev container with WeasyPrint 70: a one-page A5 document with three
-# fonts (tests/core printables_fixture "sample") takes ~6.5 ms with render_pdf and ~4.5 ms per
-# document in render_many(100); a poster with a QR code ~12.5 ms either way, half of it segno
-# choosing the mask and WeasyPrint drawing the SVG path. A fresh font configuration and
-# stylesheets per document would make it ~55 ms. Uncompressed streams save ~2 ms on text-only
-# pages but double the size (4x for QR posters), so streams stay compressed; font subsetting
-# (full_fonts off) is what keeps a document at ~7 kB instead of ~600 kB and ~100 ms.
-# Image optimisation, tagging and PDF/A variants only add time to documents that are printed.
+# Measured on the 2-core machine with WeasyPrint 70. A poster page costs ~14 ms as its own
+# document and ~6 ms as one page of a 120-stall document over a shared background (see
+# render_pdf). A fresh font configuration and stylesheets per document would add ~40 ms.
+# Uncompressed streams save ~2 ms on text-only pages but double the size (4x for QR posters),
+# so streams stay compressed; font subsetting (full_fonts off) is what keeps a document at
+# ~7 kB instead of ~600 kB and ~100 ms. Image optimisation, tagging and PDF/A variants only
+# add time to documents that are printed.
 PDF_OPTIONS = {
     "pdf_variant": None,
     "pdf_tags": False,
@@ -142,12 +142,12 @@ class Renderer:
             sheets.append(self._stylesheet(own))
         return sheets
 
-    def _document(self, name: str, context: Mapping, image_cache: dict) -> Document:
-        """Render one context of a printable to a laid-out WeasyPrint document."""
+    def _document(self, name: str, template: str, context: Mapping, cache: dict) -> Document:
+        """Render one template of a printable with a context to a laid-out document."""
         if not _PRINTABLE_NAME.fullmatch(name):
             raise ValueError(f"Not a printable name: {name!r}")
         _check_plain(context)
-        html = self.env.get_template(f"{name}/template.html").render(context)
+        html = self.env.get_template(f"{name}/{template}").render(context)
         source = HTML(
             string=html,
             base_url=(self.root / name).as_uri() + "/",
@@ -156,26 +156,61 @@ class Renderer:
         return source.render(
             font_config=self.font_config,
             stylesheets=self._stylesheets(name),
-            cache=image_cache,
+            cache=cache,
             **PDF_OPTIONS,
         )
 
     def render_pdf(self, name: str, context: Mapping) -> bytes:
-        """Render the printable with the given plain-data context to PDF bytes."""
-        with self._lock:
-            return self._document(name, context, {}).write_pdf(**PDF_OPTIONS)
+        """Render the printable with the given plain-data context to PDF bytes.
 
-    def render_many(self, name: str, contexts: Iterable[Mapping]) -> bytes:
-        """Render the printable once per context and join all pages into a single PDF."""
+        A printable with a ``background.html`` (its static parts: kop, instructions) has that
+        page laid out once and drawn beneath every page of ``template.html`` as one shared
+        form, as variable-data printing does: a chunk of 120 posters lays out and stores the
+        static text once instead of 120 times.
+        """
         with self._lock:
-            # Documents share an image cache so a logo used on every poster is decoded once,
-            # and are written together so fonts are subset and embedded once.
-            image_cache: dict = {}
-            documents = [self._document(name, context, image_cache) for context in contexts]
-            if not documents:
-                raise ValueError("render_many needs at least one context")
-            pages = [page for document in documents for page in document.pages]
-            return documents[0].copy(pages).write_pdf(**PDF_OPTIONS)
+            cache: dict = {}  # images (a logo) decoded once per call
+            document = self._document(name, "template.html", context, cache)
+            if not (self.root / name / "background.html").is_file():
+                return document.write_pdf(**PDF_OPTIONS)
+            background = self._document(name, "background.html", context, cache)
+            pages = background.pages[:1] + document.pages
+            return document.copy(pages).write_pdf(finisher=_underlay_first_page, **PDF_OPTIONS)
+
+
+def _underlay_first_page(_document: Document, pdf: pydyf.PDF) -> None:
+    """WeasyPrint finisher: turn page 1 into a form XObject drawn beneath every other page."""
+    objects = pdf.objects
+    kids = pdf.pages["Kids"]  # flat [number, 0, "R", ...]
+    first = objects[kids[0]]
+    del kids[:3]
+    pdf.pages["Count"] -= 1
+
+    def number(reference: bytes) -> int:
+        return int(reference.split()[0])
+
+    resources = objects[number(first["Resources"])]
+    form = objects[number(first["Contents"])]
+    form_resources = pydyf.Dictionary(resources)
+    form_resources["XObject"] = pydyf.Dictionary(resources["XObject"])
+    pdf.add_object(form_resources)
+    form.extra.update(
+        {
+            "Type": "/XObject",
+            "Subtype": "/Form",
+            "BBox": first["MediaBox"],
+            "Resources": form_resources.reference,
+        }
+    )
+    resources["XObject"]["Background"] = form.reference
+    draw = pydyf.Stream([b"q /Background Do Q"])
+    pdf.add_object(draw)
+    for page_number in kids[::3]:
+        page = objects[page_number]
+        if list(page["MediaBox"]) != list(first["MediaBox"]):
+            raise ValueError("background.html and template.html must have the same page size")
+        page["Contents"] = pydyf.Array([draw.reference, page["Contents"]])
+    first.clear()  # no longer a page: left as an empty dictionary
 
 
 _renderers: dict[Path, Renderer] = {}
@@ -216,8 +251,3 @@ atexit.register(_release_renderers_at_exit)
 def render_pdf(name: str, context: Mapping, *, root: Path | str | None = None) -> bytes:
     """Render printables/<name>/template.html with a plain-data context to PDF bytes."""
     return get_renderer(root).render_pdf(name, context)
-
-
-def render_many(name: str, contexts: Iterable[Mapping], *, root: Path | str | None = None) -> bytes:
-    """Render one document per context into a single PDF, for bulk poster printing."""
-    return get_renderer(root).render_many(name, contexts)

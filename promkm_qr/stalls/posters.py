@@ -9,17 +9,16 @@ from collections.abc import Sequence
 from sqlalchemy import insert, select
 
 from promkm_qr import audit, reference
-from promkm_qr.core.pdf import render_many
+from promkm_qr.core.pdf import render_pdf
 from promkm_qr.core.qr import MAX_POSTER_VERSION, qr_data_uri
 from promkm_qr.extensions import db
 from promkm_qr.models import Kecamatan, Kelurahan, PosterPrint, Stall
 from promkm_qr.models.base import utcnow
 from promkm_qr.stalls.links import poster_url
 
-# Format -> stalls per page. A sticker sheet holds 3 x 4 labels.
-FORMATS = {"poster": 1, "card": 1, "stickers": 12}
-# Posters per render_many call: big enough to share fonts and stylesheets across documents,
-# small enough that a worker's memory stays flat however many stalls a job prints.
+FORMATS = ("poster", "card", "stickers")
+# Stalls per rendered document: big enough to share the static layer, fonts and stylesheets
+# across pages, small enough that a worker's memory stays flat however many stalls a job prints.
 CHUNK_SIZE = 120
 
 
@@ -73,22 +72,11 @@ def qr_image(url: str) -> str:
     return qr_data_uri(url, error="m", max_version=MAX_POSTER_VERSION)
 
 
-def contexts(fmt: str, labels: list[dict], brand: dict) -> list[dict]:
-    """One printable context per page: a stall each, or a sheet of sticker labels."""
-    per_page = FORMATS[fmt]
-    if per_page == 1:
-        return [{"stall": label, "branding": brand} for label in labels]
-    return [
-        {"stalls": labels[i : i + per_page], "branding": brand}
-        for i in range(0, len(labels), per_page)
-    ]
-
-
 def render_labels(fmt: str, labels: list[dict], brand: dict | None = None) -> bytes:
-    """Render the labels in a format to one PDF."""
+    """Render the labels in a format to one PDF: one document, a page per stall or sheet."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown poster format {fmt!r}")
-    return render_many(fmt, contexts(fmt, labels, brand or branding()))
+    return render_pdf(fmt, {"stalls": labels, "branding": brand or branding()})
 
 
 def record_prints(labels: list[dict], fmt: str, actor_id: int | None, job_id: str | None) -> None:

@@ -18,7 +18,6 @@ from promkm_qr.core.pdf import (
     PrintableFetcher,
     Renderer,
     get_renderer,
-    render_many,
     render_pdf,
 )
 
@@ -131,23 +130,22 @@ def test_fetcher_serves_data_printables_and_package_fonts():
     assert font.read(4) in (b"\x00\x01\x00\x00", b"true")
 
 
-def test_render_many_joins_one_page_per_context():
-    contexts = [_context(f"Warung {n}", total=n * 1000) for n in (1, 2, 3)]
-    pdf = render_many("sample", contexts, root=ROOT)
+def test_background_is_drawn_once_beneath_every_page():
+    names = ["Warung 1", "Warung 2", "Warung 3"]
+    pdf = render_pdf("layered", {"names": names, "kop": "<b>&", "page_size": "A6"}, root=ROOT)
     reader = pypdf.PdfReader(io.BytesIO(pdf))
     assert len(reader.pages) == 3
-    texts = [" ".join(page.extract_text().split()) for page in reader.pages]
-    assert [("Warung 1" in t, "Warung 2" in t, "Warung 3" in t) for t in texts] == [
-        (True, False, False),
-        (False, True, False),
-        (False, False, True),
-    ]
-    assert "Rp3.000" in texts[2]
+    for name, page in zip(names, reader.pages, strict=True):
+        text = " ".join(page.extract_text().split())
+        assert name in text and "Kop bersama <b>&" in text
+        assert sum(n in text for n in names) == 1
+    # One shared form, not three copies of the background.
+    assert pdf.count(b"/Subtype /Form") == 1
 
 
-def test_render_many_needs_contexts():
-    with pytest.raises(ValueError, match="at least one"):
-        render_many("sample", [], root=ROOT)
+def test_background_must_match_the_page_size():
+    with pytest.raises(ValueError, match="same page size"):
+        render_pdf("layered", {"names": ["Warung"], "kop": "", "page_size": "A5"}, root=ROOT)
 
 
 def test_renderer_is_cached_per_root():
