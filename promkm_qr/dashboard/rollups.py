@@ -24,6 +24,16 @@ from promkm_qr.models.rollup import (
 R = PurchaseReport
 DELTAS = RollupDelta.__table__
 FOLD_LOCK = 7_000_008  # pg advisory lock: one fold at a time
+# The open review queue per kelurahan and reason, counted from the reports (as migration 0009).
+OPEN_QUEUE = (
+    "SELECT kelurahan_id, reason, count(*) FROM ("
+    "SELECT s.kelurahan_id, f.rule AS reason FROM purchase_reports r "
+    "JOIN stalls s ON s.id = r.stall_id JOIN report_flags f ON f.report_id = r.id "
+    "WHERE r.flagged AND r.state IN ('submitted', 'confirmed', 'disputed') "
+    "UNION ALL SELECT s.kelurahan_id, 'disputed' FROM purchase_reports r "
+    "JOIN stalls s ON s.id = r.stall_id WHERE r.state = 'disputed'"
+    ") AS queue GROUP BY kelurahan_id, reason"
+)
 
 
 @dataclass(frozen=True)
@@ -102,14 +112,34 @@ def fold() -> int:
                     return 0
             else:
                 conn.execute(text("DELETE FROM rollup_deltas WHERE id < 0"))
+            folded = _fold_review(conn)
             top = conn.scalar(text("SELECT max(id) FROM rollup_deltas"))
             if top is None:
-                return 0
+                return folded
             for rollup in ROLLUPS:
                 sql = _add_sql(rollup, "rollup_deltas WHERE id <= :top", pg)
                 conn.execute(text(sql), {"top": top})
             deleted = conn.execute(text("DELETE FROM rollup_deltas WHERE id <= :top"), {"top": top})
-            return deleted.rowcount
+            return folded + deleted.rowcount
+
+
+def _fold_review(conn) -> int:
+    """Add the pending review-queue deltas into rollup_review and delete them (in fold's
+    transaction); returns how many were folded. Reasons whose count reaches zero go."""
+    top = conn.scalar(text("SELECT max(id) FROM review_deltas"))
+    if top is None:
+        return 0
+    conn.execute(
+        text(
+            "INSERT INTO rollup_review (kelurahan_id, reason, count) "
+            "SELECT kelurahan_id, reason, sum(count) FROM review_deltas WHERE id <= :top "
+            "GROUP BY kelurahan_id, reason ON CONFLICT (kelurahan_id, reason) "
+            "DO UPDATE SET count = rollup_review.count + excluded.count"
+        ),
+        {"top": top},
+    )
+    conn.execute(text("DELETE FROM rollup_review WHERE count = 0"))
+    return conn.execute(text("DELETE FROM review_deltas WHERE id <= :top"), {"top": top}).rowcount
 
 
 def rebuild() -> None:
@@ -121,11 +151,14 @@ def rebuild() -> None:
     pg = db.engine.dialect.name == "postgresql"
     with db.engine.begin() as conn:
         if pg:
-            conn.execute(text("LOCK TABLE purchase_reports, stalls IN SHARE MODE"))
+            conn.execute(text("LOCK TABLE purchase_reports, report_flags, stalls IN SHARE MODE"))
         conn.execute(text("DELETE FROM rollup_deltas"))
         for rollup in ROLLUPS:
             conn.execute(text(f"DELETE FROM {rollup.table.name}"))  # noqa: S608 (constant)
             conn.execute(text(_add_sql(rollup, _report_rows_sql(pg), pg, ordered=True)))
+        conn.execute(text("DELETE FROM review_deltas"))
+        conn.execute(text("DELETE FROM rollup_review"))
+        conn.execute(text(f"INSERT INTO rollup_review (kelurahan_id, reason, count) {OPEN_QUEUE}"))
 
 
 def _in_area(table, f: Filters, column: str):
