@@ -55,18 +55,21 @@ def _stall_rows(ref: str, sign: str) -> str:
     )
 
 
-# Locks, as in 0008: the stall FOR SHARE, so a move of the stall waits for the writer or is
-# waited for (and its kelurahan then read again). A flag change first locks its report as an
-# update of the report would, so a concurrent change of the report's state or flag (or of its
-# flags) either waits and then reads this flag, or is waited for and its outcome is read here:
-# each statement of a trigger function reads a fresh READ COMMITTED snapshot.
+# Locks. The stall is read FOR KEY SHARE and a move to another kelurahan takes the stall FOR
+# UPDATE first, so a move waits for a writer or is waited for (and the kelurahan then read
+# again); other stall edits (FOR NO KEY UPDATE) do not wait, so the rule checks on reports
+# never queue behind an audited stall edit holding the audit lock (a deadlock otherwise). A
+# flag change first locks its report as an update of the report would, so a concurrent
+# change of the report's state or flag (or of its flags) either waits and then reads this
+# flag, or is waited for and its outcome is read here: each statement of a trigger function
+# reads a fresh READ COMMITTED snapshot.
 PG_DDL = f"""
 CREATE FUNCTION review_report_delta() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   IF TG_OP = 'UPDATE' THEN
-    {_report_rows("OLD", "-", " FOR SHARE OF s")}
+    {_report_rows("OLD", "-", " FOR KEY SHARE OF s")}
   END IF;
-  {_report_rows("NEW", "", " FOR SHARE OF s")}
+  {_report_rows("NEW", "", " FOR KEY SHARE OF s")}
   RETURN NULL;
 END $$;
 
@@ -74,17 +77,18 @@ CREATE FUNCTION review_flag_delta() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   IF TG_OP <> 'INSERT' THEN
     PERFORM 1 FROM purchase_reports WHERE id = OLD.report_id FOR NO KEY UPDATE;
-    {_flag_row("OLD", "-", " FOR SHARE OF s")}
+    {_flag_row("OLD", "-", " FOR KEY SHARE OF s")}
   END IF;
   IF TG_OP <> 'DELETE' THEN
     PERFORM 1 FROM purchase_reports WHERE id = NEW.report_id FOR NO KEY UPDATE;
-    {_flag_row("NEW", "", " FOR SHARE OF s")}
+    {_flag_row("NEW", "", " FOR KEY SHARE OF s")}
   END IF;
   RETURN NULL;
 END $$;
 
 CREATE FUNCTION review_stall_move() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+  PERFORM 1 FROM stalls WHERE id = NEW.id FOR UPDATE;
   {_stall_rows("OLD", "-")}
   {_stall_rows("NEW", "")}
   RETURN NULL;

@@ -7,6 +7,7 @@ from datetime import date, datetime
 
 import pytest
 from sqlalchemy import delete, select, text, update
+from sqlalchemy.exc import OperationalError
 
 from promkm_qr.dashboard import queries, rollups
 from promkm_qr.dashboard.filters import Filters
@@ -158,3 +159,39 @@ def test_concurrent_flag_and_flagged_change_both_count(app, city):
         adder.close()
     _assert_exact(folded_too=True)
     assert {"label": "photo", "count": 1} in queries.review_reasons(_views()[0])
+
+
+def test_stall_edits_do_not_wait_for_flag_writers_but_moves_do(app, city):
+    """PostgreSQL: a transaction adding a flag holds its stall FOR KEY SHARE only, so an
+    ordinary stall edit goes through (no deadlock with the audit lock), while a move to
+    another kelurahan waits for it and then moves the new flag too."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has one writer at a time")
+    south = city["south"]
+    report = make_report(city["asn_a"], south, 9_000, datetime(2026, 3, 4, 3), flagged=True)
+    other = db.session.scalar(select(Kelurahan.id).where(Kelurahan.id != south.kelurahan_id))
+    db.session.commit()
+    flagger, editor = db.engine.connect(), db.engine.connect()
+    try:
+        flagger.begin()
+        flagger.execute(
+            text("INSERT INTO report_flags (report_id, rule, detail, created_at) "
+                 "VALUES (:r, 'photo', 'x', now())"),
+            {"r": report.id},
+        )  # fmt: skip
+        with editor.begin():
+            editor.execute(text("SET LOCAL lock_timeout = '2s'"))
+            editor.execute(text("UPDATE stalls SET name = 'Lapak Baru' WHERE id = :s"),
+                           {"s": south.id})  # fmt: skip
+        with pytest.raises(OperationalError, match="lock timeout"), editor.begin():
+            editor.execute(text("SET LOCAL lock_timeout = '300ms'"))
+            editor.execute(text("UPDATE stalls SET kelurahan_id = :k WHERE id = :s"),
+                           {"k": other, "s": south.id})  # fmt: skip
+        flagger.commit()
+        with editor.begin():
+            editor.execute(text("UPDATE stalls SET kelurahan_id = :k WHERE id = :s"),
+                           {"k": other, "s": south.id})  # fmt: skip
+    finally:
+        flagger.close()
+        editor.close()
+    _assert_exact(folded_too=True)
