@@ -193,6 +193,14 @@ def load(args) -> dict:
     }
 
 
+def migrate() -> None:
+    """Bring a kept database (--skip-load) up to the current migrations."""
+    from flask_migrate import upgrade
+
+    with _app().app_context():
+        upgrade()
+
+
 def _strip_reports_table(run) -> list[str]:
     """Drop the report table's secondary indexes, constraints and triggers for the bulk load;
     returns the statements that restore them (foreign keys validated, indexes rebuilt)."""
@@ -337,7 +345,9 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=50)
     parser.add_argument("--pending", type=int, default=2_000, help="report changes left unfolded")
     parser.add_argument("--export-rows", type=int, default=1_000_000)
-    parser.add_argument("--skip-load", action="store_true", help="reuse the loaded database")
+    parser.add_argument(
+        "--skip-load", action="store_true", help="reuse the kept database (migrated to head)"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     parser.add_argument("--export-only", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -346,7 +356,9 @@ def main() -> None:
         return
     figures = {"reports": args.reports, "months": args.months}
     try:
-        if not args.skip_load:
+        if args.skip_load:
+            migrate()
+        else:
             figures.update(load(args))
         figures.update(pending_changes(args.pending))
         figures["loadavg_1m"] = round(os.getloadavg()[0], 2)

@@ -1,67 +1,113 @@
-"""ASN quota compliance for the dashboard and the ASN export: spend per rostered ASN."""
+"""ASN quota compliance for the dashboard and the ASN export: spend per rostered ASN.
+
+Quotas are computed in SQL (reports/quota.py: quota_sql), so the dashboard receives only the
+per-OPD counts and the first ASN below quota, not the whole roster.
+"""
 
 from dataclasses import replace
 
-from sqlalchemy import func, select
+from sqlalchemy import (
+    BigInteger,
+    Integer,
+    String,
+    case,
+    cast,
+    func,
+    literal,
+    null,
+    select,
+    union_all,
+)
 
 from promkm_qr.dashboard import rollups
 from promkm_qr.dashboard.filters import Filters
 from promkm_qr.dashboard.queries import counted_states, grouped, run
-from promkm_qr.models import AsnProfile, Opd, User
-from promkm_qr.reports.quota import quota_amount, quota_rules
+from promkm_qr.models import AsnProfile, Opd, QuotaRule, User
+from promkm_qr.reports.quota import quota_sql
 
 
-def asn_compliance(f: Filters) -> list[dict]:
-    """Every rostered ASN with counted spend in the period against the quota for its months.
+def _people(f: Filters):
+    """Every rostered ASN with counted spend in the period and its quota for the period's months.
 
     Spend is city-wide whatever area is chosen: a quota is met anywhere in the city.
     """
     city = replace(f, kelurahan_ids=None)
     facts = rollups.facts(rollups.ASN_MONTHS, city, ("asn_id",), counted_states())
     spend = grouped(facts, "asn_id").subquery()
-    query = (
+    rp = func.coalesce(spend.c.rp, 0)
+    quota = quota_sql(AsnProfile.tpp_amount) * f.months
+    return (
         select(
+            User.id,
             User.nip,
             User.name,
-            Opd.name,
+            Opd.name.label("opd"),
             AsnProfile.opd_id,
             AsnProfile.position_class,
-            AsnProfile.tpp_amount,
-            func.coalesce(spend.c.n, 0),
-            func.coalesce(spend.c.rp, 0),
+            func.coalesce(spend.c.n, 0).label("n"),
+            rp.label("rp"),
+            quota.label("quota"),
+            case((rp >= quota, 1), else_=0).label("met"),
         )
         .select_from(AsnProfile)
         .join(User, User.id == AsnProfile.user_id)
         .outerjoin(Opd, Opd.id == AsnProfile.opd_id)
+        .outerjoin(QuotaRule, QuotaRule.position_class == AsnProfile.position_class)
         .outerjoin(spend, spend.c.asn_id == User.id)
         .where(AsnProfile.on_roster.is_(True))
-        .order_by(Opd.name, User.name)
     )
-    rules = quota_rules()
-    rows = []
-    for nip, name, opd, opd_id, position, tpp, n, rp in run(query).all():
-        quota = quota_amount(rules.get(position), tpp) * f.months
-        rows.append(
-            {
-                "nip": nip,
-                "name": name,
-                "opd": opd or "-",
-                "opd_id": opd_id,
-                "position_class": position,
-                "count": int(n),
-                "amount": int(rp),
-                "quota": quota,
-                "met": int(rp) >= quota,
-            }
-        )
-    return rows
 
 
-def compliance_by_opd(rows: list[dict]) -> dict[int, int]:
-    """Per OPD id, the share (percent) of its rostered ASN who met the quota."""
-    totals: dict[int, list[int]] = {}
-    for row in rows:
-        met_total = totals.setdefault(row["opd_id"], [0, 0])
-        met_total[0] += row["met"]
-        met_total[1] += 1
-    return {opd: round(100 * met / total) for opd, (met, total) in totals.items()}
+def _row(r) -> dict:
+    """An ASN row as the export and the page show it."""
+    return {
+        "nip": r.nip,
+        "name": r.name,
+        "opd": r.opd or "-",
+        "opd_id": r.opd_id,
+        "position_class": r.position_class,
+        "count": int(r.n),
+        "amount": int(r.rp),
+        "quota": int(r.quota),
+        "met": bool(r.met),
+    }
+
+
+def asn_compliance(f: Filters) -> list[dict]:
+    """Every rostered ASN with counted spend in the period against the quota for its months."""
+    people = _people(f).subquery()
+    query = select(people).order_by(people.c.opd, people.c.name, people.c.id)
+    return [_row(r) for r in run(query)]
+
+
+def quota_panel(f: Filters, listed: int = 20) -> dict:
+    """The dashboard's quota figures in one statement: per OPD id the share (percent) of its
+    rostered ASN who met the quota, how many are on the roster and below quota, and the first
+    `listed` below quota in the export's order (OPD, name)."""
+    people = _people(f).cte("people")
+    c = people.c
+    text, number = cast(null(), String), cast(null(), BigInteger)
+    per_opd = select(
+        literal("opd").label("kind"), c.opd_id, text.label("nip"), text.label("name"),
+        text.label("opd"), text.label("position_class"), func.count().label("n"),
+        func.sum(c.met).label("rp"), number.label("quota"), cast(null(), Integer).label("met"),
+        literal(0).label("rank"),
+    ).group_by(c.opd_id)  # fmt: skip
+    rank = func.row_number().over(order_by=(c.opd, c.name, c.id))
+    below = select(
+        literal("below"), c.opd_id, c.nip, c.name, c.opd, c.position_class, c.n, c.rp, c.quota,
+        c.met, rank.label("rank"),
+    ).where(c.met == 0)  # fmt: skip
+    below = below.subquery()
+    below = select(below).where(below.c.rank <= listed)
+    rows = run(union_all(select(per_opd.subquery()), below)).all()
+    counts = {r.opd_id: (int(r.rp), int(r.n)) for r in rows if r.kind == "opd"}
+    total = sum(n for _met, n in counts.values())
+    met = sum(m for m, _n in counts.values())
+    return {
+        "asn_total": total,
+        "below_count": total - met,
+        "below": [_row(r) for r in sorted(rows, key=lambda r: r.rank) if r.kind == "below"],
+        # Rounded in Python as before (half to even), so the percentages do not change.
+        "by_opd": {opd: round(100 * m / n) for opd, (m, n) in counts.items()},
+    }

@@ -19,12 +19,14 @@ from promkm_qr.models import (
     Kelurahan,
     Opd,
     PurchaseReport,
-    ReportFlag,
+    ReviewDelta,
     Stall,
 )
+from promkm_qr.models.rollup import rollup_review
 from promkm_qr.reference import get_setting
 
 R = PurchaseReport
+REVIEW_DELTAS = ReviewDelta.__table__
 # Decided reports leave the review queue; a withdrawn one never needs review.
 OPEN_STATES = ("submitted", "confirmed", "disputed")
 # The same condition as the partial index ix_purchase_reports_open_review, so it is used.
@@ -253,22 +255,22 @@ def by_opd(f: Filters) -> list[dict]:
 
 
 def review_reasons(f: Filters) -> list[dict]:
-    """Open reports awaiting review in the area, counted per reason (flag rule or dispute)."""
-    open_flagged = select(R.id).where(OPEN_REVIEW, R.flagged)
-    disputed = select(func.count()).select_from(R).where(OPEN_REVIEW, R.state == "disputed")
-    if f.kelurahan_ids is not None:
-        in_view = select(Stall.id).where(Stall.kelurahan_id.in_(f.kelurahan_ids))
-        open_flagged = open_flagged.where(R.stall_id.in_(in_view))
-        disputed = disputed.where(R.stall_id.in_(in_view))
-    # Materialized: the area's open flagged reports are found first (a hash join with the
-    # stalls), then their flags; planned as one join, PostgreSQL misjudges the row counts and
-    # probes the stall table once per flag.
-    reports = open_flagged.cte("open_flagged").prefix_with("MATERIALIZED")
-    flagged = (
-        select(ReportFlag.rule, func.count())
-        .join(reports, reports.c.id == ReportFlag.report_id)
-        .group_by(ReportFlag.rule)
+    """Open reports awaiting review in the area, counted per reason (flag rule or dispute).
+
+    Read from the queue's exact rollup plus its pending deltas (migration 0009), not from
+    the reports: the queue can be tens of thousands of reports.
+    """
+    parts = []
+    for table in (rollup_review, REVIEW_DELTAS):
+        part = select(table.c.reason, table.c["count"])
+        if f.kelurahan_ids is not None:
+            part = part.where(table.c.kelurahan_id.in_(f.kelurahan_ids))
+        parts.append(part)
+    rows = union_all(*parts).subquery()
+    found = dict(
+        run(select(rows.c.reason, func.sum(rows.c["count"])).group_by(rows.c.reason)).all()
     )
-    rows = [{"label": rule, "count": n} for rule, n in run(flagged)]
-    rows.append({"label": "disputed", "count": db.session.scalar(disputed)})
-    return sorted(rows, key=lambda r: (-r["count"], r["label"]))
+    disputed = int(found.pop("disputed", None) or 0)
+    counts = [{"label": rule, "count": int(n)} for rule, n in found.items() if n > 0]
+    counts.append({"label": "disputed", "count": disputed})
+    return sorted(counts, key=lambda r: (-r["count"], r["label"]))

@@ -24,6 +24,16 @@ from promkm_qr.models.rollup import (
 R = PurchaseReport
 DELTAS = RollupDelta.__table__
 FOLD_LOCK = 7_000_008  # pg advisory lock: one fold at a time
+# The open review queue per kelurahan and reason, counted from the reports (as migration 0009).
+OPEN_QUEUE = (
+    "SELECT kelurahan_id, reason, count(*) FROM ("
+    "SELECT s.kelurahan_id, f.rule AS reason FROM purchase_reports r "
+    "JOIN stalls s ON s.id = r.stall_id JOIN report_flags f ON f.report_id = r.id "
+    "WHERE r.flagged AND r.state IN ('submitted', 'confirmed', 'disputed') "
+    "UNION ALL SELECT s.kelurahan_id, 'disputed' FROM purchase_reports r "
+    "JOIN stalls s ON s.id = r.stall_id WHERE r.state = 'disputed'"
+    ") AS queue GROUP BY kelurahan_id, reason"
+)
 
 
 @dataclass(frozen=True)
@@ -102,14 +112,34 @@ def fold() -> int:
                     return 0
             else:
                 conn.execute(text("DELETE FROM rollup_deltas WHERE id < 0"))
+            folded = _fold_review(conn)
             top = conn.scalar(text("SELECT max(id) FROM rollup_deltas"))
             if top is None:
-                return 0
+                return folded
             for rollup in ROLLUPS:
                 sql = _add_sql(rollup, "rollup_deltas WHERE id <= :top", pg)
                 conn.execute(text(sql), {"top": top})
             deleted = conn.execute(text("DELETE FROM rollup_deltas WHERE id <= :top"), {"top": top})
-            return deleted.rowcount
+            return folded + deleted.rowcount
+
+
+def _fold_review(conn) -> int:
+    """Add the pending review-queue deltas into rollup_review and delete them (in fold's
+    transaction); returns how many were folded. Reasons whose count reaches zero go."""
+    top = conn.scalar(text("SELECT max(id) FROM review_deltas"))
+    if top is None:
+        return 0
+    conn.execute(
+        text(
+            "INSERT INTO rollup_review (kelurahan_id, reason, count) "
+            "SELECT kelurahan_id, reason, sum(count) FROM review_deltas WHERE id <= :top "
+            "GROUP BY kelurahan_id, reason ON CONFLICT (kelurahan_id, reason) "
+            "DO UPDATE SET count = rollup_review.count + excluded.count"
+        ),
+        {"top": top},
+    )
+    conn.execute(text("DELETE FROM rollup_review WHERE count = 0"))
+    return conn.execute(text("DELETE FROM review_deltas WHERE id <= :top"), {"top": top}).rowcount
 
 
 def rebuild() -> None:
@@ -121,11 +151,14 @@ def rebuild() -> None:
     pg = db.engine.dialect.name == "postgresql"
     with db.engine.begin() as conn:
         if pg:
-            conn.execute(text("LOCK TABLE purchase_reports, stalls IN SHARE MODE"))
+            conn.execute(text("LOCK TABLE purchase_reports, report_flags, stalls IN SHARE MODE"))
         conn.execute(text("DELETE FROM rollup_deltas"))
         for rollup in ROLLUPS:
             conn.execute(text(f"DELETE FROM {rollup.table.name}"))  # noqa: S608 (constant)
             conn.execute(text(_add_sql(rollup, _report_rows_sql(pg), pg, ordered=True)))
+        conn.execute(text("DELETE FROM review_deltas"))
+        conn.execute(text("DELETE FROM rollup_review"))
+        conn.execute(text(f"INSERT INTO rollup_review (kelurahan_id, reason, count) {OPEN_QUEUE}"))
 
 
 def _in_area(table, f: Filters, column: str):
@@ -147,13 +180,18 @@ def facts(rollup: Rollup, f: Filters, keys: tuple[str, ...], states):
         return _live(f, keys, states)
     table = rollup.table
     period = table.c[rollup.grain]
-    lower = f.start if rollup.grain == "day" else f.start.replace(day=1)
+    if rollup.grain == "day":
+        in_period = (period >= f.start) & (period <= f.end)
+    else:
+        # The months listed, not a range: the key's next column (a kelurahan) then narrows
+        # the index scan too, instead of filtering every row of the month.
+        in_period = period.in_(_months(f))
     area = "kelurahan_id" if "kelurahan_id" in rollup.keys else "stall_id"
     zero = literal(0)
     count = sum((table.c[f"count_{s}"] for s in states), zero)
     amount = sum((table.c[f"amount_{s}"] for s in states), zero)
     stored = select(*(table.c[k] for k in keys), count.label("count"), amount.label("amount"))
-    stored = stored.where(period >= lower, period <= f.end, _in_area(table, f, area))
+    stored = stored.where(in_period, _in_area(table, f, area))
     pending = select(*(DELTAS.c[k] for k in keys), DELTAS.c["count"], DELTAS.c.amount).where(
         DELTAS.c.day >= f.start,
         DELTAS.c.day <= f.end,
@@ -161,6 +199,17 @@ def facts(rollup: Rollup, f: Filters, keys: tuple[str, ...], states):
         _in_area(DELTAS, f, area),
     )
     return union_all(stored, pending).subquery()
+
+
+def _months(f: Filters) -> list:
+    """The first day of every month the period touches."""
+    first = f.start.replace(day=1)
+    return [
+        first.replace(
+            year=first.year + (first.month - 1 + n) // 12, month=(first.month - 1 + n) % 12 + 1
+        )
+        for n in range(f.months)
+    ]
 
 
 def totals_by_key(rollup: Rollup, f: Filters, states):
@@ -189,7 +238,8 @@ def totals_by_key(rollup: Rollup, f: Filters, states):
         DELTAS.c.state.in_(states),
         _in_area(DELTAS, f, area),
     )
-    pending = pending.group_by(*(DELTAS.c[k] for k in keys)).subquery()
+    # A CTE: read twice below (added to stored rows, and keys only pending), grouped once.
+    pending = pending.group_by(*(DELTAS.c[k] for k in keys)).cte(f"pending_{table.name}")
     same_key = and_(*(pending.c[k] == table.c[k] for k in keys))
     zero = literal(0)
     count = sum((table.c[f"count_{s}"] for s in states), zero) + func.coalesce(pending.c.n, 0)

@@ -75,8 +75,7 @@ def dashboard():
     by_day = queries.by_day(f)
     by_kelurahan = queries.by_kelurahan(f)
     by_kecamatan = queries.by_kecamatan(by_kelurahan)
-    quota_rows = None if f.scope_limited else compliance.asn_compliance(f)
-    below = [r for r in quota_rows or [] if not r["met"]]
+    quota = None if f.scope_limited else compliance.quota_panel(f)
     top, idle = queries.stall_panels(f)
     return render_template(
         "dinas/dashboard.html",
@@ -91,12 +90,11 @@ def dashboard():
         kecamatan_chart=charts.bar_chart(by_kecamatan, _("Nominal per kecamatan")),
         by_kelurahan=by_kelurahan,
         by_opd=queries.by_opd(f),
-        opd_compliance=None if quota_rows is None else compliance.compliance_by_opd(quota_rows),
+        opd_compliance=None if quota is None else quota["by_opd"],
         by_category=queries.by_category(f),
         top=top,
         idle=idle,
-        below=below,
-        asn_total=len(quota_rows or []),
+        quota=quota,
         review=queries.review_reasons(f),
     )
 

@@ -10,7 +10,7 @@ from promkm_qr.models.job_chunk import JobChunk
 from promkm_qr.models.jobs import Document, Job, OutboxMessage, Setting
 from promkm_qr.models.region import Kecamatan, Kelurahan
 from promkm_qr.models.report import Evidence, PurchaseReport, ReportFlag, ReportTransition
-from promkm_qr.models.rollup import RollupDelta
+from promkm_qr.models.rollup import ReviewDelta, RollupDelta
 from promkm_qr.models.stall import Category, PosterPrint, RefusedScan, Stall
 from promkm_qr.models.upload import PhotoUpload
 
@@ -33,6 +33,7 @@ __all__ = [
     "RefusedScan",
     "ReportFlag",
     "ReportTransition",
+    "ReviewDelta",
     "RollupDelta",
     "Setting",
     "Stall",

@@ -65,3 +65,28 @@ rollup_asn_months = _rollup_table("rollup_asn_months", "month", "asn_id", "opd_i
 rollup_asn_area_months = _rollup_table(
     "rollup_asn_area_months", "month", "kelurahan_id", "asn_id", "opd_id"
 )
+
+
+class ReviewDelta(db.Model):
+    """A report's entry in the open review queue appearing (+1) or going (-1), per reason.
+
+    Migration 0009's triggers write these when a report enters or leaves the queue (open and
+    flagged: once per flag; disputed: once as "disputed"), when a flag of an open flagged
+    report is added or removed, and when a stall moves to another kelurahan.
+    """
+
+    __tablename__ = "review_deltas"
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    kelurahan_id: Mapped[int]
+    reason: Mapped[str] = mapped_column(String(32))  # a flag rule, or "disputed"
+    count: Mapped[int]
+
+
+# The open review queue per kelurahan and reason (no period: the queue is "now").
+rollup_review = Table(
+    "rollup_review",
+    db.metadata,
+    Column("kelurahan_id", Integer, primary_key=True, autoincrement=False),
+    Column("reason", String(32), primary_key=True),
+    Column("count", Integer, nullable=False),
+)

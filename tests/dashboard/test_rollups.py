@@ -181,10 +181,13 @@ def test_fold_is_idempotent_and_equals_a_rebuild(app, city):
 def test_the_fold_task_runs_on_a_worker(app, city, worker):
     from promkm_qr.tasks.dashboard import fold_rollups
 
-    pending = db.session.scalar(text("SELECT count(*) FROM rollup_deltas"))
+    pending = db.session.scalar(
+        text("SELECT (SELECT count(*) FROM rollup_deltas) + (SELECT count(*) FROM review_deltas)")
+    )
     db.session.commit()
     assert fold_rollups.delay().get(timeout=60) == pending > 0
     assert db.session.scalar(text("SELECT count(*) FROM rollup_deltas")) == 0
+    assert db.session.scalar(text("SELECT count(*) FROM review_deltas")) == 0
     assert_panels_match(_views(city)[0])
 
 
@@ -200,7 +203,8 @@ def test_the_commands_fold_and_rebuild(app, city):
     runner = app.test_cli_runner()
     db.session.commit()
     result = runner.invoke(args=["rollups", "fold"])
-    assert result.exit_code == 0 and "folded 8 delta rows" in result.output
+    # 8 report deltas, and the flagged and the disputed report entering the review queue.
+    assert result.exit_code == 0 and "folded 10 delta rows" in result.output
     result = runner.invoke(args=["rollups", "rebuild"])
     assert result.exit_code == 0
     assert_panels_match(_views(city)[0])
