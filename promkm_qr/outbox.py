@@ -98,7 +98,10 @@ def send_pending(messages: list[OutboxMessage]) -> None:
             task, args = getattr(message, "payload", None) or (message.task, message.args)
             if not _send(message, task, args):
                 break
-            sent.append(inspect(message).identity[0])
+            if (identity := inspect(message).identity) is not None:
+                sent.append(identity[0])
+            else:  # not flushed yet: saved with sent_at by the commit below
+                message.sent_at = utcnow()
         if sent:
             # A plain UPDATE by id: setting sent_at on the rows the commit expired would
             # first read them back.

@@ -2,11 +2,12 @@
 
 import contextlib
 
-from sqlalchemy import event
+from sqlalchemy import event, select
 
+from promkm_qr import outbox
 from promkm_qr.dashboard.settings import current_values
 from promkm_qr.extensions import db
-from promkm_qr.models import Setting
+from promkm_qr.models import OutboxMessage, Setting
 from promkm_qr.reference import get_setting
 from tests.asn.conftest import jpeg_bytes, open_form, post, report_data
 from tests.conftest import csrf_token, login
@@ -78,3 +79,22 @@ def test_a_ceiling_saved_by_staff_applies_to_the_next_submission(app, signed_in,
     response = post(signed_in, form_url, report_data(tokens, jpeg_bytes(400, 300)))
     assert response.status_code == 400
     assert "Rp20.000" in response.get_data(as_text=True)
+
+
+def test_sent_messages_are_marked_without_reading_them_back(app, monkeypatch):
+    sent = []
+    monkeypatch.setattr(outbox, "_connection", lambda _celery: None)
+    monkeypatch.setattr(
+        app.extensions["celery"], "send_task", lambda task, args, **_kw: sent.append(args)
+    )
+    committed = outbox.enqueue("promkm_qr.outbox.flush", 1)
+    db.session.commit()
+    unflushed = outbox.enqueue("promkm_qr.outbox.flush", 2)  # saved, as sent, by the commit
+    with statements() as seen:
+        outbox.send_pending([committed, unflushed])
+    assert sent == [[1], [2]]
+    assert not any("FROM outbox" in s for s in seen)
+    assert [m.sent_at is not None for m in db.session.scalars(select(OutboxMessage))] == [
+        True,
+        True,
+    ]
