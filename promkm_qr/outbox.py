@@ -12,7 +12,7 @@ import os
 import threading
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import inspect, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from promkm_qr.extensions import db
@@ -25,6 +25,8 @@ log = logging.getLogger(__name__)
 def enqueue(task: str, *args) -> OutboxMessage:
     """Record a task to send; commit with the change, then call send_pending."""
     message = OutboxMessage(task=task, args=list(args))
+    # A copy the commit does not expire: send_pending reads it back without a query.
+    message.payload = (task, list(args))
     db.session.add(message)
     return message
 
@@ -63,11 +65,9 @@ def _drop_connection() -> None:
         log.debug("closing a broken broker connection: %s", exc)
 
 
-def _send(message: OutboxMessage) -> bool:
+def _send(message: OutboxMessage, task: str, args: list) -> bool:
     """Try to hand one message to the broker; remember the error if it is down."""
     celery = current_app.extensions["celery"]
-    # Read before the broker is tried: a database error here is not the broker's failure.
-    task, args = message.task, message.args
     try:
         connection = _connection(celery)
         # ignore_result: send_task would otherwise subscribe to the task's result on the
@@ -80,7 +80,6 @@ def _send(message: OutboxMessage) -> bool:
         message.last_error = str(exc)[:500]
         log.warning("broker unavailable, outbox message %s kept: %s", message.id, exc)
         return False
-    message.sent_at = utcnow()
     return True
 
 
@@ -93,9 +92,25 @@ def send_pending(messages: list[OutboxMessage]) -> None:
     idempotent tasks tolerate).
     """
     try:
+        sent = []
         for message in messages:
-            if not _send(message):
+            # Read before the broker is tried: a database error is not the broker's failure.
+            task, args = getattr(message, "payload", None) or (message.task, message.args)
+            if not _send(message, task, args):
                 break
+            if (identity := inspect(message).identity) is not None:
+                sent.append(identity[0])
+            else:  # not flushed yet: saved with sent_at by the commit below
+                message.sent_at = utcnow()
+        if sent:
+            # A plain UPDATE by id: setting sent_at on the rows the commit expired would
+            # first read them back.
+            db.session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id.in_(sent))
+                .values(sent_at=utcnow())
+                .execution_options(synchronize_session=False)
+            )
         db.session.commit()
     except SQLAlchemyError as exc:
         db.session.rollback()
@@ -113,8 +128,9 @@ def flush(limit: int = 500) -> int:
     ).all()
     sent = 0
     for message in rows:
-        if not _send(message):
+        if not _send(message, message.task, message.args):
             break
+        message.sent_at = utcnow()
         sent += 1
     db.session.commit()
     return sent

@@ -3,7 +3,8 @@
 import csv
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session, object_session
 
 from promkm_qr.extensions import db
 from promkm_qr.models import Category, Kecamatan, Kelurahan, QuotaRule, Setting
@@ -97,6 +98,37 @@ def seed_defaults() -> None:
 
 
 def get_setting(key: str):
-    """A setting's current value, falling back to the default."""
-    row = db.session.get(Setting, key)
-    return row.value if row is not None else DEFAULT_SETTINGS.get(key)
+    """A setting's current value, falling back to the default.
+
+    All settings are read in one query and kept until the transaction ends: a submission
+    asks for several, and each asking cost a database round trip.
+    """
+    info = db.session.info
+    if "settings" not in info:
+        info["settings"] = dict(db.session.execute(select(Setting.key, Setting.value)).all())
+    if key in info["settings"]:
+        return info["settings"][key]
+    return DEFAULT_SETTINGS.get(key)
+
+
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_settings(session, *_args) -> None:
+    """A new transaction reads the settings again, so a change saved elsewhere is seen."""
+    session.info.pop("settings", None)
+
+
+@event.listens_for(Session, "transient_to_pending")
+@event.listens_for(Session, "persistent_to_deleted")
+def _forget_added_setting(session, obj) -> None:
+    """A setting added or deleted in this session is read back at once, not from the cache."""
+    if isinstance(obj, Setting):
+        session.info.pop("settings", None)
+
+
+@event.listens_for(Setting.value, "set")
+def _forget_changed_setting(target, *_args) -> None:
+    """A setting changed in this session is read back at once, not from the cache."""
+    session = object_session(target)
+    if session is not None:
+        session.info.pop("settings", None)

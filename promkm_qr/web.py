@@ -131,6 +131,7 @@ def register_security(app: Flask) -> None:
         response.headers["Referrer-Policy"] = "same-origin"
         if request.is_secure:
             response.headers["Strict-Transport-Security"] = "max-age=31536000"
-        if current_user.is_authenticated:
+        # Not is_authenticated: that reads `active`, and reloads a user a commit expired.
+        if not current_user.is_anonymous:
             response.headers.setdefault("Cache-Control", "private, no-store")
         return response

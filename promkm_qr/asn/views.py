@@ -76,13 +76,14 @@ def report(token: str):
         form.form_key.data = uuid.uuid4().hex
         form.purchased_at.data = now_wib().strftime("%Y-%m-%dT%H:%M")
     elif form.validate_on_submit():
-        if (done := submit.find_by_key(form.form_key.data)) is not None:
-            return _to_receipt(done.id, done.asn_id)
         lat, lon = submit.check_location(form.lat.data, form.lon.data)
+        # Read before the submission commits: afterwards it would reload the expired user.
+        asn_id = current_user.id
         try:
-            report_id, created = submit.submit(
+            # A resend of a recorded form gets that report back (submit looks the key up).
+            recorded = submit.submit(
                 submit.Submission(
-                    asn_id=current_user.id,
+                    asn_id=asn_id,
                     stall_id=stall.id,
                     form_key=form.form_key.data,
                     photo=form.photo.checked,
@@ -96,23 +97,23 @@ def report(token: str):
                 _("Foto tidak dapat disimpan saat ini. Laporan belum terkirim; coba lagi.")
             ]
             return render_template("asn/report_form.html", form=form, stall=stall), 503
-        if created:
+        if recorded.created:
             flash(_("Laporan terkirim. Penjual akan diminta mengonfirmasi."), "success")
-        return _to_receipt(report_id, current_user.id)
+        return _to_receipt(recorded, asn_id)
     else:
         # A resend of a form that was already recorded shows its receipt, whatever changed.
         done = submit.find_by_key(form.form_key.data or "")
         if done is not None:
-            return _to_receipt(done.id, done.asn_id)
+            return _to_receipt(done, current_user.id)
     status = 400 if request.method == "POST" else 200
     return render_template("asn/report_form.html", form=form, stall=stall), status
 
 
-def _to_receipt(report_id: int, asn_id: int):
+def _to_receipt(recorded: submit.Recorded, asn_id: int):
     """Redirect to a receipt, but only to the ASN's own (another's form key answers 404)."""
-    if asn_id != current_user.id:
+    if recorded.asn_id != asn_id:
         abort(404)
-    return redirect(url_for("asn.receipt", report_id=report_id))
+    return redirect(url_for("asn.receipt", report_id=recorded.report_id))
 
 
 def _own_or_404(report_id: int):

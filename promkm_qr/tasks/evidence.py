@@ -53,17 +53,19 @@ def _evidence_from(photo, asn_id: int) -> Evidence:
 @shared_task(name="promkm_qr.evidence.process_upload")
 def process_upload(report_id: int) -> str:
     """Make the Evidence of a report from its pending upload, then run the rules on it."""
-    query = select(PhotoUpload).where(
-        PhotoUpload.report_id == report_id, PhotoUpload.state == "pending"
+    query = (
+        select(PhotoUpload.id, PhotoUpload.upload_key, PurchaseReport.asn_id)
+        .join(PurchaseReport, PurchaseReport.id == PhotoUpload.report_id)
+        .where(PhotoUpload.report_id == report_id, PhotoUpload.state == "pending")
     )
     if db.session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
-    upload = db.session.scalar(query)
-    if upload is None:
+        # Only the upload is claimed; the report stays free for the merchant and reviewers.
+        query = query.with_for_update(skip_locked=True, of=PhotoUpload)
+    found = db.session.execute(query).first()
+    if found is None:
         return "nothing to do"
     storage = get_storage()
-    asn_id = db.session.scalar(select(PurchaseReport.asn_id).where(PurchaseReport.id == report_id))
-    upload_id, upload_key = upload.id, upload.upload_key
+    upload_id, upload_key, asn_id = found
     evidence, state, error = None, "done", None
     try:
         photo = process_photo(storage.get(upload_key))

@@ -30,7 +30,8 @@ def _database_gone_after_the_submission_commits():
             armed["on"] = True
 
     def fail(_conn, _cursor, statement, *_args):
-        if armed["on"] and "FROM outbox" in statement:
+        # Any statement on the table: reading the message back or marking it sent.
+        if armed["on"] and ("FROM outbox" in statement or "UPDATE outbox" in statement):
             raise OperationalError(statement, {}, ConnectionError("server closed the connection"))
 
     event.listen(target, "after_flush", remember)

@@ -23,6 +23,7 @@ from promkm_qr.reports.submit import EVIDENCE_TASK, RULES_TASK
 from promkm_qr.stalls.links import link_token
 from tests.asn.conftest import blank_png, jpeg_bytes, open_form, post, report_data
 from tests.conftest import login
+from tests.factories import make_asn
 
 SMALL = jpeg_bytes(400, 300)
 
@@ -74,6 +75,16 @@ def test_resending_the_same_form_shows_the_same_receipt(signed_in, form_url):
     assert again.headers["Location"] == first.headers["Location"]
     assert report_count() == 1
     assert db.session.scalar(select(PurchaseReport.amount)) == 25000
+
+
+def test_another_asns_form_key_answers_404_and_records_nothing(app, signed_in, form_url):
+    tokens = open_form(signed_in, form_url)
+    assert post(signed_in, form_url, report_data(tokens, SMALL)).status_code == 302
+    other = app.test_client()
+    assert login(other, "asn", make_asn().nip).status_code == 302
+    theirs = {**open_form(other, form_url), "form_key": tokens["form_key"]}
+    assert post(other, form_url, report_data(theirs, SMALL)).status_code == 404
+    assert report_count() == 1
 
 
 def test_the_same_form_key_sent_twice_at_once_records_one_report(app, asn, form_url):

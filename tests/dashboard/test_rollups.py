@@ -115,13 +115,13 @@ def _change_everything(city) -> None:
     """A submission, a confirmation, an edit moving a report to another day, a dinas decision
     and a stall changing category: the write paths of the app, each in its own transaction."""
     north, south = city["north"], city["south"]
-    new_id, _ = submit(
+    new_id = submit(
         Submission(
             asn_id=city["asn_b"].id, stall_id=north.id, form_key="k-rollup-1", amount=42_000,
             goods_category="makanan", description="", payment_method="tunai",
             purchased_at=datetime(2026, 3, 12, 5, 0),
         )
-    )  # fmt: skip
+    ).report_id  # fmt: skip
     review.confirm([new_id], north.owner_id)
     fifteen = next(r for r in city["reports"] if r.amount == 15_000)
     amend.edit_report(
