@@ -5,6 +5,7 @@ from datetime import date, datetime, timedelta
 
 import pytest
 from sqlalchemy import or_, select, text
+from sqlalchemy.exc import OperationalError
 
 from promkm_qr.dashboard import compliance, queries, rollups
 from promkm_qr.dashboard.filters import Filters
@@ -227,3 +228,49 @@ def test_public_statistics_equal_direct_sums(app, city, monkeypatch, folded):
         assert count == sum(want["state_n"][s] for s in COUNTED)
     by_kel = {r["kelurahan"]: r["months"][1][1] for r in shown["rows"] if r["months"][1][1]}
     assert by_kel == _direct(Filters(date(2026, 3, 1), date(2026, 3, 31)))["kel"]
+
+
+def test_stall_edits_do_not_wait_for_report_writers_but_moves_do(app, city):
+    """PostgreSQL: a report's state change holds its stall FOR KEY SHARE only, so an ordinary
+    stall edit goes through (no deadlock with the audit lock), while a move to another
+    category waits for it and then moves the changed report too."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has one writer at a time")
+    report_id, stall_id = db.session.execute(
+        text("SELECT id, stall_id FROM purchase_reports WHERE state = 'submitted' LIMIT 1")
+    ).one()
+    category = db.session.scalar(
+        select(Category.id).where(
+            Category.id
+            != db.session.scalar(
+                text("SELECT category_id FROM stalls WHERE id = :s"), {"s": stall_id}
+            )
+        )
+    )
+    db.session.commit()
+    writer, editor = db.engine.connect(), db.engine.connect()
+    try:
+        writer.begin()
+        writer.execute(text("UPDATE purchase_reports SET state = 'confirmed' WHERE id = :r"),
+                       {"r": report_id})  # fmt: skip
+        with editor.begin():
+            editor.execute(text("SET LOCAL lock_timeout = '2s'"))
+            editor.execute(text("UPDATE stalls SET name = 'Lapak Baru' WHERE id = :s"),
+                           {"s": stall_id})  # fmt: skip
+        with pytest.raises(OperationalError, match="lock timeout"), editor.begin():
+            editor.execute(text("SET LOCAL lock_timeout = '300ms'"))
+            editor.execute(text("UPDATE stalls SET category_id = :c WHERE id = :s"),
+                           {"c": category, "s": stall_id})  # fmt: skip
+        writer.commit()
+        with editor.begin():
+            editor.execute(text("UPDATE stalls SET category_id = :c WHERE id = :s"),
+                           {"c": category, "s": stall_id})  # fmt: skip
+    finally:
+        writer.close()
+        editor.close()
+    for f in _views(city):
+        assert_panels_match(f)
+    rollups.fold()
+    db.session.commit()
+    for f in _views(city):
+        assert_panels_match(f)
