@@ -21,10 +21,10 @@ def _selection(form) -> tuple[list[int], str | None]:
     """The stall ids a bulk print names (all, kecamatan, kelurahan or listed codes)."""
     scope = form.get("scope", "all")
     filters = registry.SearchFilters(status="active")
-    if scope == "kecamatan":
-        filters.kecamatan_id = int(form.get("kecamatan", 0) or 0) or -1
-    elif scope == "kelurahan":
-        filters.kelurahan_id = int(form.get("kelurahan", 0) or 0) or -1
+    if scope in ("kecamatan", "kelurahan"):
+        # A missing or tampered id matches nothing, so the page says so instead of failing.
+        chosen = form.get(scope, "")
+        setattr(filters, f"{scope}_id", int(chosen) if chosen.isdigit() else -1)
     query = registry.filtered(filters, current_user).order_by(Stall.kelurahan_id, Stall.serial)
     if scope == "selection":
         codes = [c.strip() for c in form.get("codes", "").replace(",", "\n").split() if c.strip()]
@@ -59,7 +59,13 @@ def posters_page():
         .order_by(Job.created_at.desc())
         .limit(10)
     ).all()
-    return render_template("dinas/stalls/posters.html", error=error, jobs=jobs, **form_regions())
+    return render_template(
+        "dinas/stalls/posters.html",
+        error=error,
+        jobs=jobs,
+        chosen=request.form if error else {},
+        **form_regions(),
+    ), (400 if error else 200)
 
 
 @bp.route("/poster/<job_id>/ulang", methods=["POST"])

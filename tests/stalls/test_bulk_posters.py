@@ -89,3 +89,31 @@ def test_rerun_of_a_failed_job_prints_each_stall_once(app, worker, operator):
     assert (job.done, job.total) == (12, 12)
     assert page_count(get_storage().get(job.result_key)) == 12
     assert db.session.scalar(select(func.count(PosterPrint.id))) == 12
+
+
+@pytest.mark.parametrize(
+    "choice",
+    [
+        {"scope": "selection", "codes": "3577011001-99999\n<b>KODE</b>"},
+        {"scope": "kelurahan", "kelurahan": "bukan-angka"},
+    ],
+)
+def test_a_choice_matching_no_stall_is_refused_and_the_form_keeps_it(client, operator, choice):
+    make_stall(name="Warung Aktif")
+    data = {"csrf_token": csrf_token(client, "/dinas/poster"), "format": "card", **choice}
+    response = client.post("/dinas/poster", data=data)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "Tidak ada lapak aktif yang cocok" in html
+    assert f'value="{choice["scope"]}" checked' in html
+    assert '<option value="card" selected>' in html
+    if "codes" in choice:
+        assert "3577011001-99999\n&lt;b&gt;KODE&lt;/b&gt;</textarea>" in html
+    assert db.session.scalar(select(func.count()).select_from(Job)) == 0
+
+
+def test_an_unknown_format_is_refused(client, operator):
+    make_stall(name="Warung Aktif")
+    data = {"csrf_token": csrf_token(client, "/dinas/poster"), "scope": "all", "format": "x"}
+    assert client.post("/dinas/poster", data=data).status_code == 400
+    assert db.session.scalar(select(func.count()).select_from(Job)) == 0
