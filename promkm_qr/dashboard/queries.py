@@ -74,11 +74,16 @@ def grouped(source, *keys):
 
 def totals(f: Filters) -> dict:
     """Counted, confirmed and verified rupiah and report counts for the period."""
-    row = []
+    parts = []
     for states in (counted_states(), ["confirmed"], ["verified"]):
         facts = rollups.facts(rollups.AREA_DAYS, f, (), states)
         n, rp = func.sum(facts.c["count"]), func.sum(facts.c.amount)
-        row.extend(run(select(func.coalesce(n, 0), func.coalesce(rp, 0))).one())
+        parts.append(select(func.coalesce(n, 0), func.coalesce(rp, 0)).subquery())
+    # One statement (three one-row parts side by side): one round trip instead of three.
+    joined = parts[0]
+    for part in parts[1:]:
+        joined = joined.join(part, literal(True))
+    row = run(select(*(c for part in parts for c in part.c)).select_from(joined)).one()
     return dict(zip(TOTAL_KEYS, map(int, row), strict=True))
 
 
@@ -186,16 +191,6 @@ def stall_panels(f: Filters, top: int = 10, idle: int = 20) -> tuple[list[dict],
         "count": int(quiet[0].n) if quiet else 0,
         "stalls": [{"code": r.code, "name": r.name} for r in quiet],
     }
-
-
-def top_stalls(f: Filters, limit: int = 10) -> list[dict]:
-    """The stalls with the most counted rupiah in the period."""
-    return stall_panels(f, top=limit)[0]
-
-
-def idle_stalls(f: Filters, limit: int = 20) -> dict:
-    """Active stalls in view without a counted report in the period: how many, and the first few."""
-    return stall_panels(f, idle=limit)[1]
 
 
 def _asn_spend(f: Filters):

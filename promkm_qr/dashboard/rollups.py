@@ -170,6 +170,29 @@ def _in_area(table, f: Filters, column: str):
     return table.c.stall_id.in_(select(Stall.id).where(Stall.kelurahan_id.in_(f.kelurahan_ids)))
 
 
+def _area_column(rollup: Rollup) -> str:
+    """The column a rollup is scoped by: its kelurahan, or else its stall's kelurahan."""
+    return "kelurahan_id" if "kelurahan_id" in rollup.keys else "stall_id"
+
+
+def _state_sums(table, states):
+    """The (count, amount) expressions summing a rollup row's columns of the given states."""
+    zero = literal(0)
+    count = sum((table.c[f"count_{s}"] for s in states), zero)
+    amount = sum((table.c[f"amount_{s}"] for s in states), zero)
+    return count, amount
+
+
+def _pending_in(rollup: Rollup, f: Filters, states):
+    """The conditions picking the pending deltas of the period, states and area."""
+    return (
+        DELTAS.c.day >= f.start,
+        DELTAS.c.day <= f.end,
+        DELTAS.c.state.in_(states),
+        _in_area(DELTAS, f, _area_column(rollup)),
+    )
+
+
 def facts(rollup: Rollup, f: Filters, keys: tuple[str, ...], states):
     """Rows (keys..., count, amount) of the given states over the period and area (a subquery).
 
@@ -186,19 +209,11 @@ def facts(rollup: Rollup, f: Filters, keys: tuple[str, ...], states):
         # The months listed, not a range: the key's next column (a kelurahan) then narrows
         # the index scan too, instead of filtering every row of the month.
         in_period = period.in_(_months(f))
-    area = "kelurahan_id" if "kelurahan_id" in rollup.keys else "stall_id"
-    zero = literal(0)
-    count = sum((table.c[f"count_{s}"] for s in states), zero)
-    amount = sum((table.c[f"amount_{s}"] for s in states), zero)
+    count, amount = _state_sums(table, states)
     stored = select(*(table.c[k] for k in keys), count.label("count"), amount.label("amount"))
-    stored = stored.where(in_period, _in_area(table, f, area))
-    pending = select(*(DELTAS.c[k] for k in keys), DELTAS.c["count"], DELTAS.c.amount).where(
-        DELTAS.c.day >= f.start,
-        DELTAS.c.day <= f.end,
-        DELTAS.c.state.in_(states),
-        _in_area(DELTAS, f, area),
-    )
-    return union_all(stored, pending).subquery()
+    stored = stored.where(in_period, _in_area(table, f, _area_column(rollup)))
+    pending = select(*(DELTAS.c[k] for k in keys), DELTAS.c["count"], DELTAS.c.amount)
+    return union_all(stored, pending.where(*_pending_in(rollup, f, states))).subquery()
 
 
 def _months(f: Filters) -> list:
@@ -226,29 +241,21 @@ def totals_by_key(rollup: Rollup, f: Filters, states):
         n, rp = func.sum(rows.c["count"]), func.sum(rows.c.amount)
         return select(*columns, n.label("n"), rp.label("rp")).group_by(*columns).subquery()
     table = rollup.table
-    area = "kelurahan_id" if "kelurahan_id" in keys else "stall_id"
     pending = select(
         *(DELTAS.c[k] for k in keys),
         func.sum(DELTAS.c["count"]).label("n"),
         func.sum(DELTAS.c.amount).label("rp"),
-    )
-    pending = pending.where(
-        DELTAS.c.day >= f.start,
-        DELTAS.c.day <= f.end,
-        DELTAS.c.state.in_(states),
-        _in_area(DELTAS, f, area),
-    )
+    ).where(*_pending_in(rollup, f, states))
     # A CTE: read twice below (added to stored rows, and keys only pending), grouped once.
     pending = pending.group_by(*(DELTAS.c[k] for k in keys)).cte(f"pending_{table.name}")
     same_key = and_(*(pending.c[k] == table.c[k] for k in keys))
-    zero = literal(0)
-    count = sum((table.c[f"count_{s}"] for s in states), zero) + func.coalesce(pending.c.n, 0)
-    amount = sum((table.c[f"amount_{s}"] for s in states), zero) + func.coalesce(pending.c.rp, 0)
+    count, amount = _state_sums(table, states)
+    count, amount = count + func.coalesce(pending.c.n, 0), amount + func.coalesce(pending.c.rp, 0)
     month = table.c[rollup.grain] == f.start
     stored = (
         select(*(table.c[k] for k in keys), count.label("n"), amount.label("rp"))
         .select_from(table.outerjoin(pending, same_key))
-        .where(month, _in_area(table, f, area))
+        .where(month, _in_area(table, f, _area_column(rollup)))
     )
     only_pending = select(*(pending.c[k] for k in keys), pending.c.n, pending.c.rp).where(
         ~exists().where(month, same_key)

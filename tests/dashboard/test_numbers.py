@@ -43,7 +43,7 @@ def test_hand_checked_month_with_wib_edges(client, city):
     assert totals["confirmed_amount"] == 25_000 and totals["verified_amount"] == 50_000
     days = {row["label"]: row["amount"] for row in queries.by_day(f)}
     assert days["2026-03-01"] == 50_000 and days["2026-03-31"] == 15_000
-    assert queries.idle_stalls(f)["count"] == 1
+    assert queries.stall_panels(f)[1]["count"] == 1
     make_staff("viewer", username="lihat")
     login(client, "dinas", "lihat")
     html = client.get("/dinas/dasbor", query_string=MARCH).get_data(as_text=True)

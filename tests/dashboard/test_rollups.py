@@ -80,7 +80,7 @@ def assert_panels_match(f: Filters) -> None:
     assert {r["label"]: r["count"] for r in queries.by_category(f)} == want["cat_n"]
     assert {r["label"]: r["count"] for r in queries.by_kelurahan(f) if r["count"]} == want["kel_n"]
     assert {r["label"]: r["amount"] for r in queries.by_day(f) if r["amount"]} == want["day"]
-    top = queries.top_stalls(f, limit=100)
+    top = queries.stall_panels(f, top=100)[0]
     assert {r["code"]: r["amount"] for r in top} == want["stall"]
     assert {r["code"]: r["count"] for r in top} == want["stall_n"]
     opd = [r for r in queries.by_opd(f) if r["count"]]
@@ -92,7 +92,7 @@ def assert_panels_match(f: Filters) -> None:
     nip_of = dict(db.session.execute(select(User.nip, User.id)).all())
     spend = {nip_of[r["nip"]]: r["amount"] for r in compliance.asn_compliance(f) if r["amount"]}
     assert spend == city["asn"]
-    idle = queries.idle_stalls(f)
+    idle = queries.stall_panels(f)[1]
     assert idle["count"] == len(want["idle"]) and [s["code"] for s in idle["stalls"]] == sorted(
         want["idle"]
     )
