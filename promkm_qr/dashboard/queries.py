@@ -22,13 +22,12 @@ from promkm_qr.models import (
     ReviewDelta,
     Stall,
 )
+from promkm_qr.models.report import OPEN_STATES
 from promkm_qr.models.rollup import rollup_review
 from promkm_qr.reference import get_setting
 
 R = PurchaseReport
 REVIEW_DELTAS = ReviewDelta.__table__
-# Decided reports leave the review queue; a withdrawn one never needs review.
-OPEN_STATES = ("submitted", "confirmed", "disputed")
 # The same condition as the partial index ix_purchase_reports_open_review, so it is used.
 OPEN_REVIEW = R.state.in_(OPEN_STATES) & (R.flagged | (R.state == "disputed"))
 TOTAL_KEYS = (

@@ -13,7 +13,7 @@ from sqlalchemy import Table, and_, exists, func, literal, select, text, union_a
 from promkm_qr.dashboard.filters import Filters, wib_text
 from promkm_qr.extensions import db
 from promkm_qr.models import PurchaseReport, RollupDelta, Stall
-from promkm_qr.models.report import REPORT_STATES
+from promkm_qr.models.report import OPEN_STATES_SQL, REPORT_STATES
 from promkm_qr.models.rollup import (
     rollup_area_days,
     rollup_asn_area_months,
@@ -26,10 +26,10 @@ DELTAS = RollupDelta.__table__
 FOLD_LOCK = 7_000_008  # pg advisory lock: one fold at a time
 # The open review queue per kelurahan and reason, counted from the reports (as migration 0009).
 OPEN_QUEUE = (
-    "SELECT kelurahan_id, reason, count(*) FROM ("
+    "SELECT kelurahan_id, reason, count(*) FROM ("  # noqa: S608 (constant pieces)
     "SELECT s.kelurahan_id, f.rule AS reason FROM purchase_reports r "
     "JOIN stalls s ON s.id = r.stall_id JOIN report_flags f ON f.report_id = r.id "
-    "WHERE r.flagged AND r.state IN ('submitted', 'confirmed', 'disputed') "
+    f"WHERE r.flagged AND r.state IN {OPEN_STATES_SQL} "
     "UNION ALL SELECT s.kelurahan_id, 'disputed' FROM purchase_reports r "
     "JOIN stalls s ON s.id = r.stall_id WHERE r.state = 'disputed'"
     ") AS queue GROUP BY kelurahan_id, reason"

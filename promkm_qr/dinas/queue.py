@@ -8,6 +8,7 @@ from sqlalchemy.orm import selectinload
 from promkm_qr.core.dates import month_bounds_utc
 from promkm_qr.extensions import db
 from promkm_qr.models import PurchaseReport, ReportFlag, Stall, User
+from promkm_qr.models.report import OPEN_STATES
 
 # A module import: reports.review imports dinas.scope, which loads this package.
 from promkm_qr.reports import review
@@ -15,8 +16,6 @@ from promkm_qr.reports.rules import FLAG_LABELS
 from promkm_qr.reports.states import STATE_LABELS
 
 PAGE_SIZE = 50
-# The default queue: what still waits for dinas (flagged, disputed or left unanswered).
-OPEN_STATES = ("submitted", "confirmed", "disputed")
 
 
 @dataclass(frozen=True)

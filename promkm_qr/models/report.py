@@ -13,8 +13,12 @@ from promkm_qr.models.stall import Stall
 # withdrawn by the ASN while still submitted.
 REPORT_STATES = ("submitted", "confirmed", "disputed", "verified", "rejected", "withdrawn")
 PAYMENT_METHODS = ("tunai", "qris", "transfer")
+# States still awaiting a dinas decision: decided reports leave the review queue, and a
+# withdrawn one never needs review.
+OPEN_STATES = ("submitted", "confirmed", "disputed")
+OPEN_STATES_SQL = "(" + ", ".join(f"'{s}'" for s in OPEN_STATES) + ")"
 # Reports awaiting a dinas decision because a rule flagged them or the merchant disputed them.
-OPEN_REVIEW = "state IN ('submitted', 'confirmed', 'disputed') AND (flagged OR state = 'disputed')"
+OPEN_REVIEW = f"state IN {OPEN_STATES_SQL} AND (flagged OR state = 'disputed')"
 
 
 class Evidence(db.Model):
