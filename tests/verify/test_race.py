@@ -76,6 +76,8 @@ def test_parallel_confirm_services_one_wins_one_is_skipped(app, postgres_url):
     assert sorted(len(r["skipped"]) for r in results) == [0, 1]
     db.session.rollback()
     steps = db.session.scalars(
-        select(ReportTransition.to_state).where(ReportTransition.report_id == report_id)
+        select(ReportTransition.to_state)
+        .where(ReportTransition.report_id == report_id)
+        .order_by(ReportTransition.id)
     ).all()
     assert steps == ["submitted", "confirmed"]
