@@ -33,9 +33,10 @@ PRINTABLES_ROOT = Path(__file__).resolve().parents[2] / "printables"
 BASE_CSS = PRINTABLES_ROOT / "_base" / "base.css"
 FONTS_ROOT = Path("/usr/share/fonts")
 
-# Measured on the 2-core machine with WeasyPrint 70. A poster page costs ~14 ms as its own
-# document and ~6 ms as one page of a 120-stall document over a shared background (see
-# render_pdf). A fresh font configuration and stylesheets per document would add ~40 ms.
+# Measured on the 2-core machine with WeasyPrint 70 (bench/printables.py, CPU per poster): a
+# poster costs 21 ms as its own document and 6.2 ms as one page of a 120-stall document over
+# a shared background (see render_pdf). A fresh font configuration and stylesheets per
+# document would add ~40 ms.
 # Uncompressed streams save ~2 ms on text-only pages but double the size (4x for QR posters),
 # so streams stay compressed; font subsetting (full_fonts off) is what keeps a document at
 # ~7 kB instead of ~600 kB and ~100 ms. Image optimisation, tagging and PDF/A variants only
@@ -189,10 +190,11 @@ def _cyclic_gc_paused():
     """Pause the cyclic garbage collector while a document is laid out.
 
     Layout allocates hundreds of thousands of boxes and style dicts that all stay alive until
-    the PDF is written, so the collections Python starts meanwhile find nothing to free: they
-    cost ~18 % of a 120-poster chunk. Once the document is unreachable, one collection of the
-    young generations frees its cycles (~40 ms a chunk); left to later collections, part of
-    them reached the oldest generation and a worker grew ~10 MB over 100 chunks.
+    the PDF is written, so the collections Python starts meanwhile find nothing to free:
+    7.2 ms a poster with them, 6.2 ms without (bench/printables.py). Once the document is
+    unreachable, one collection of the young generations frees its cycles; left to later
+    collections, part of them reached the oldest generation and a worker grew ~10 MB over
+    100 chunks (bench/posters.py, chunk_rss_mb), 2-4 MB with this.
     """
     enabled = gc.isenabled()
     gc.disable()

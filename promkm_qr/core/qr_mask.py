@@ -1,11 +1,12 @@
-"""Choosing a QR code's data mask with numpy: segno's choice, about five times sooner.
+"""Choosing a QR code's data mask with numpy: segno's choice in less than half the time.
 
 ISO/IEC 18004 §7.8 has the encoder try all eight data masks and keep the one with the lowest
-penalty (runs, blocks, finder-like patterns, dark balance). segno does that in pure Python,
-which was a quarter of a poster's cost. Here the same penalties are computed for all eight
-masks at once: segno encodes the symbol once with mask 0, the data bits are recovered from it,
-and the winner is written back with its format information. tests/core/test_qr_mask.py checks
-that the result equals segno's own, module for module, on thousands of inputs.
+penalty (runs, blocks, finder-like patterns, dark balance). segno does that in pure Python:
+a stall URL's code costs 4.7 ms of CPU that way and 2.05 ms here (bench/printables.py). Here
+the same penalties are computed for all eight masks at once: segno encodes the symbol once
+with mask 0, the data bits are recovered from it, and the winner is written back with its
+format information. tests/core/test_qr_mask.py checks that the result equals segno's own,
+module for module, on 1,360 inputs.
 """
 
 from functools import lru_cache
