@@ -6,7 +6,6 @@ reports themselves when the period is not whole months and the rollup is monthly
 
 from datetime import timedelta
 
-from flask import g, has_request_context
 from sqlalchemy import func, literal, select, union_all
 
 from promkm_qr.dashboard import rollups
@@ -48,13 +47,10 @@ def run(query):
 def counted_states() -> list[str]:
     """The states whose reports count toward totals (a setting every page names).
 
-    Read once per request: every panel asks, and a page must use one answer throughout.
+    get_setting reads the settings once per transaction, so every panel of a page uses one
+    answer.
     """
-    if not has_request_context():
-        return list(get_setting("counted_states"))
-    if "counted_states" not in g:
-        g.counted_states = list(get_setting("counted_states"))
-    return g.counted_states
+    return list(get_setting("counted_states"))
 
 
 def in_area(query, f: Filters):
