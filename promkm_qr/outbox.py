@@ -84,7 +84,7 @@ def _send(message: OutboxMessage, task: str, args: list) -> bool:
 
 
 def send_pending(messages: list[OutboxMessage]) -> None:
-    """Send freshly committed messages now; failures stay for the periodic flush.
+    """Send freshly committed messages (as enqueue made them) now; failures stay for the flush.
 
     The change that queued them is committed already, so losing the database now must not
     turn the caller's answer into an error: the messages stay unsent and the flush sends
@@ -95,7 +95,7 @@ def send_pending(messages: list[OutboxMessage]) -> None:
         sent = []
         for message in messages:
             # Read before the broker is tried: a database error is not the broker's failure.
-            task, args = getattr(message, "payload", None) or (message.task, message.args)
+            task, args = message.payload
             if not _send(message, task, args):
                 break
             if (identity := inspect(message).identity) is not None:
