@@ -123,6 +123,10 @@ def app(session_env):
     return application
 
 
+# Set while the session's Celery worker runs.
+_live_worker = threading.Event()
+
+
 def _empty_tables(db) -> None:
     """Delete every row but the regions and defaults, in one transaction."""
     for table in reversed(db.metadata.sorted_tables):
@@ -146,6 +150,10 @@ def _fresh_state(request):
 
     with app.app_context():
         yield
+        if _live_worker.is_set():
+            # Tasks this test queued and the worker has not taken yet would otherwise run in
+            # the next test, on rows that reuse this test's ids (SQLite restarts them).
+            app.extensions["celery"].control.purge()
         for attempt in range(3):
             db.session.rollback()
             try:
@@ -220,8 +228,10 @@ def worker(app, session_env, tmp_path_factory):
     process = Worker(session_env, log=log)
     try:
         wait_for_worker(app, process)
+        _live_worker.set()
         yield process
     finally:
+        _live_worker.clear()
         process.stop()
         log.close()
 
