@@ -2,13 +2,13 @@
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from promkm_qr.core.dates import month_bounds_utc
+from promkm_qr.dashboard.queries import OPEN_REVIEW
 from promkm_qr.extensions import db
 from promkm_qr.models import PurchaseReport, ReportFlag, Stall, User
-from promkm_qr.models.report import OPEN_STATES
 
 # A module import: reports.review imports dinas.scope, which loads this package.
 from promkm_qr.reports import review
@@ -47,13 +47,8 @@ class QueueFilter:
 
 def _filtered(query, f: QueueFilter):
     """Apply the filters to a scoped report query."""
-    if f.state:
-        query = query.where(PurchaseReport.state == f.state)
-    else:
-        query = query.where(
-            PurchaseReport.state.in_(OPEN_STATES),
-            or_(PurchaseReport.flagged, PurchaseReport.state == "disputed"),
-        )
+    # By default the open queue: flagged or disputed reports not yet decided.
+    query = query.where(PurchaseReport.state == f.state if f.state else OPEN_REVIEW)
     if f.kelurahan:
         query = query.where(Stall.kelurahan_id == f.kelurahan)
     if f.opd:
