@@ -91,6 +91,12 @@ def format_date(d: date, locale: str = "id") -> str:
     return f"{d.day:02d} {month_name(d.month, locale)} {d.year}"
 
 
+def format_date_numeric(d: date) -> str:
+    """Format a date (or a datetime, shown in WIB) as "05/02/2008", for narrow table columns."""
+    d = _as_wib_date(d)
+    return f"{d.day:02d}/{d.month:02d}/{d.year}"
+
+
 def format_date_long(d: date, locale: str = "id") -> str:
     """Format a date (or a datetime, shown in WIB) as "Selasa, 05 Februari 2008"."""
     d = _as_wib_date(d)

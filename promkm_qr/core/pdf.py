@@ -14,6 +14,7 @@ import threading
 from collections.abc import Iterable, Mapping
 from contextlib import contextmanager
 from datetime import date
+from functools import partial
 from pathlib import Path
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
@@ -22,7 +23,7 @@ import jinja2
 import pydyf
 from jinja2.sandbox import SandboxedEnvironment
 from weasyprint import CSS, HTML
-from weasyprint.document import Document
+from weasyprint.document import Document, Page
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
@@ -50,6 +51,9 @@ PDF_OPTIONS = {
     "hinting": False,
     "presentational_hints": False,
 }
+
+# Letterheads differ per kind and month: a batch needs a handful, a bound keeps it at that.
+_LETTERHEADS_KEPT = 16
 
 # Lowercase folder names only; "_base" and other underscore folders are not printables.
 _PRINTABLE_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
@@ -124,6 +128,7 @@ class Renderer:
         self.env.filters["rupiah"] = format_rupiah
         self.env.filters["qr_data_uri"] = qr_data_uri
         self._stylesheet_cache: dict[Path, tuple[int, CSS]] = {}
+        self._letterheads: dict[tuple[str, str], Page] = {}
         # Pango font maps and WeasyPrint's font caches are not thread-safe, so documents
         # sharing this font configuration are laid out one at a time.
         self._lock = threading.Lock()
@@ -145,12 +150,21 @@ class Renderer:
             sheets.append(self._stylesheet(own))
         return sheets
 
-    def _document(self, name: str, template: str, context: Mapping, cache: dict) -> Document:
-        """Render one template of a printable with a context to a laid-out document."""
+    def _document(
+        self,
+        name: str,
+        template: str = "",
+        context: Mapping | None = None,
+        cache: dict | None = None,
+        *,
+        html: str = "",
+    ) -> Document:
+        """Lay out one template of a printable with a context (or HTML rendered from one)."""
         if not _PRINTABLE_NAME.fullmatch(name):
             raise ValueError(f"Not a printable name: {name!r}")
-        _check_plain(context)
-        html = self.env.get_template(f"{name}/{template}").render(context)
+        if not html:
+            _check_plain(context)
+            html = self.env.get_template(f"{name}/{template}").render(context)
         source = HTML(
             string=html,
             base_url=(self.root / name).as_uri() + "/",
@@ -159,30 +173,53 @@ class Renderer:
         return source.render(
             font_config=self.font_config,
             stylesheets=self._stylesheets(name),
-            cache=cache,
+            cache={} if cache is None else cache,
             **PDF_OPTIONS,
         )
 
     def render_pdf(self, name: str, context: Mapping) -> bytes:
-        """Render the printable with the given plain-data context to PDF bytes.
+        """Render the printable with the given plain-data context to PDF bytes."""
+        return self.render_pdf_pages(name, context)[0]
 
-        A printable with a ``background.html`` (its static parts: kop, instructions) has that
-        page laid out once and drawn beneath every page of ``template.html`` as one shared
-        form, as variable-data printing does: a chunk of 120 posters lays out and stores the
-        static text once instead of 120 times.
+    def render_pdf_pages(self, name: str, context: Mapping) -> tuple[bytes, int]:
+        """Render the printable to PDF bytes, with the page count of its layout.
+
+        Static parts are laid out once and drawn as one shared form, as variable-data
+        printing does. A printable's ``background.html`` (posters, cards) is drawn beneath
+        every page of ``template.html``: a chunk of 120 posters lays out and stores its static
+        text once instead of 120 times. A ``letterhead.html`` (the kop and title of the
+        monthly documents) is drawn beneath the first page only, and its layout is kept for
+        the next documents whose letterhead reads the same: a batch lays it out once.
         """
         with self._lock, _cyclic_gc_paused():
             return self._write(name, context)
 
-    def _write(self, name: str, context: Mapping) -> bytes:
-        """Lay out and write the printable (and its background, if it has one)."""
+    def _write(self, name: str, context: Mapping) -> tuple[bytes, int]:
+        """Lay out and write the printable over its background or letterhead, if any."""
         cache: dict = {}  # images (a logo) decoded once per call
         document = self._document(name, "template.html", context, cache)
-        if not (self.root / name / "background.html").is_file():
-            return document.write_pdf(**PDF_OPTIONS)
-        background = self._document(name, "background.html", context, cache)
-        pages = background.pages[:1] + document.pages
-        return document.copy(pages).write_pdf(finisher=_underlay_first_page, **PDF_OPTIONS)
+        folder = self.root / name
+        if (folder / "background.html").is_file():
+            under = self._document(name, "background.html", context, cache).pages[0]
+            every_page = True
+        elif (folder / "letterhead.html").is_file():
+            under, every_page = self._letterhead(name, context), False
+        else:
+            return document.write_pdf(**PDF_OPTIONS), len(document.pages)
+        finisher = partial(_underlay_first_page, every_page=every_page)
+        pdf = document.copy([under, *document.pages]).write_pdf(finisher=finisher, **PDF_OPTIONS)
+        return pdf, len(document.pages)
+
+    def _letterhead(self, name: str, context: Mapping) -> Page:
+        """The laid-out letterhead page, reused while its rendered HTML stays the same."""
+        html = self.env.get_template(f"{name}/letterhead.html").render(context)
+        key = (name, html)
+        page = self._letterheads.get(key)
+        if page is None:
+            if len(self._letterheads) >= _LETTERHEADS_KEPT:
+                self._letterheads.clear()  # a new batch (another month, other branding)
+            page = self._letterheads[key] = self._document(name, html=html).pages[0]
+        return page
 
 
 @contextmanager
@@ -206,8 +243,8 @@ def _cyclic_gc_paused():
             gc.collect(1)
 
 
-def _underlay_first_page(_document: Document, pdf: pydyf.PDF) -> None:
-    """WeasyPrint finisher: turn page 1 into a form XObject drawn beneath every other page."""
+def _underlay_first_page(_document: Document, pdf: pydyf.PDF, *, every_page: bool) -> None:
+    """WeasyPrint finisher: turn page 1 into a form XObject drawn beneath the next page(s)."""
     objects = pdf.objects
     kids = pdf.pages["Kids"]  # flat [number, 0, "R", ...]
     first = objects[kids[0]]
@@ -233,12 +270,18 @@ def _underlay_first_page(_document: Document, pdf: pydyf.PDF) -> None:
     resources["XObject"]["Background"] = form.reference
     draw = pydyf.Stream([b"q /Background Do Q"])
     pdf.add_object(draw)
-    for page_number in kids[::3]:
+    for page_number in kids[::3] if every_page else kids[:1]:
         page = objects[page_number]
-        if list(page["MediaBox"]) != list(first["MediaBox"]):
+        # Compared to a hundredth of a point: page boxes are sums of margins and content.
+        if _rounded(page["MediaBox"]) != _rounded(first["MediaBox"]):
             raise ValueError("background.html and template.html must have the same page size")
         page["Contents"] = pydyf.Array([draw.reference, page["Contents"]])
     first.clear()  # no longer a page: left as an empty dictionary
+
+
+def _rounded(box) -> list[float]:
+    """A PDF box's coordinates to a hundredth of a point."""
+    return [round(float(value), 2) for value in box]
 
 
 _renderers: dict[Path, Renderer] = {}
@@ -279,3 +322,10 @@ atexit.register(_release_renderers_at_exit)
 def render_pdf(name: str, context: Mapping, *, root: Path | str | None = None) -> bytes:
     """Render printables/<name>/template.html with a plain-data context to PDF bytes."""
     return get_renderer(root).render_pdf(name, context)
+
+
+def render_pdf_pages(
+    name: str, context: Mapping, *, root: Path | str | None = None
+) -> tuple[bytes, int]:
+    """Like render_pdf, with the page count of the layout."""
+    return get_renderer(root).render_pdf_pages(name, context)

@@ -8,14 +8,12 @@ then the row swaps to it in one transaction, then the previous file is deleted: 
 always finds a complete file whose checksum matches the row.
 """
 
-import io
 import secrets
 from collections import defaultdict
 
-import pypdf
 from sqlalchemy import func, insert, select, update
 
-from promkm_qr.core.pdf import render_pdf
+from promkm_qr.core.pdf import render_pdf_pages
 from promkm_qr.documents.kinds import KINDS, common_context, document_context
 from promkm_qr.extensions import db
 from promkm_qr.jobs import finish_job
@@ -91,14 +89,14 @@ def _storage_key(doc: Document) -> str:
     return f"documents/{doc.period}/{doc.kind}/{doc.subject}-{doc.job_id[:8]}.pdf"
 
 
-def _store(doc: Document, pdf: bytes) -> None:
+def _store(doc: Document, pdf: bytes, pages: int) -> None:
     """Write the new file, swap the row to it in one commit, then delete the old file."""
     storage = get_storage()
     key = _storage_key(doc)
     checksum = storage.put(key, pdf)
     old_key = doc.storage_key
     doc.storage_key, doc.checksum, doc.size = key, checksum, len(pdf)
-    doc.pages = len(pypdf.PdfReader(io.BytesIO(pdf)).pages)
+    doc.pages = pages
     doc.state, doc.error, doc.generated_at = "done", None, utcnow()
     db.session.commit()
     if old_key and old_key != key:
@@ -120,7 +118,7 @@ def generate(job_id: str, document_ids: list[int]) -> int:
         for doc in docs:
             try:
                 context = document_context(common, kind, period, doc.public_id, data[doc.subject])
-                _store(doc, render_pdf(KINDS[kind].printable, context))
+                _store(doc, *render_pdf_pages(KINDS[kind].printable, context))
                 made += 1
             except (KeyError, ValueError, TypeError) as exc:
                 # A subject that vanished or bad data fails this document, not the chunk.

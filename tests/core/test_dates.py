@@ -10,6 +10,7 @@ from promkm_qr.core.dates import (
     WIB,
     format_date,
     format_date_long,
+    format_date_numeric,
     format_datetime,
     month_bounds_utc,
     month_label,
@@ -55,6 +56,9 @@ def test_month_names():
 def test_format_date():
     """The short date has no day name."""
     assert format_date(date(2008, 2, 5)) == "05 Februari 2008"
+    assert format_date_numeric(date(2008, 2, 5)) == "05/02/2008"
+    # 31 Jan 2008 23:30 WIB is 16:30 UTC: the WIB day is printed.
+    assert format_date_numeric(datetime(2008, 1, 31, 16, 30, tzinfo=UTC)) == "31/01/2008"
     assert format_date(date(2021, 8, 17), locale="en") == "17 August 2021"
 
 

@@ -143,6 +143,24 @@ def test_background_is_drawn_once_beneath_every_page():
     assert pdf.count(b"/Subtype /Form") == 1
 
 
+def test_letterhead_is_laid_out_once_and_drawn_beneath_the_first_page_only():
+    renderer = Renderer(ROOT)
+    lines = [f"Baris {i}" for i in range(12)]
+    pdf, pages = renderer.render_pdf_pages("lettered", {"lines": lines, "kop": "<b>&"})
+    texts = [" ".join(p.extract_text().split()) for p in pypdf.PdfReader(io.BytesIO(pdf)).pages]
+    assert len(texts) == pages >= 2
+    assert "Kop surat <b>&" in texts[0] and "Baris 0" in texts[0]
+    assert not any("Kop surat" in text for text in texts[1:])
+    assert pdf.count(b"/Subtype /Form") == 1
+    # The next document with the same letterhead reuses its layout; another one lays out anew.
+    letterhead = renderer._letterhead("lettered", {"kop": "<b>&"})
+    renderer.render_pdf("lettered", {"lines": ["Satu"], "kop": "<b>&"})
+    assert renderer._letterhead("lettered", {"kop": "<b>&"}) is letterhead
+    other = renderer.render_pdf("lettered", {"lines": ["Satu"], "kop": "Kop lain"})
+    assert "Kop surat Kop lain" in pypdf.PdfReader(io.BytesIO(other)).pages[0].extract_text()
+    assert renderer._letterhead("lettered", {"kop": "<b>&"}) is letterhead
+
+
 def test_background_must_match_the_page_size():
     with pytest.raises(ValueError, match="same page size"):
         render_pdf("layered", {"names": ["Warung"], "kop": "", "page_size": "A5"}, root=ROOT)
