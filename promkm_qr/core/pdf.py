@@ -20,7 +20,6 @@ from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
 import jinja2
-import pydyf
 from jinja2.sandbox import SandboxedEnvironment
 from weasyprint import CSS, HTML
 from weasyprint.document import Document, Page
@@ -28,6 +27,7 @@ from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from promkm_qr.core.money import format_rupiah
+from promkm_qr.core.pdf_forms import Placement, draw_forms, slot_placements
 from promkm_qr.core.qr import qr_data_uri
 
 PRINTABLES_ROOT = Path(__file__).resolve().parents[2] / "printables"
@@ -128,7 +128,7 @@ class Renderer:
         self.env.filters["rupiah"] = format_rupiah
         self.env.filters["qr_data_uri"] = qr_data_uri
         self._stylesheet_cache: dict[Path, tuple[int, CSS]] = {}
-        self._letterheads: dict[tuple[str, str], Page] = {}
+        self._letterheads: dict[tuple[str, str], list[Page]] = {}
         # Pango font maps and WeasyPrint's font caches are not thread-safe, so documents
         # sharing this font configuration are laid out one at a time.
         self._lock = threading.Lock()
@@ -184,42 +184,45 @@ class Renderer:
     def render_pdf_pages(self, name: str, context: Mapping) -> tuple[bytes, int]:
         """Render the printable to PDF bytes, with the page count of its layout.
 
-        Static parts are laid out once and drawn as one shared form, as variable-data
-        printing does. A printable's ``background.html`` (posters, cards) is drawn beneath
-        every page of ``template.html``: a chunk of 120 posters lays out and stores its static
-        text once instead of 120 times. A ``letterhead.html`` (the kop and title of the
-        monthly documents) is drawn beneath the first page only, and its layout is kept for
-        the next documents whose letterhead reads the same: a batch lays it out once.
+        Static parts are laid out once and drawn as shared forms (core/pdf_forms.py). A
+        printable's ``background.html`` (posters, cards) is drawn beneath every page of
+        ``template.html``: a chunk of 120 posters lays out and stores its static text once
+        instead of 120 times. A ``letterhead.html`` (the kop, title and signature block of the
+        monthly documents) has its first page drawn beneath the document's first page and its
+        other pages' forms drawn into the document's slots; its layout is kept for the next
+        documents whose letterhead reads the same, so a batch lays it out once.
         """
         with self._lock, _cyclic_gc_paused():
             return self._write(name, context)
 
     def _write(self, name: str, context: Mapping) -> tuple[bytes, int]:
-        """Lay out and write the printable over its background or letterhead, if any."""
+        """Lay out and write the printable with its background or letterhead forms, if any."""
         cache: dict = {}  # images (a logo) decoded once per call
         document = self._document(name, "template.html", context, cache)
+        pages = document.pages
         folder = self.root / name
         if (folder / "background.html").is_file():
-            under = self._document(name, "background.html", context, cache).pages[0]
-            every_page = True
+            forms = self._document(name, "background.html", context, cache).pages[:1]
+            placements = [Placement(0, number) for number in range(len(pages))]
         elif (folder / "letterhead.html").is_file():
-            under, every_page = self._letterhead(name, context), False
+            forms = self._letterhead(name, context)
+            placements = [Placement(0, 0), *slot_placements(forms[1:], pages, first_form=1)]
         else:
-            return document.write_pdf(**PDF_OPTIONS), len(document.pages)
-        finisher = partial(_underlay_first_page, every_page=every_page)
-        pdf = document.copy([under, *document.pages]).write_pdf(finisher=finisher, **PDF_OPTIONS)
-        return pdf, len(document.pages)
+            return document.write_pdf(**PDF_OPTIONS), len(pages)
+        finisher = partial(draw_forms, forms=len(forms), placements=placements)
+        pdf = document.copy([*forms, *pages]).write_pdf(finisher=finisher, **PDF_OPTIONS)
+        return pdf, len(pages)
 
-    def _letterhead(self, name: str, context: Mapping) -> Page:
-        """The laid-out letterhead page, reused while its rendered HTML stays the same."""
+    def _letterhead(self, name: str, context: Mapping) -> list[Page]:
+        """The laid-out letterhead pages, reused while their rendered HTML stays the same."""
         html = self.env.get_template(f"{name}/letterhead.html").render(context)
         key = (name, html)
-        page = self._letterheads.get(key)
-        if page is None:
+        pages = self._letterheads.get(key)
+        if pages is None:
             if len(self._letterheads) >= _LETTERHEADS_KEPT:
                 self._letterheads.clear()  # a new batch (another month, other branding)
-            page = self._letterheads[key] = self._document(name, html=html).pages[0]
-        return page
+            pages = self._letterheads[key] = self._document(name, html=html).pages
+        return pages
 
 
 @contextmanager
@@ -241,47 +244,6 @@ def _cyclic_gc_paused():
         if enabled:
             gc.enable()
             gc.collect(1)
-
-
-def _underlay_first_page(_document: Document, pdf: pydyf.PDF, *, every_page: bool) -> None:
-    """WeasyPrint finisher: turn page 1 into a form XObject drawn beneath the next page(s)."""
-    objects = pdf.objects
-    kids = pdf.pages["Kids"]  # flat [number, 0, "R", ...]
-    first = objects[kids[0]]
-    del kids[:3]
-    pdf.pages["Count"] -= 1
-
-    def number(reference: bytes) -> int:
-        return int(reference.split()[0])
-
-    resources = objects[number(first["Resources"])]
-    form = objects[number(first["Contents"])]
-    form_resources = pydyf.Dictionary(resources)
-    form_resources["XObject"] = pydyf.Dictionary(resources["XObject"])
-    pdf.add_object(form_resources)
-    form.extra.update(
-        {
-            "Type": "/XObject",
-            "Subtype": "/Form",
-            "BBox": first["MediaBox"],
-            "Resources": form_resources.reference,
-        }
-    )
-    resources["XObject"]["Background"] = form.reference
-    draw = pydyf.Stream([b"q /Background Do Q"])
-    pdf.add_object(draw)
-    for page_number in kids[::3] if every_page else kids[:1]:
-        page = objects[page_number]
-        # Compared to a hundredth of a point: page boxes are sums of margins and content.
-        if _rounded(page["MediaBox"]) != _rounded(first["MediaBox"]):
-            raise ValueError("background.html and template.html must have the same page size")
-        page["Contents"] = pydyf.Array([draw.reference, page["Contents"]])
-    first.clear()  # no longer a page: left as an empty dictionary
-
-
-def _rounded(box) -> list[float]:
-    """A PDF box's coordinates to a hundredth of a point."""
-    return [round(float(value), 2) for value in box]
 
 
 _renderers: dict[Path, Renderer] = {}

@@ -4,6 +4,8 @@ import gc
 import io
 import logging
 import os
+import re
+import subprocess
 from pathlib import Path
 
 import jinja2
@@ -143,6 +145,19 @@ def test_background_is_drawn_once_beneath_every_page():
     assert pdf.count(b"/Subtype /Form") == 1
 
 
+def _word_tops(pdf: bytes, page: int) -> dict[str, float]:
+    """Each word on a page and its top edge (points from the top), as poppler's pdftotext reads
+    it: pypdf's text positions leave out the matrix a form XObject is drawn with."""
+    html = subprocess.run(
+        ["pdftotext", "-bbox", "-f", str(page), "-l", str(page), "-", "-"],
+        input=pdf,
+        capture_output=True,
+        check=True,
+    ).stdout.decode()
+    words = re.findall(r'<word xMin="[^"]+" yMin="([^"]+)"[^>]*>([^<]+)</word>', html)
+    return {word: float(top) for top, word in words}
+
+
 def test_letterhead_is_laid_out_once_and_drawn_beneath_the_first_page_only():
     renderer = Renderer(ROOT)
     lines = [f"Baris {i}" for i in range(12)]
@@ -151,7 +166,12 @@ def test_letterhead_is_laid_out_once_and_drawn_beneath_the_first_page_only():
     assert len(texts) == pages >= 2
     assert "Kop surat <b>&" in texts[0] and "Baris 0" in texts[0]
     assert not any("Kop surat" in text for text in texts[1:])
-    assert pdf.count(b"/Subtype /Form") == 1
+    # The second form is drawn into the slot, which the last line pushed onto the last page:
+    # below that line, where it was laid out at the top of its own page.
+    assert ["Tanda tangan bersama" in text for text in texts] == [False] * (pages - 1) + [True]
+    tops = _word_tops(pdf, pages)
+    assert tops["Tanda"] > tops["11"]  # "Baris 11"
+    assert pdf.count(b"/Subtype /Form") == 2
     # The next document with the same letterhead reuses its layout; another one lays out anew.
     letterhead = renderer._letterhead("lettered", {"kop": "<b>&"})
     renderer.render_pdf("lettered", {"lines": ["Satu"], "kop": "<b>&"})
@@ -162,7 +182,7 @@ def test_letterhead_is_laid_out_once_and_drawn_beneath_the_first_page_only():
 
 
 def test_background_must_match_the_page_size():
-    with pytest.raises(ValueError, match="same page size"):
+    with pytest.raises(ValueError, match="must have the same size"):
         render_pdf("layered", {"names": ["Warung"], "kop": "", "page_size": "A5"}, root=ROOT)
 
 
