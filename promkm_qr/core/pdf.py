@@ -27,7 +27,7 @@ from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from promkm_qr.core.money import format_rupiah
-from promkm_qr.core.pdf_forms import Placement, draw_forms, slot_placements
+from promkm_qr.core.pdf_forms import Placement, draw_forms, qr_marks, slot_placements
 from promkm_qr.core.qr import qr_data_uri
 
 PRINTABLES_ROOT = Path(__file__).resolve().parents[2] / "printables"
@@ -208,8 +208,11 @@ class Renderer:
             forms = self._letterhead(name, context)
             placements = [Placement(0, 0), *slot_placements(forms[1:], pages, first_form=1)]
         else:
+            forms, placements = [], []
+        marks = qr_marks(pages)
+        if not (forms or marks):
             return document.write_pdf(**PDF_OPTIONS), len(pages)
-        finisher = partial(draw_forms, forms=len(forms), placements=placements)
+        finisher = partial(draw_forms, forms=len(forms), placements=placements, marks=marks)
         pdf = document.copy([*forms, *pages]).write_pdf(finisher=finisher, **PDF_OPTIONS)
         return pdf, len(pages)
 

@@ -14,6 +14,9 @@ from dataclasses import dataclass
 
 import pydyf
 from weasyprint.document import Document, Page
+from weasyprint.formatting_structure.boxes import Box
+
+from promkm_qr.core.qr import qr_pdf_path
 
 PT_PER_PX = 0.75  # WeasyPrint lays out in CSS px and writes PDF points
 
@@ -28,16 +31,37 @@ class Placement:
     dy: float = 0.0
 
 
+def marked_boxes(page: Page, attribute: str) -> Iterator[tuple[str, Box]]:
+    """(value, box) of each element carrying the attribute on a laid-out page."""
+    seen = set()
+    for box in page._page_box.descendants(placeholders=True):
+        element = getattr(box, "element", None)
+        value = element.get(attribute) if element is not None else None
+        # The first box of an element in document order is its own, not an anonymous child's.
+        if value and id(element) not in seen:
+            seen.add(id(element))
+            yield value, box
+
+
 def slots(page: Page) -> Iterator[tuple[str, float, float]]:
     """(name, x, y) of each element with a data-form attribute on a laid-out page."""
-    seen = set()
-    for box in page._page_box.descendants():
-        element = getattr(box, "element", None)
-        name = element.get("data-form") if element is not None else None
-        # The first box of an element in document order is its own, not an anonymous child's.
-        if name and id(element) not in seen:
-            seen.add(id(element))
-            yield name, box.border_box_x(), box.border_box_y()
+    for name, box in marked_boxes(page, "data-form"):
+        yield name, box.border_box_x(), box.border_box_y()
+
+
+def qr_marks(pages: Iterable[Page]) -> list[tuple[int, bytes]]:
+    """(page, drawing) of the QR code of each element with a data-qr attribute, filling its box.
+
+    The template lays out an empty square; the code is drawn into it as a vector path after
+    layout, instead of an image WeasyPrint would decode and embed.
+    """
+    marks = []
+    for number, page in enumerate(pages):
+        for text, box in marked_boxes(page, "data-qr"):
+            x, y = box.content_box_x() * PT_PER_PX, box.content_box_y() * PT_PER_PX
+            size = min(box.width, box.height) * PT_PER_PX
+            marks.append((number, qr_pdf_path(text, x, page.height * PT_PER_PX - y, size)))
+    return marks
 
 
 def slot_placements(forms: list[Page], pages: Iterable[Page], first_form: int = 0):
@@ -52,29 +76,65 @@ def slot_placements(forms: list[Page], pages: Iterable[Page], first_form: int = 
     return placements
 
 
-def draw_forms(_document: Document, pdf: pydyf.PDF, *, forms: int, placements: list[Placement]):
+def draw_forms(
+    _document: Document,
+    pdf: pydyf.PDF,
+    *,
+    forms: int,
+    placements: list[Placement],
+    marks: list[tuple[int, bytes]] = (),
+):
     """WeasyPrint finisher: the first `forms` pages become forms drawn by the placements.
 
-    Placement pages count from the first page after the forms. WeasyPrint gives every page
-    one shared resources dictionary; the forms get a copy of it made before they are named
-    in it, so that no form refers to itself.
+    Placement and mark pages count from the first page after the forms; marks (drawing
+    operators) go over a page's content. WeasyPrint gives every page one shared resources
+    dictionary; the forms get a copy of it made before they are named in it, so that no form
+    refers to itself.
     """
     objects, kids = pdf.objects, pdf.pages["Kids"]  # kids: flat [number, 0, "R", ...]
     form_pages = [objects[number] for number in kids[: 3 * forms : 3]]
     del kids[: 3 * forms]
     pdf.pages["Count"] -= forms
     targets = [objects[number] for number in kids[::3]]
+    boxes = _make_forms(pdf, form_pages) if form_pages else []
+    for placement in placements:
+        target = targets[placement.page]
+        if _rounded(target["MediaBox"]) != boxes[placement.form]:
+            raise ValueError("A shared form and the page it is drawn on must have the same size")
+        # PDF's y axis points up: a slot lower on the page moves the form down.
+        move = f"1 0 0 1 {placement.dx * PT_PER_PX:.3f} {-placement.dy * PT_PER_PX:.3f} cm"
+        draw = pydyf.Stream([f"q {move} /Form{placement.form} Do Q".encode()])
+        pdf.add_object(draw)
+        target["Contents"] = pydyf.Array([draw.reference, *_contents(target)])
+    if marks:
+        # A page's own content leaves WeasyPrint's flipped, scaled matrix in effect: save the
+        # graphics state around it so marks are drawn in the page's default coordinates.
+        save, restore = pydyf.Stream([b"q"]), pydyf.Stream([b"Q"])
+        pdf.add_object(save)
+        pdf.add_object(restore)
+    by_page: dict[int, list[bytes]] = {}
+    for page, drawing in marks:
+        by_page.setdefault(page, []).append(drawing)
+    for page, drawings in by_page.items():
+        mark = pydyf.Stream(drawings, compress=True)
+        pdf.add_object(mark)
+        own = [save.reference, *_contents(targets[page]), restore.reference]
+        targets[page]["Contents"] = pydyf.Array([*own, mark.reference])
+
+
+def _make_forms(pdf: pydyf.PDF, form_pages: list) -> list[list[float]]:
+    """Turn the pages into form XObjects named Form0, Form1, ...; returns their page boxes."""
 
     def number(reference: bytes) -> int:
         return int(reference.split()[0])
 
-    resources = objects[number(form_pages[0]["Resources"])]
+    resources = pdf.objects[number(form_pages[0]["Resources"])]
     form_resources = pydyf.Dictionary(resources)
     form_resources["XObject"] = pydyf.Dictionary(resources["XObject"])
     pdf.add_object(form_resources)
-    box = _rounded(form_pages[0]["MediaBox"])
+    boxes = []
     for index, page in enumerate(form_pages):
-        form = objects[number(page["Contents"])]
+        form = pdf.objects[number(page["Contents"])]
         form.extra.update(
             {
                 "Type": "/XObject",
@@ -84,18 +144,15 @@ def draw_forms(_document: Document, pdf: pydyf.PDF, *, forms: int, placements: l
             }
         )
         resources["XObject"][f"Form{index}"] = form.reference
+        boxes.append(_rounded(page["MediaBox"]))
         page.clear()  # no longer a page: left as an empty dictionary
-    for placement in placements:
-        target = targets[placement.page]
-        if _rounded(target["MediaBox"]) != box:
-            raise ValueError("A shared form and the page it is drawn on must have the same size")
-        # PDF's y axis points up: a slot lower on the page moves the form down.
-        move = f"1 0 0 1 {placement.dx * PT_PER_PX:.3f} {-placement.dy * PT_PER_PX:.3f} cm"
-        draw = pydyf.Stream([f"q {move} /Form{placement.form} Do Q".encode()])
-        pdf.add_object(draw)
-        contents = target["Contents"]
-        before = list(contents) if isinstance(contents, pydyf.Array) else [contents]
-        target["Contents"] = pydyf.Array([draw.reference, *before])
+    return boxes
+
+
+def _contents(page) -> list:
+    """A page's content stream references, as a list."""
+    contents = page["Contents"]
+    return list(contents) if isinstance(contents, pydyf.Array) else [contents]
 
 
 def _rounded(box) -> list[float]:

@@ -140,5 +140,6 @@ def document_context(common: dict, kind: str, period: str, public_id: str, data:
             "title": KINDS[kind].title,
             "period": period_label(period),
             "verify_url": f"{base_url}/v/{public_id}",
+            "verify_base": f"{base_url}/v/",
         },
     }

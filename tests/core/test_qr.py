@@ -42,8 +42,11 @@ def test_long_text_does_not_fit_a_poster():
     assert not fits_poster("x" * 5000)  # too long for any QR version
 
 
-def test_qr_in_pdf_scans_back(tmp_path):
-    pdf = render_pdf("qr", {"stall": {"name": "Warung Bu Sri"}, "url": STALL_URL}, root=ROOT)
+# "qr" embeds the code as an image; "qr_drawn" has an empty square that the renderer fills
+# with the code as a vector path after layout (data-qr).
+@pytest.mark.parametrize("printable", ["qr", "qr_drawn"])
+def test_qr_in_pdf_scans_back(tmp_path, printable):
+    pdf = render_pdf(printable, {"stall": {"name": "Warung Bu Sri"}, "url": STALL_URL}, root=ROOT)
     (tmp_path / "poster.pdf").write_bytes(pdf)
     subprocess.run(
         ["pdftoppm", "-r", "150", "-png", "-singlefile", "poster.pdf", "poster"],
