@@ -70,9 +70,11 @@ def slot_placements(forms: list[Page], pages: Iterable[Page], first_form: int = 
     placements = []
     for number, page in enumerate(pages):
         for name, x, y in slots(page):
-            if name in origins:
-                form, form_x, form_y = origins[name]
-                placements.append(Placement(first_form + form, number, x - form_x, y - form_y))
+            if name not in origins:
+                # An empty slot would print, say, a document without its signature block.
+                raise ValueError(f"No form named {name!r} for the slot on page {number + 1}")
+            form, form_x, form_y = origins[name]
+            placements.append(Placement(first_form + form, number, x - form_x, y - form_y))
     return placements
 
 

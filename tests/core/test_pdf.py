@@ -181,6 +181,11 @@ def test_letterhead_is_laid_out_once_and_drawn_beneath_the_first_page_only():
     assert renderer._letterhead("lettered", {"kop": "<b>&"}) is letterhead
 
 
+def test_a_slot_without_its_form_is_an_error():
+    with pytest.raises(ValueError, match="No form named 'sign'"):
+        render_pdf("lettered", {"lines": ["Satu"], "kop": "", "no_form": True}, root=ROOT)
+
+
 def test_background_must_match_the_page_size():
     with pytest.raises(ValueError, match="must have the same size"):
         render_pdf("layered", {"names": ["Warung"], "kop": "", "page_size": "A5"}, root=ROOT)
