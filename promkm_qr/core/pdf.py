@@ -27,7 +27,13 @@ from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from promkm_qr.core.money import format_rupiah
-from promkm_qr.core.pdf_forms import Placement, draw_forms, qr_marks, slot_placements
+from promkm_qr.core.pdf_forms import (
+    Placement,
+    RecordedPage,
+    draw_forms,
+    qr_marks,
+    slot_placements,
+)
 from promkm_qr.core.qr import qr_data_uri
 
 PRINTABLES_ROOT = Path(__file__).resolve().parents[2] / "printables"
@@ -224,7 +230,8 @@ class Renderer:
         if pages is None:
             if len(self._letterheads) >= _LETTERHEADS_KEPT:
                 self._letterheads.clear()  # a new batch (another month, other branding)
-            pages = self._letterheads[key] = self._document(name, html=html).pages
+            laid_out = self._document(name, html=html).pages
+            pages = self._letterheads[key] = [RecordedPage(page) for page in laid_out]
         return pages
 
 

@@ -181,6 +181,42 @@ def test_letterhead_is_laid_out_once_and_drawn_beneath_the_first_page_only():
     assert renderer._letterhead("lettered", {"kop": "<b>&"}) is letterhead
 
 
+def _top_strip(pdf: bytes, tmp_path: Path, name: str) -> bytes:
+    """The top 20 mm of the first page rasterised (pdftoppm, 100 dpi), as raw grey pixels."""
+    (tmp_path / f"{name}.pdf").write_bytes(pdf)
+    subprocess.run(
+        [
+            "pdftoppm",
+            "-r",
+            "100",
+            "-gray",
+            "-singlefile",
+            "-y",
+            "0",
+            "-H",
+            "79",
+            f"{name}.pdf",
+            name,
+        ],  # fmt: skip
+        cwd=tmp_path,
+        check=True,
+        timeout=60,
+    )
+    return (tmp_path / f"{name}.pgm").read_bytes().split(b"\n", 3)[3]  # after the header
+
+
+def test_a_replayed_letterhead_draws_the_same_pixels(tmp_path):
+    # The second document replays the letterhead painted for the first: its font subsets
+    # must carry the glyphs, or the letterhead would print blank.
+    renderer = Renderer(ROOT)
+    first = renderer.render_pdf("lettered", {"lines": ["Satu"], "kop": "Kota Madiun"})
+    second = renderer.render_pdf("lettered", {"lines": ["Dua"], "kop": "Kota Madiun"})
+    assert all(page._recording for page in renderer._letterhead("lettered", {"kop": "Kota Madiun"}))
+    strips = [_top_strip(pdf, tmp_path, name) for pdf, name in ((first, "a"), (second, "b"))]
+    assert strips[0] == strips[1]
+    assert min(strips[0]) < 128  # the strip holds dark text, not a blank page
+
+
 def test_a_slot_without_its_form_is_an_error():
     with pytest.raises(ValueError, match="No form named 'sign'"):
         render_pdf("lettered", {"lines": ["Satu"], "kop": "", "no_form": True}, root=ROOT)
