@@ -197,7 +197,7 @@ def _top_strip(pdf: bytes, tmp_path: Path, name: str) -> bytes:
             "79",
             f"{name}.pdf",
             name,
-        ],  # fmt: skip
+        ],
         cwd=tmp_path,
         check=True,
         timeout=60,
