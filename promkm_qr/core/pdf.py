@@ -31,6 +31,7 @@ from promkm_qr.core.pdf_forms import (
     Placement,
     RecordedPage,
     draw_forms,
+    footer_marks,
     qr_marks,
     slot_placements,
 )
@@ -215,7 +216,7 @@ class Renderer:
             placements = [Placement(0, 0), *slot_placements(forms[1:], pages, first_form=1)]
         else:
             forms, placements = [], []
-        marks = qr_marks(pages)
+        marks = qr_marks(pages) + footer_marks(pages)
         if not (forms or marks):
             return document.write_pdf(**PDF_OPTIONS), len(pages)
         finisher = partial(draw_forms, forms=len(forms), placements=placements, marks=marks)

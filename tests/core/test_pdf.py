@@ -166,6 +166,9 @@ def test_letterhead_is_laid_out_once_and_drawn_beneath_the_first_page_only():
     assert len(texts) == pages >= 2
     assert "Kop surat <b>&" in texts[0] and "Baris 0" in texts[0]
     assert not any("Kop surat" in text for text in texts[1:])
+    # The footer is drawn after layout, with the page count known (data-footer).
+    for number, text in enumerate(texts, start=1):
+        assert f"Dokumen (uji) \\ {number}/{pages}" in text
     # The second form is drawn into the slot, which the last line pushed onto the last page:
     # below that line, where it was laid out at the top of its own page.
     assert ["Tanda tangan bersama" in text for text in texts] == [False] * (pages - 1) + [True]
