@@ -14,6 +14,7 @@ import hmac
 
 from flask import current_app, has_request_context, request
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from promkm_qr.core.stall_code import parse_stall_code
 from promkm_qr.extensions import db
@@ -65,8 +66,11 @@ def parse_token(token: str) -> tuple[str, int, str]:
     return code, int(version), signature
 
 
-def resolve(token: str) -> Stall:
-    """The active stall a link names; raises LinkRefused (and logs it) otherwise."""
+def resolve(token: str, *, with_kelurahan: bool = False) -> Stall:
+    """The active stall a link names; raises LinkRefused (and logs it) otherwise.
+
+    with_kelurahan loads the stall's kelurahan in the same query, for a page that shows it.
+    """
     try:
         code, version, signature = parse_token(token)
     except ValueError:
@@ -75,7 +79,10 @@ def resolve(token: str) -> Stall:
         hmac.compare_digest(_signature(key, code, version), signature) for key in signing_keys()
     ):
         raise _refuse(token, "forged")
-    stall = db.session.scalar(select(Stall).where(Stall.code == code))
+    query = select(Stall).where(Stall.code == code)
+    if with_kelurahan:
+        query = query.options(joinedload(Stall.kelurahan))
+    stall = db.session.scalar(query)
     if stall is None:
         raise _refuse(token, "unknown")
     if version != stall.poster_version:
