@@ -13,7 +13,7 @@ import hashlib
 import hmac
 
 from flask import current_app, has_request_context, request
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
 from promkm_qr.core.stall_code import parse_stall_code
@@ -21,6 +21,9 @@ from promkm_qr.extensions import db
 from promkm_qr.models import RefusedScan, Stall
 
 SIGNATURE_BYTES = 9
+# Built once: every scan, form and submission looks its stall up.
+_STALL = select(Stall).where(Stall.code == bindparam("code"))
+_WITH_KELURAHAN = _STALL.options(joinedload(Stall.kelurahan))
 
 
 class LinkRefused(Exception):
@@ -79,10 +82,7 @@ def resolve(token: str, *, with_kelurahan: bool = False) -> Stall:
         hmac.compare_digest(_signature(key, code, version), signature) for key in signing_keys()
     ):
         raise _refuse(token, "forged")
-    query = select(Stall).where(Stall.code == code)
-    if with_kelurahan:
-        query = query.options(joinedload(Stall.kelurahan))
-    stall = db.session.scalar(query)
+    stall = db.session.scalar(_WITH_KELURAHAN if with_kelurahan else _STALL, {"code": code})
     if stall is None:
         raise _refuse(token, "unknown")
     if version != stall.poster_version:
