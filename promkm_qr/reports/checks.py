@@ -12,7 +12,7 @@ cost more than running them.
 
 from collections import defaultdict
 from datetime import timedelta
-from functools import cache
+from functools import cache, partial
 from itertools import pairwise
 
 from flask_babel import force_locale
@@ -31,10 +31,7 @@ _PHASH_HEX = 16
 _OWNER = aliased(User)
 _ASN = aliased(User)
 _R = PurchaseReport
-
-
-def _ids(name: str):
-    return bindparam(name, expanding=True)
+_ids = partial(bindparam, expanding=True)  # a list bound to IN (...)
 
 
 _SUBJECTS = (
