@@ -16,6 +16,9 @@ from promkm_qr.models.base import utcnow
 
 GENESIS = "0" * 64
 _LOCK_ID = 0x50524F4D  # any constant shared by all writers
+# Built once: every submission and every flag change appends an entry.
+_LOCK = text("SELECT pg_advisory_xact_lock(:id)")
+_LAST_HASH = select(AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1)
 
 
 def _digest(prev_hash: str, entry: AuditEntry) -> str:
@@ -48,8 +51,8 @@ def record(
 ) -> AuditEntry:
     """Append an entry in the current transaction (committed with the change it records)."""
     if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _LOCK_ID})
-    last = db.session.scalar(select(AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1))
+        db.session.execute(_LOCK, {"id": _LOCK_ID})
+    last = db.session.scalar(_LAST_HASH)
     entry = AuditEntry(
         at=utcnow().replace(microsecond=0),
         actor_id=actor_id,

@@ -12,7 +12,7 @@ import os
 import threading
 
 from flask import current_app
-from sqlalchemy import inspect, select, update
+from sqlalchemy import bindparam, inspect, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from promkm_qr.extensions import db
@@ -83,6 +83,15 @@ def _send(message: OutboxMessage, task: str, args: list) -> bool:
     return True
 
 
+# Built once: every submission marks its message sent.
+_MARK_SENT = (
+    update(OutboxMessage)
+    .where(OutboxMessage.id.in_(bindparam("ids", expanding=True)))
+    .values(sent_at=bindparam("at"))
+    .execution_options(synchronize_session=False)
+)
+
+
 def send_pending(messages: list[OutboxMessage]) -> None:
     """Send freshly committed messages (as enqueue made them) now; failures stay for the flush.
 
@@ -105,12 +114,7 @@ def send_pending(messages: list[OutboxMessage]) -> None:
         if sent:
             # A plain UPDATE by id: setting sent_at on the rows the commit expired would
             # first read them back.
-            db.session.execute(
-                update(OutboxMessage)
-                .where(OutboxMessage.id.in_(sent))
-                .values(sent_at=utcnow())
-                .execution_options(synchronize_session=False)
-            )
+            db.session.execute(_MARK_SENT, {"ids": sent, "at": utcnow()})
         db.session.commit()
     except SQLAlchemyError as exc:
         db.session.rollback()

@@ -97,6 +97,9 @@ def seed_defaults() -> None:
     db.session.commit()
 
 
+_ALL_SETTINGS = select(Setting.key, Setting.value)
+
+
 def get_setting(key: str):
     """A setting's current value, falling back to the default.
 
@@ -105,7 +108,7 @@ def get_setting(key: str):
     """
     info = db.session.info
     if "settings" not in info:
-        info["settings"] = dict(db.session.execute(select(Setting.key, Setting.value)).all())
+        info["settings"] = dict(db.session.execute(_ALL_SETTINGS).all())
     if key in info["settings"]:
         return info["settings"][key]
     return DEFAULT_SETTINGS.get(key)

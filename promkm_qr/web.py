@@ -4,7 +4,6 @@ from pathlib import Path
 
 from flask import Flask, abort, has_request_context, request, session
 from flask_babel import get_locale
-from flask_login import current_user
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
@@ -131,7 +130,9 @@ def register_security(app: Flask) -> None:
         response.headers["Referrer-Policy"] = "same-origin"
         if request.is_secure:
             response.headers["Strict-Transport-Security"] = "max-age=31536000"
-        # Not is_authenticated: that reads `active`, and reloads a user a commit expired.
-        if not current_user.is_anonymous:
+        # Asks the session, not current_user: that would load the user from the database for
+        # responses that never needed it (the poster link's redirect), or reload one a commit
+        # expired. A session naming a user no longer valid errs on the side of no-store.
+        if session.get("_user_id") is not None:
             response.headers.setdefault("Cache-Control", "private, no-store")
         return response

@@ -67,7 +67,8 @@ def _stall_by_code(text: str) -> Stall | None:
 def report(token: str):
     """The report form for the stall a signed link names."""
     try:
-        stall = links.resolve(token)
+        # The form shows the kelurahan; a valid submission only needs the stall.
+        stall = links.resolve(token, with_kelurahan=request.method == "GET")
     except links.LinkRefused as refused:
         status = 410 if refused.reason in ("revoked", "suspended") else 404
         return render_template("public/link_refused.html", reason=refused.reason), status

@@ -1,18 +1,22 @@
 """Run the flagging rules on a batch of reports with a handful of set-based queries.
 
 One report after submission and a month of reports for the bench go through the same code:
-load the reports, then in one query each the stalls' earlier amounts and hours, the category
-averages, the ASN's reports around those days and the earlier photos that could match; apply
-the pure rules of `promkm_qr.reports.rules`; then replace the rule flags that changed.
-Re-running on unchanged data writes nothing and gives the same flags.
+load the reports, then in one query the stalls' earlier reports and the ASN's reports around
+those days, the category averages only where a rule needs them, and the earlier photos that
+could match; apply the pure rules of `promkm_qr.reports.rules`; then replace the rule flags
+that changed. Re-running on unchanged data writes nothing and gives the same flags.
+
+The statements are built once, with bound parameters: building them anew for every report
+cost more than running them.
 """
 
 from collections import defaultdict
 from datetime import timedelta
+from functools import cache, partial
 from itertools import pairwise
 
 from flask_babel import force_locale
-from sqlalchemy import delete, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.orm import aliased
 
 from promkm_qr import audit
@@ -24,103 +28,124 @@ from promkm_qr.reports.rules import WIB_OFFSET, Subject
 # States whose amounts and hours describe what a stall usually sells.
 _HISTORY_STATES = ("submitted", "confirmed", "disputed", "verified")
 _PHASH_HEX = 16
-# Built once: making an alias costs more than the rest of building the query.
 _OWNER = aliased(User)
 _ASN = aliased(User)
+_R = PurchaseReport
+_ids = partial(bindparam, expanding=True)  # a list bound to IN (...)
 
 
-def _subjects(report_ids: list[int]) -> list[Subject]:
-    """The reports with their stall, photo and ASN facts, in one query."""
-    owner, asn = _OWNER, _ASN
-    r = PurchaseReport
-    rows = db.session.execute(
-        select(
-            r.id,
-            r.asn_id,
-            r.stall_id,
-            Stall.category_id,
-            r.amount,
-            r.purchased_at,
-            r.lat,
-            r.lon,
-            Stall.lat,
-            Stall.lon,
-            Evidence.sha256,
-            Evidence.original_sha256,
-            Evidence.phash,
-            Evidence.taken_at,
-            AsnProfile.nik,
-            asn.phone,
-            Stall.owner_nik,
-            Stall.phone,
-            owner.phone,
-        )
-        .join(Stall, Stall.id == r.stall_id)
-        .join(asn, asn.id == r.asn_id)
-        .outerjoin(AsnProfile, AsnProfile.user_id == r.asn_id)
-        .outerjoin(owner, owner.id == Stall.owner_id)
-        .outerjoin(Evidence, Evidence.id == r.evidence_id)
-        .where(r.id.in_(report_ids))
-    ).all()
-    return [Subject(*row[:-2], owner_phones=tuple(p for p in row[-2:] if p)) for row in rows]
-
-
-def _stall_history(subjects, since, until) -> dict[int, list[tuple]]:
-    """Per stall, (purchased_at, id, amount) of its reports in the window, oldest first."""
-    r = PurchaseReport
-    rows = db.session.execute(
-        select(r.stall_id, r.purchased_at, r.id, r.amount)
-        .where(
-            r.stall_id.in_({s.stall_id for s in subjects}),
-            r.purchased_at >= since,
-            r.purchased_at <= until,
-            r.state.in_(_HISTORY_STATES),
-        )
-        .order_by(r.purchased_at, r.id)
+_SUBJECTS = (
+    select(
+        _R.id,
+        _R.asn_id,
+        _R.stall_id,
+        Stall.category_id,
+        _R.amount,
+        _R.purchased_at,
+        _R.lat,
+        _R.lon,
+        Stall.lat,
+        Stall.lon,
+        Evidence.sha256,
+        Evidence.original_sha256,
+        Evidence.phash,
+        Evidence.taken_at,
+        AsnProfile.nik,
+        _ASN.phone,
+        Stall.owner_nik,
+        _R.flagged,
+        Stall.phone,
+        _OWNER.phone,
     )
-    history = defaultdict(list)
-    for stall_id, *rest in rows:
-        history[stall_id].append(tuple(rest))
-    return history
+    .join(Stall, Stall.id == _R.stall_id)
+    .join(_ASN, _ASN.id == _R.asn_id)
+    .outerjoin(AsnProfile, AsnProfile.user_id == _R.asn_id)
+    .outerjoin(_OWNER, _OWNER.id == Stall.owner_id)
+    .outerjoin(Evidence, Evidence.id == _R.evidence_id)
+    .where(_R.id.in_(_ids("ids")))
+)
+# The stalls' history and the ASN's days in one query; each row says which it belongs to.
+_IN_HISTORY = and_(
+    _R.stall_id.in_(_ids("stalls")),
+    _R.purchased_at >= bindparam("since"),
+    _R.purchased_at <= bindparam("until"),
+    _R.state.in_(_HISTORY_STATES),
+)
+_IN_DAYS = and_(
+    _R.asn_id.in_(_ids("asns")),
+    _R.purchased_at >= bindparam("days_from"),
+    _R.purchased_at <= bindparam("days_to"),
+    _R.state != "withdrawn",
+)
+_NEARBY = select(
+    _R.stall_id, _R.asn_id, _R.purchased_at, _R.id, _R.amount, _IN_HISTORY, _IN_DAYS
+).where(or_(_IN_HISTORY, _IN_DAYS))
+# Amounts at or above the rule's floor are left out: they are the ones under suspicion,
+# and a few inflated reports would otherwise lift the average that judges them.
+_CATEGORY_AVERAGES = (
+    select(Stall.category_id, func.avg(_R.amount))
+    .join(Stall, Stall.id == _R.stall_id)
+    .where(
+        Stall.category_id.in_(_ids("categories")),
+        _R.purchased_at >= bindparam("since"),
+        _R.purchased_at <= bindparam("until"),
+        _R.state.in_(_HISTORY_STATES),
+        _R.amount < bindparam("floor"),
+    )
+    .group_by(Stall.category_id)
+)
+_STORED_FLAGS = select(ReportFlag.report_id, ReportFlag.rule, ReportFlag.detail).where(
+    ReportFlag.report_id.in_(_ids("ids")), ReportFlag.rule.in_(rules.RULES)
+)
+_DELETE_FLAGS = delete(ReportFlag).where(
+    ReportFlag.report_id.in_(_ids("ids")), ReportFlag.rule.in_(rules.RULES)
+)
+_REFRESH_FLAGGED = (
+    update(_R)
+    .where(_R.id.in_(_ids("ids")))
+    .values(flagged=select(ReportFlag.id).where(ReportFlag.report_id == _R.id).exists())
+    .execution_options(synchronize_session=False)
+)
+
+
+def _subjects(report_ids: list[int]) -> tuple[list[Subject], set[int]]:
+    """The reports with their stall, photo and ASN facts, and which of them are flagged."""
+    rows = db.session.execute(_SUBJECTS, {"ids": report_ids}).all()
+    subjects = [Subject(*row[:-3], owner_phones=tuple(p for p in row[-2:] if p)) for row in rows]
+    return subjects, {row.id for row in rows if row.flagged}
+
+
+def _nearby(subjects, since, until) -> tuple[dict[int, list[tuple]], dict[int, list[tuple]]]:
+    """Per stall, (purchased_at, id, amount) of its reports in the window; per ASN,
+    (purchased_at, id, stall_id) of their reports around the subjects' days."""
+    params = {
+        "stalls": list({s.stall_id for s in subjects}),
+        "since": since,
+        "until": until,
+        "asns": list({s.asn_id for s in subjects}),
+        "days_from": min(s.purchased_at for s in subjects) - timedelta(days=1),
+        "days_to": max(s.purchased_at for s in subjects) + timedelta(days=1),
+    }
+    history, days = defaultdict(list), defaultdict(list)
+    for stall_id, asn_id, at, rid, amount, in_history, in_days in db.session.execute(
+        _NEARBY, params
+    ):
+        if in_history:
+            history[stall_id].append((at, rid, amount))
+        if in_days:
+            days[asn_id].append((at, rid, stall_id))
+    return history, days
 
 
 def _category_averages(categories: set, since, until, floor: int) -> dict[int, float]:
-    """The average ordinary amount per stall category over the window.
-
-    Amounts at or above the rule's floor are left out: they are the ones under suspicion,
-    and a few inflated reports would otherwise lift the average that judges them.
-    """
-    r = PurchaseReport
+    """The average ordinary amount per stall category over the window."""
+    if not categories:
+        return {}
     rows = db.session.execute(
-        select(Stall.category_id, func.avg(r.amount))
-        .join(Stall, Stall.id == r.stall_id)
-        .where(
-            Stall.category_id.in_(categories),
-            r.purchased_at >= since,
-            r.purchased_at <= until,
-            r.state.in_(_HISTORY_STATES),
-            r.amount < floor,
-        )
-        .group_by(Stall.category_id)
+        _CATEGORY_AVERAGES,
+        {"categories": list(categories), "since": since, "until": until, "floor": floor},
     )
     return {category: float(avg) for category, avg in rows}
-
-
-def _asn_days(subjects) -> dict[int, list[tuple]]:
-    """Per ASN, (purchased_at, id, stall_id) of their reports around the subjects' days."""
-    r = PurchaseReport
-    rows = db.session.execute(
-        select(r.asn_id, r.purchased_at, r.id, r.stall_id).where(
-            r.asn_id.in_({s.asn_id for s in subjects}),
-            r.purchased_at >= min(s.purchased_at for s in subjects) - timedelta(days=1),
-            r.purchased_at <= max(s.purchased_at for s in subjects) + timedelta(days=1),
-            r.state != "withdrawn",
-        )
-    )
-    days = defaultdict(list)
-    for asn_id, *rest in rows:
-        days[asn_id].append(tuple(rest))
-    return days
 
 
 def _chunks(parts: int) -> list[tuple[int, int]]:
@@ -131,33 +156,37 @@ def _chunks(parts: int) -> list[tuple[int, int]]:
     return [(a, b - a) for a, b in pairwise(bounds)]
 
 
+@cache
+def _photo_query(slices: tuple[tuple[int, int], ...]):
+    """Earlier evidence sharing a hash (:hashes) or a phash slice (:slice0...) with a subject."""
+    conditions = [Evidence.sha256.in_(_ids("hashes")), Evidence.original_sha256.in_(_ids("hashes"))]
+    for n, (start, length) in enumerate(slices):
+        conditions.append(func.substr(Evidence.phash, start + 1, length).in_(_ids(f"slice{n}")))
+    return (
+        select(_R.id, _R.reference, Evidence.sha256, Evidence.original_sha256, Evidence.phash)
+        .join(Evidence, Evidence.id == _R.evidence_id)
+        .where(
+            _R.id < bindparam("before_id"),
+            Evidence.created_at >= bindparam("since"),
+            or_(*conditions),
+        )
+    )
+
+
 def _photo_candidates(subjects, t) -> tuple[dict, list[tuple]]:
     """Earlier reports whose photo could match a subject's, indexed by hash and phash slice."""
     with_photo = [s for s in subjects if s.sha256]
     if not with_photo:
         return {}, []
     slices = _chunks(t["photo_distance"] + 1)
-    hashes = {h for s in with_photo for h in (s.sha256, s.original_sha256) if h}
-    conditions = [Evidence.sha256.in_(hashes), Evidence.original_sha256.in_(hashes)]
-    for start, length in slices:
-        values = {s.phash[start : start + length] for s in with_photo if s.phash}
-        conditions.append(func.substr(Evidence.phash, start + 1, length).in_(values))
-    since = min(s.purchased_at for s in with_photo) - timedelta(days=t["photo_days"])
-    rows = db.session.execute(
-        select(
-            PurchaseReport.id,
-            PurchaseReport.reference,
-            Evidence.sha256,
-            Evidence.original_sha256,
-            Evidence.phash,
-        )
-        .join(Evidence, Evidence.id == PurchaseReport.evidence_id)
-        .where(
-            PurchaseReport.id < max(s.id for s in with_photo),
-            Evidence.created_at >= since,
-            or_(*conditions),
-        )
-    ).all()
+    params = {
+        "hashes": list({h for s in with_photo for h in (s.sha256, s.original_sha256) if h}),
+        "before_id": max(s.id for s in with_photo),
+        "since": min(s.purchased_at for s in with_photo) - timedelta(days=t["photo_days"]),
+    }
+    for n, (start, length) in enumerate(slices):
+        params[f"slice{n}"] = list({s.phash[start : start + length] for s in with_photo if s.phash})
+    rows = db.session.execute(_photo_query(tuple(slices)), params).all()
     index = defaultdict(list)
     for row in rows:
         for key in (row.sha256, row.original_sha256):
@@ -182,15 +211,27 @@ def evaluate(subjects: list[Subject], t: dict) -> dict[int, dict[str, str]]:
         return {}
     since = min(s.purchased_at for s in subjects) - timedelta(days=t["history_days"])
     until = max(s.purchased_at for s in subjects)
-    history = _stall_history(subjects, since, until)
+    history, asn_days = _nearby(subjects, since, until)
+    earlier = {
+        s.id: [row for row in history[s.stall_id] if (row[0], row[1]) < (s.purchased_at, s.id)]
+        for s in subjects
+    }
+    # The category's average only judges a large amount at a stall with little history.
     averages = _category_averages(
-        {s.category_id for s in subjects}, since, until, t["amount_floor"]
+        {
+            s.category_id
+            for s in subjects
+            if s.amount >= t["amount_floor"] and len(earlier[s.id]) < t["amount_min_history"]
+        }
+        - {None},
+        since,
+        until,
+        t["amount_floor"],
     )
-    asn_days = _asn_days(subjects)
     photo_index, slices = _photo_candidates(subjects, t)
     result = {}
     for s in subjects:
-        earlier = [row for row in history[s.stall_id] if (row[0], row[1]) < (s.purchased_at, s.id)]
+        stall_earlier = earlier[s.id]
         day = (s.purchased_at + WIB_OFFSET).date()
         mine = asn_days[s.asn_id]
         same_day = sum(1 for at, _id, _stall in mine if (at + WIB_OFFSET).date() == day)
@@ -201,14 +242,14 @@ def evaluate(subjects: list[Subject], t: dict) -> dict[int, dict[str, str]]:
         ]
         found = {
             "amount": rules.amount_outlier(
-                s, [row[2] for row in earlier], averages.get(s.category_id), t
+                s, [row[2] for row in stall_earlier], averages.get(s.category_id), t
             ),
             "daily_count": rules.too_many_per_day(s, same_day, t),
             "repeat": rules.repeat_at_stall(s, min(before, default=None), t),
             "photo": rules.reused_photo(s, _earlier_photos(s, photo_index, slices), t),
             "distance": rules.far_from_stall(s, t),
             "photo_time": rules.photo_time_mismatch(s, t),
-            "hours": rules.unusual_hour(s, [rules.wib_hour(row[0]) for row in earlier], t),
+            "hours": rules.unusual_hour(s, [rules.wib_hour(row[0]) for row in stall_earlier], t),
             "own_stall": rules.own_stall(s, t),
         }
         result[s.id] = {rule: text for rule, text in found.items() if text}
@@ -218,23 +259,19 @@ def evaluate(subjects: list[Subject], t: dict) -> dict[int, dict[str, str]]:
 def check_reports(report_ids: list[int], *, actor_id: int | None = None) -> dict:
     """Run every rule on the reports and store what changed; the caller commits."""
     t = rules.thresholds()
+    subjects, flagged = _subjects(report_ids)
     # Explanations are stored in the city's language, whoever (a task, a request) runs this.
     with force_locale("id"):
-        flags = evaluate(_subjects(report_ids), t)
+        flags = evaluate(subjects, t)
+    # A report not flagged has no flag stored: nothing to read back or to delete.
     stored = defaultdict(dict)
-    for report_id, rule, detail in db.session.execute(
-        select(ReportFlag.report_id, ReportFlag.rule, ReportFlag.detail).where(
-            ReportFlag.report_id.in_(flags), ReportFlag.rule.in_(rules.RULES)
-        )
-    ):
-        stored[report_id][rule] = detail
+    if flagged:
+        for report_id, rule, detail in db.session.execute(_STORED_FLAGS, {"ids": list(flagged)}):
+            stored[report_id][rule] = detail
     changed = sorted(rid for rid, found in flags.items() if found != stored.get(rid, {}))
     if changed:
-        db.session.execute(
-            delete(ReportFlag).where(
-                ReportFlag.report_id.in_(changed), ReportFlag.rule.in_(rules.RULES)
-            )
-        )
+        if stored:
+            db.session.execute(_DELETE_FLAGS, {"ids": [rid for rid in changed if rid in stored]})
         rows = [
             {"report_id": rid, "rule": rule, "detail": detail}
             for rid in changed
@@ -259,10 +296,4 @@ def check_reports(report_ids: list[int], *, actor_id: int | None = None) -> dict
 
 def _refresh_flagged(report_ids: list[int]) -> None:
     """Set each report's `flagged` to whether any flag (a rule's or the sweep's) remains."""
-    has_flag = select(ReportFlag.id).where(ReportFlag.report_id == PurchaseReport.id).exists()
-    db.session.execute(
-        update(PurchaseReport)
-        .where(PurchaseReport.id.in_(report_ids))
-        .values(flagged=has_flag)
-        .execution_options(synchronize_session=False)
-    )
+    db.session.execute(_REFRESH_FLAGGED, {"ids": list(report_ids)})

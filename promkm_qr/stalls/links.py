@@ -13,13 +13,17 @@ import hashlib
 import hmac
 
 from flask import current_app, has_request_context, request
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import joinedload
 
 from promkm_qr.core.stall_code import parse_stall_code
 from promkm_qr.extensions import db
 from promkm_qr.models import RefusedScan, Stall
 
 SIGNATURE_BYTES = 9
+# Built once: every scan, form and submission looks its stall up.
+_STALL = select(Stall).where(Stall.code == bindparam("code"))
+_WITH_KELURAHAN = _STALL.options(joinedload(Stall.kelurahan))
 
 
 class LinkRefused(Exception):
@@ -65,8 +69,11 @@ def parse_token(token: str) -> tuple[str, int, str]:
     return code, int(version), signature
 
 
-def resolve(token: str) -> Stall:
-    """The active stall a link names; raises LinkRefused (and logs it) otherwise."""
+def resolve(token: str, *, with_kelurahan: bool = False) -> Stall:
+    """The active stall a link names; raises LinkRefused (and logs it) otherwise.
+
+    with_kelurahan loads the stall's kelurahan in the same query, for a page that shows it.
+    """
     try:
         code, version, signature = parse_token(token)
     except ValueError:
@@ -75,7 +82,7 @@ def resolve(token: str) -> Stall:
         hmac.compare_digest(_signature(key, code, version), signature) for key in signing_keys()
     ):
         raise _refuse(token, "forged")
-    stall = db.session.scalar(select(Stall).where(Stall.code == code))
+    stall = db.session.scalar(_WITH_KELURAHAN if with_kelurahan else _STALL, {"code": code})
     if stall is None:
         raise _refuse(token, "unknown")
     if version != stall.poster_version:

@@ -12,7 +12,7 @@ import uuid
 from datetime import UTC, timedelta
 
 from celery import shared_task
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, insert, select, update
 
 from promkm_qr import outbox
 from promkm_qr.core.dates import WIB
@@ -25,8 +25,8 @@ from promkm_qr.reports.submit import EVIDENCE_TASK
 from promkm_qr.storage import get_storage
 
 
-def _evidence_from(photo, asn_id: int) -> Evidence:
-    """Store the re-encoded photo and thumbnail under new names; return the Evidence row."""
+def _evidence_from(photo, asn_id: int) -> dict:
+    """Store the re-encoded photo and thumbnail under new names; return the Evidence values."""
     storage = get_storage()
     base = f"evidence/{utcnow():%Y/%m}/{uuid.uuid4().hex}"
     storage.put(f"{base}.jpg", photo.jpeg)
@@ -35,33 +35,50 @@ def _evidence_from(photo, asn_id: int) -> Evidence:
     if taken_at is not None:
         # Cameras write local time without a zone; phones here run on WIB.
         taken_at = taken_at.replace(tzinfo=WIB).astimezone(UTC).replace(tzinfo=None)
-    return Evidence(
-        storage_key=f"{base}.jpg",
-        thumb_key=f"{base}.thumb.jpg",
-        sha256=photo.sha256,
-        original_sha256=photo.original_sha256,
-        phash=photo.phash,
-        width=photo.width,
-        height=photo.height,
-        taken_at=taken_at,
-        gps_lat=photo.gps[0] if photo.gps else None,
-        gps_lon=photo.gps[1] if photo.gps else None,
-        uploaded_by_id=asn_id,
-    )
+    return {
+        "storage_key": f"{base}.jpg",
+        "thumb_key": f"{base}.thumb.jpg",
+        "sha256": photo.sha256,
+        "original_sha256": photo.original_sha256,
+        "phash": photo.phash,
+        "width": photo.width,
+        "height": photo.height,
+        "taken_at": taken_at,
+        "gps_lat": photo.gps[0] if photo.gps else None,
+        "gps_lon": photo.gps[1] if photo.gps else None,
+        "uploaded_by_id": asn_id,
+        "created_at": utcnow(),
+    }
+
+
+# Built once, with bound parameters: building them per upload cost more than running them.
+_PENDING = (
+    select(PhotoUpload.id, PhotoUpload.upload_key, PurchaseReport.asn_id)
+    .join(PurchaseReport, PurchaseReport.id == PhotoUpload.report_id)
+    .where(PhotoUpload.report_id == bindparam("report_id"), PhotoUpload.state == "pending")
+)
+# Only the upload is claimed; the report stays free for the merchant and reviewers.
+_CLAIM = _PENDING.with_for_update(skip_locked=True, of=PhotoUpload)
+_ADD_EVIDENCE = insert(Evidence).returning(Evidence.id)
+_LINK_EVIDENCE = (
+    update(PurchaseReport)
+    .where(PurchaseReport.id == bindparam("report_id"))
+    .values(evidence_id=bindparam("evidence_id"))
+    .execution_options(synchronize_session=False)
+)
+_FINISH = (
+    update(PhotoUpload)
+    .where(PhotoUpload.id == bindparam("upload_id"), PhotoUpload.state == "pending")
+    .values(state=bindparam("state"), error=bindparam("error"), processed_at=bindparam("at"))
+    .execution_options(synchronize_session=False)
+)
 
 
 @shared_task(name="promkm_qr.evidence.process_upload")
 def process_upload(report_id: int) -> str:
     """Make the Evidence of a report from its pending upload, then run the rules on it."""
-    query = (
-        select(PhotoUpload.id, PhotoUpload.upload_key, PurchaseReport.asn_id)
-        .join(PurchaseReport, PurchaseReport.id == PhotoUpload.report_id)
-        .where(PhotoUpload.report_id == report_id, PhotoUpload.state == "pending")
-    )
-    if db.session.get_bind().dialect.name == "postgresql":
-        # Only the upload is claimed; the report stays free for the merchant and reviewers.
-        query = query.with_for_update(skip_locked=True, of=PhotoUpload)
-    found = db.session.execute(query).first()
+    postgres = db.session.get_bind().dialect.name == "postgresql"
+    found = db.session.execute(_CLAIM if postgres else _PENDING, {"report_id": report_id}).first()
     if found is None:
         return "nothing to do"
     storage = get_storage()
@@ -75,27 +92,18 @@ def process_upload(report_id: int) -> str:
         state, error = "failed", str(exc)
     else:
         evidence = _evidence_from(photo, asn_id)
-        db.session.add(evidence)
-        db.session.flush()
-        db.session.execute(
-            update(PurchaseReport)
-            .where(PurchaseReport.id == report_id)
-            .values(evidence_id=evidence.id)
-            .execution_options(synchronize_session=False)
-        )
+        evidence_id = db.session.execute(_ADD_EVIDENCE, evidence).scalar_one()
+        db.session.execute(_LINK_EVIDENCE, {"report_id": report_id, "evidence_id": evidence_id})
     # Only one delivery may finish the upload: SQLite has no SKIP LOCKED, so two workers
     # can get this far with the same message.
     claimed = db.session.execute(
-        update(PhotoUpload)
-        .where(PhotoUpload.id == upload_id, PhotoUpload.state == "pending")
-        .values(state=state, error=error, processed_at=utcnow())
-        .execution_options(synchronize_session=False)
+        _FINISH, {"upload_id": upload_id, "state": state, "error": error, "at": utcnow()}
     )
     if claimed.rowcount != 1:
         db.session.rollback()
         if evidence is not None:
-            storage.delete(evidence.storage_key)
-            storage.delete(evidence.thumb_key)
+            storage.delete(evidence["storage_key"])
+            storage.delete(evidence["thumb_key"])
         return "nothing to do"
     # A second task and message per report cost more than the rules themselves.
     check_reports([report_id])

@@ -67,14 +67,17 @@ def test_a_report_is_recorded_with_its_history_audit_and_outbox(signed_in, form_
     assert "Menunggu konfirmasi penjual" in html
 
 
-def test_resending_the_same_form_shows_the_same_receipt(signed_in, form_url):
+def test_resending_the_same_form_shows_the_same_receipt(app, signed_in, form_url):
     tokens = open_form(signed_in, form_url)
+    before = stored_uploads(app)
     first = post(signed_in, form_url, report_data(tokens, SMALL))
     again = post(signed_in, form_url, report_data(tokens, SMALL, amount="99.000"))
     assert again.status_code == 302
     assert again.headers["Location"] == first.headers["Location"]
     assert report_count() == 1
     assert db.session.scalar(select(PurchaseReport.amount)) == 25000
+    # The resend's upload, stored before the unique key turned it away, is removed.
+    assert len(stored_uploads(app) - before) <= 1
 
 
 def test_another_asns_form_key_answers_404_and_records_nothing(app, signed_in, form_url):

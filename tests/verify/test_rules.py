@@ -3,7 +3,7 @@
 from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from promkm_qr.core.photos import process_photo
 from promkm_qr.extensions import db
@@ -130,6 +130,56 @@ def test_purchase_outside_the_stalls_hours(asn, stall):
     night = make_report(make_asn(), stall, purchased_at=MORNING + timedelta(hours=17))  # 03:00
     assert "hours" not in flags_of(daytime)
     assert "03:00 WIB" in flags_of(night)["hours"]
+
+
+def test_rejected_reports_are_no_usual_hours_but_count_for_the_asns_day(asn, stall):
+    # One query loads the stall's history (live states) and the ASN's day (all but withdrawn).
+    for i in range(12):
+        day = MORNING - timedelta(days=i + 1)
+        make_report(make_asn(), stall, purchased_at=day, state="verified")
+        make_report(make_asn(), stall, purchased_at=day + timedelta(hours=17), state="rejected")
+    night = MORNING + timedelta(hours=17)  # 03:00 WIB
+    for i in range(3):
+        make_report(
+            asn, make_stall(), purchased_at=night - timedelta(hours=i + 1), state="rejected"
+        )
+    make_report(asn, stall, purchased_at=night - timedelta(minutes=10), state="rejected")
+    make_report(asn, stall, purchased_at=night - timedelta(minutes=5), state="withdrawn")
+    flags = flags_of(make_report(asn, stall, purchased_at=night))
+    assert "03:00 WIB" in flags["hours"]
+    assert "5 pembelian" in flags["daily_count"]
+    assert "10 menit" in flags["repeat"]
+
+
+def test_a_batch_gives_each_report_the_flags_it_gets_alone(asn, stall):
+    other = make_stall()
+    for i in range(6):
+        make_report(make_asn(), stall, 20_000, MORNING - timedelta(days=i + 1))
+    # The batch's window ends at its latest report: the one judged by its category's average
+    # is the latest, so alone it sees the same window.
+    reports = [
+        make_report(make_asn(), other, purchased_at=MORNING - timedelta(hours=7)),  # 03:00
+        make_report(asn, stall, 900_000, MORNING),
+        make_report(asn, stall, purchased_at=MORNING + timedelta(minutes=20)),
+        make_report(asn, other, 900_000, MORNING + timedelta(minutes=30)),
+    ]
+    alone = {report.id: flags_of(report) for report in reports}
+    assert [sorted(found) for found in alone.values()] == [
+        ["hours"],
+        ["amount"],
+        ["repeat"],
+        ["amount"],
+    ]
+    db.session.execute(delete(ReportFlag))
+    db.session.commit()
+    assert check_reports([report.id for report in reports])["flagged"] == 4
+    db.session.commit()
+    together = {report.id: {} for report in reports}
+    for rid, rule, detail in db.session.execute(
+        select(ReportFlag.report_id, ReportFlag.rule, ReportFlag.detail)
+    ):
+        together[rid][rule] = detail
+    assert together == alone
 
 
 def test_asn_reporting_at_their_own_stall(stall):
