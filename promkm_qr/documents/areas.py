@@ -4,10 +4,10 @@ from collections import defaultdict
 
 from sqlalchemy import func, or_, select
 
+from promkm_qr.core.dates import format_date_numeric
 from promkm_qr.documents.data import (
     counted_states,
     counted_total,
-    day_label,
     grouped_state_totals,
     in_month,
     parse_period,
@@ -129,7 +129,7 @@ def _attention(period: str, key_column, joins, keys: list[int]) -> dict[int, lis
     for r in reports:
         listed[r.key].append(
             {
-                "date": day_label(r.purchased_at),
+                "date": format_date_numeric(r.purchased_at),  # one line in a narrow column
                 "reference": r.reference,
                 "stall": r.stall,
                 "asn": r.asn,
