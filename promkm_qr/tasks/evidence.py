@@ -47,7 +47,6 @@ def _evidence_from(photo, asn_id: int) -> dict:
         "gps_lat": photo.gps[0] if photo.gps else None,
         "gps_lon": photo.gps[1] if photo.gps else None,
         "uploaded_by_id": asn_id,
-        "created_at": utcnow(),
     }
 
 
