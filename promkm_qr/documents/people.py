@@ -53,7 +53,7 @@ def _totals(rows: list[tuple[str, int]], counted: list[str]) -> tuple[list[dict]
     """The states that occur among (state, amount) pairs with their totals, and the counted total.
 
     A person's document lists only the states of their own reports: six rows, mostly zeros,
-    would lengthen every receipt (each table row costs ~3 ms of layout, ×27,000 documents)
+    would lengthen every receipt (a list row costs 2-3 ms of layout, bench/documents.py)
     while the statement under it already names the states that count.
     """
     totals = state_totals((state, 1, amount) for state, amount in rows)
