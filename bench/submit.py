@@ -30,6 +30,7 @@ from bench import stack  # noqa: E402
 from bench.stack import migrated_app  # noqa: E402
 from tests.conftest import PASSWORD  # noqa: E402
 
+SERVICES = ("postgres", "redis-server")
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 KEY_RE = re.compile(r'name="form_key"[^>]*value="([^"]+)"')
 
@@ -202,6 +203,29 @@ def cpu_seconds(pid: int) -> float:
     return total
 
 
+def named_cpu_seconds(names: tuple[str, ...]) -> float:
+    """CPU seconds used so far by the live processes with these command names."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            head, tail = stat.read_text().rsplit(")", 1)
+        except OSError:
+            continue
+        if head.split("(", 1)[1] in names:
+            fields = tail.split()
+            total += (int(fields[11]) + int(fields[12])) / ticks
+    return total
+
+
+def busy_cpu_seconds() -> float:
+    """CPU seconds the whole machine has spent not idle (all cores), from /proc/stat."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle, iowait
+    return (sum(fields[:8]) - idle) / ticks
+
+
 def processed_count(database_url: str) -> tuple[int, int, int]:
     """(reports, uploads processed, uploads failed) straight from the database."""
     import psycopg
@@ -262,6 +286,8 @@ def main() -> None:
             thread.start()
         ready.wait()
         cpu_before = [cpu_seconds(p.pid) for p in processes]
+        services_before, busy_before = named_cpu_seconds(SERVICES), busy_cpu_seconds()
+        client_before = time.process_time()
         start = time.perf_counter()
         for thread in threads:
             thread.join()
@@ -274,6 +300,9 @@ def main() -> None:
                 break
             time.sleep(0.1)
         wall = time.perf_counter() - start
+        client_cpu = time.process_time() - client_before
+        services_cpu = named_cpu_seconds(SERVICES) - services_before
+        busy_cpu = busy_cpu_seconds() - busy_before
         print(f"submitted in {submitted_s:.1f}s, processed in {wall:.1f}s", file=sys.stderr)
     finally:
         cpu_used = [None, None]
@@ -310,6 +339,13 @@ def main() -> None:
                 "worker_cpu_ms_per_submission": round(
                     1000 * (cpu_used[1] - cpu_before[1]) / max(1, done), 1
                 ),
+                # The rest of the machine's budget: this process's clients (and its polling
+                # of the database), PostgreSQL and Redis, and everything busy on all cores.
+                "client_cpu_ms_per_submission": round(1000 * client_cpu / max(1, done), 1),
+                "postgres_redis_cpu_ms_per_submission": round(
+                    1000 * services_cpu / max(1, done), 1
+                ),
+                "machine_cpu_ms_per_submission": round(1000 * busy_cpu / max(1, done), 1),
                 "photo_cpu_ms": round(1000 * (os.cpu_count() or 1) / limit, 1),
                 "limit_rate_per_s": round(limit, 2),
                 "ratio": round(rate / limit, 3),
