@@ -10,7 +10,7 @@ from datetime import datetime
 
 from sqlalchemy import and_, func, select
 
-from promkm_qr.core.dates import format_date, month_bounds_utc, month_label, to_wib
+from promkm_qr.core.dates import month_bounds_utc, month_label
 from promkm_qr.extensions import db
 from promkm_qr.models import PurchaseReport
 from promkm_qr.reference import get_setting
@@ -47,11 +47,6 @@ def in_month(period: str):
 def counted_states() -> list[str]:
     """The states whose amounts count toward quotas and totals, from the settings."""
     return list(get_setting("counted_states"))
-
-
-def day_label(moment: datetime) -> str:
-    """The WIB date of a stored timestamp, as printed: "05 Oktober 2026"."""
-    return format_date(to_wib(moment))
 
 
 def state_totals(pairs) -> list[dict]:

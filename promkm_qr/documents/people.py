@@ -8,7 +8,6 @@ from promkm_qr.core.dates import format_date_numeric
 from promkm_qr.documents.data import (
     counted_states,
     counted_total,
-    day_label,
     in_month,
     state_totals,
 )
@@ -152,7 +151,9 @@ def merchant_recaps(period: str, merchant_ids: list[int]) -> dict[int, dict]:
         days = {}
         for sale in mine:
             if sale.state in counted:
-                day = days.setdefault(day_label(sale.purchased_at), {"count": 0, "amount": 0})
+                day = days.setdefault(
+                    format_date_numeric(sale.purchased_at), {"count": 0, "amount": 0}
+                )
                 day["count"] += 1
                 day["amount"] += sale.amount
         contexts[merchant.id] = {

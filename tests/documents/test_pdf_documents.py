@@ -41,8 +41,13 @@ def _doc(kind: str, subject) -> tuple[Document, bytes]:
 
 
 def _counted_line(count: int, amount: int) -> str:
-    """How the counted total row reads in extracted text."""
+    """How an area document's counted total row reads in extracted text."""
     return f"Total dihitung {count} {format_rupiah(amount)}"
+
+
+def _counted_text(count: int, amount: int) -> str:
+    """How a person's document states its counted total."""
+    return f"Total dihitung: {count} laporan, {format_rupiah(amount)}"
 
 
 def test_every_kind_totals_match_the_database(month):
@@ -54,23 +59,23 @@ def test_every_kind_totals_match_the_database(month):
     count, amount = _db_sum("r.asn_id = :id", id=sri.id)
     assert (count, amount) == (3, 47_500)  # the 1 Oct 00:30 WIB report counts, 1 Nov does not
     body = pdf_text(pdf)
-    assert _counted_line(count, amount) in body
+    assert _counted_text(count, amount) in body
     assert "Sri <i>Rahayu</i>" in body and sri.nip in body and "Dinas Kesehatan" in body
-    assert "Kuota belum terpenuhi (kurang Rp2.500)" in body and "Rp50.000" in body
-    assert "Disanggah penjual 1 Rp10.000" in body
+    assert "Kuota belum terpenuhi (total dihitung Rp47.500, kurang Rp2.500)" in body and "Rp50.000" in body
+    assert "Disanggah penjual: 1 laporan, Rp10.000" in body
     assert doc.pages == len(page_texts(pdf)) and f"Halaman {doc.pages} dari {doc.pages}" in body
 
     _, pdf = _doc("asn_receipt", budi.id)
     body = pdf_text(pdf)
     assert "Tidak ada laporan belanja pada periode ini: total Rp0." in body
-    assert "Total dihitung Rp0" in body and "Kuota belum terpenuhi (kurang Rp75.000)" in body
+    assert "Kuota belum terpenuhi (total dihitung Rp0, kurang Rp75.000)" in body
     assert "Ringkasan per status" not in body  # a table of zeros would only repeat it
 
     _, pdf = _doc("merchant_recap", month["merchant"].id)
     body = pdf_text(pdf)
-    assert _counted_line(*_db_sum("s.owner_id = :id", id=month["merchant"].id)) in body
+    assert _counted_text(*_db_sum("s.owner_id = :id", id=month["merchant"].id)) in body
     assert HOSTILE in body and "Rina Wulandari" in body
-    assert f"01 Oktober 2026 4 {format_rupiah(25_000 + 1_000 + 1_030 + 1_060)}" in body
+    assert f"01/10/2026: 4 laporan, {format_rupiah(25_000 + 1_000 + 1_030 + 1_060)}" in body
 
     _, pdf = _doc("verification_kelurahan", month["stall"].kelurahan_id)
     body = pdf_text(pdf)
@@ -102,11 +107,11 @@ def test_long_receipt_repeats_its_header_and_numbers_pages(month):
     for number, page in enumerate(pages, start=1):
         assert f"Halaman {number} dari {len(pages)}" in page
         if "Nasi pecel" in page:  # a page with rows of the list starts with its header
-            assert "Tanggal Lapak Kelurahan Barang Nilai Status" in page
+            assert "Tanggal Lapak, kelurahan Barang Nilai Status" in page
     assert sum("Nasi pecel" in page for page in pages) >= 2
     count, amount = _db_sum("r.asn_id = :id", id=month["rina"].id)
     assert (count, amount) == (70, sum(1_000 + d for d in range(70)))
-    assert _counted_line(count, amount) in " ".join(pages)
+    assert _counted_text(count, amount) in " ".join(pages)
 
 
 def test_qr_links_to_a_page_that_checks_the_file(month, client, tmp_path):
