@@ -103,9 +103,7 @@ def main() -> None:
     figures = {"rounds": args.rounds}
     for kind in KINDS:
         mine = [
-            (_rows(c), ms)
-            for (k, _p, c), ms in zip(documents, costs, strict=True)
-            if k == kind
+            (_rows(c), ms) for (k, _p, c), ms in zip(documents, costs, strict=True) if k == kind
         ]
         figures[f"{kind}_mean_ms"] = round(statistics.mean(ms for _, ms in mine), 1)
         for low, high in BUCKETS:

@@ -61,7 +61,8 @@ def test_every_kind_totals_match_the_database(month):
     body = pdf_text(pdf)
     assert _counted_text(count, amount) in body
     assert "Sri <i>Rahayu</i>" in body and sri.nip in body and "Dinas Kesehatan" in body
-    assert "Kuota belum terpenuhi (total dihitung Rp47.500, kurang Rp2.500)" in body and "Rp50.000" in body
+    assert "Kuota: Rp50.000" in body
+    assert "Kuota belum terpenuhi (total dihitung Rp47.500, kurang Rp2.500)" in body
     assert "Disanggah penjual: 1 laporan, Rp10.000" in body
     assert doc.pages == len(page_texts(pdf)) and f"Halaman {doc.pages} dari {doc.pages}" in body
 
