@@ -4,8 +4,8 @@ Generation is idempotent. A document row is planned once per (kind, subject, per
 reused by every later batch; a chunk skips rows this job already finished (a re-delivered
 task after a worker died), and the file of a job has a fixed key, so a retry overwrites its
 own half-written attempt instead of leaving a second copy. The new file is written first,
-then the row swaps to it in one transaction, then the previous file is deleted: a reader
-always finds a complete file whose checksum matches the row.
+then the chunk's rows swap to theirs in one transaction, then the previous files are
+deleted: a reader always finds a complete file whose checksum matches the row.
 """
 
 import secrets
@@ -89,28 +89,30 @@ def _storage_key(doc: Document) -> str:
     return f"documents/{doc.period}/{doc.kind}/{doc.subject}-{doc.job_id[:8]}.pdf"
 
 
-def _store(doc: Document, pdf: bytes, pages: int) -> None:
-    """Write the new file, swap the row to it in one commit, then delete the old file."""
-    storage = get_storage()
+def _store(doc: Document, pdf: bytes, pages: int) -> str | None:
+    """Write the new file and point the row at it (uncommitted); returns the old file's key."""
     key = _storage_key(doc)
-    checksum = storage.put(key, pdf)
+    checksum = get_storage().put(key, pdf)
     old_key = doc.storage_key
     doc.storage_key, doc.checksum, doc.size = key, checksum, len(pdf)
     doc.pages = pages
     doc.state, doc.error, doc.generated_at = "done", None, utcnow()
-    db.session.commit()
-    if old_key and old_key != key:
-        storage.delete(old_key)
+    return old_key if old_key and old_key != key else None
 
 
 def generate(job_id: str, document_ids: list[int]) -> int:
-    """Generate the chunk's documents still pending for the job; returns how many it made."""
+    """Generate the chunk's documents still pending for the job; returns how many it made.
+
+    Every new file is written before the chunk's rows swap to them in one commit (one
+    transaction per chunk, not per document); the files they replace are deleted after it.
+    A chunk cut short commits nothing, and its retry overwrites the files it had written.
+    """
     docs = db.session.scalars(
         select(Document)
         .where(Document.id.in_(document_ids), Document.job_id == job_id, Document.state != "done")
         .order_by(Document.id)
     ).all()
-    made = 0
+    made, replaced = 0, []
     if docs:
         common = common_context()
         kind, period = docs[0].kind, docs[0].period
@@ -118,13 +120,17 @@ def generate(job_id: str, document_ids: list[int]) -> int:
         for doc in docs:
             try:
                 context = document_context(common, kind, period, doc.public_id, data[doc.subject])
-                _store(doc, *render_pdf_pages(KINDS[kind].printable, context))
-                made += 1
+                pdf, pages = render_pdf_pages(KINDS[kind].printable, context)
             except (KeyError, ValueError, TypeError) as exc:
                 # A subject that vanished or bad data fails this document, not the chunk.
-                db.session.rollback()
                 doc.state, doc.error = "failed", f"{type(exc).__name__}: {exc}"[:500]
-                db.session.commit()
+                continue
+            replaced.append(_store(doc, pdf, pages))
+            made += 1
+        db.session.commit()
+    storage = get_storage()
+    for old_key in filter(None, replaced):
+        storage.delete(old_key)
     update_progress(job_id)
     return made
 

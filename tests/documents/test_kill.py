@@ -63,7 +63,8 @@ def _kill_a_busy_pool_process(sender, worker: Worker, log, job_id: str, attempts
     chunk lost.
     """
     for _ in range(attempts):
-        active = sender.control.inspect(timeout=2, limit=1).active() or {}
+        inspect = sender.control.inspect([worker.name], timeout=2, limit=1)
+        active = inspect.active() or {}
         pids = [task["worker_pid"] for tasks in active.values() for task in tasks]
         if pids and pids[0] in _pool_children(worker):
             os.kill(pids[0], signal.SIGKILL)

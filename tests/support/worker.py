@@ -1,6 +1,7 @@
 """A real Celery worker process for tests, started from the project's celery_worker.py."""
 
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -13,6 +14,8 @@ class Worker:
     """A running `celery -A celery_worker worker` subprocess."""
 
     def __init__(self, env: dict, *, pool: str = "solo", concurrency: int = 1, log=None):
+        # The node name, so that control commands (inspect) can address this worker alone.
+        self.name = f"test-{os.getpid()}-{time.monotonic_ns()}@{socket.gethostname()}"
         args = [
             sys.executable,
             "-m",
@@ -29,7 +32,7 @@ class Worker:
             "-Q",
             env["PROMKM_QUEUE"],
             "-n",
-            f"test-{os.getpid()}-{time.monotonic_ns()}@%h",
+            self.name,
         ]
         self.log = log
         self.process = subprocess.Popen(
