@@ -96,8 +96,10 @@ def test_postgres_restart_during_submissions(
                 return [a for s in submitters for a in s.answers]
 
             _wait_for(lambda: len(answered()) >= 12, 60, "submissions before the restart")
-            temp_postgres.stop(mode)
+            # Taken before the stop: a fast shutdown can take long enough that every 503
+            # is answered before stop() returns.
             stopped_at = time.monotonic()
+            temp_postgres.stop(mode)
             _wait_for(lambda: sum(a.status == 503 for a in answered()) >= 4, 30, "503 answers")
             temp_postgres.start()
             started_at = time.monotonic()
