@@ -71,7 +71,11 @@ def plan(job: Job) -> int:
 
 
 def pending_chunks(job: Job) -> list[list[int]]:
-    """Ids of the job's documents not yet generated, in chunks of one kind each."""
+    """Ids of the job's documents not yet generated, in chunks of one kind each.
+
+    Area reports come first, one per chunk: the longest tasks start while every process
+    has work after them, and the batch ends on short chunks of receipts and recaps.
+    """
     size = job.params.get("chunk_size") or CHUNK_SIZE
     rows = db.session.execute(
         select(Document.kind, Document.id)
@@ -81,7 +85,10 @@ def pending_chunks(job: Job) -> list[list[int]]:
     by_kind = defaultdict(list)
     for kind, doc_id in rows:
         by_kind[kind].append(doc_id)
-    return [chunk for ids in by_kind.values() for chunk in _slices(ids, size)]
+    ordered = sorted(by_kind.items(), key=lambda item: not KINDS[item[0]].area)
+    return [
+        chunk for kind, ids in ordered for chunk in _slices(ids, 1 if KINDS[kind].area else size)
+    ]
 
 
 def _storage_key(doc: Document) -> str:

@@ -36,6 +36,10 @@ class Kind:
     title: str
     subjects: Callable[[str], list[str]]
     build: Callable[[str, list[str]], dict[str, dict]]
+    # An area's report lists its flagged reports and can take seconds: one per chunk, sent
+    # first, so that the batch does not end with one process on a long chunk and the
+    # other idle (batch.pending_chunks).
+    area: bool = False
 
 
 def _ids(build):
@@ -82,21 +86,24 @@ KINDS = {
         "Laporan Verifikasi Kelurahan",
         _all(Kelurahan.id),
         _verification("kelurahan"),
+        area=True,
     ),
     "verification_kecamatan": Kind(
         "verification",
         "Laporan Verifikasi Kecamatan",
         _all(Kecamatan.id),
         _verification("kecamatan"),
+        area=True,
     ),
     "verification_opd": Kind(
-        "verification", "Laporan Verifikasi OPD", _all(Opd.id), _verification("opd")
+        "verification", "Laporan Verifikasi OPD", _all(Opd.id), _verification("opd"), area=True
     ),
     "city_recap": Kind(
         "city_recap",
         "Rekap Kota",
         lambda _period: [CITY],
         lambda period, _subjects: {CITY: areas.city_recap(period)},
+        area=True,
     ),
 }
 

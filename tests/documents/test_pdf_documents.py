@@ -5,7 +5,10 @@ import re
 from sqlalchemy import text
 
 from promkm_qr.core.money import format_rupiah
+from promkm_qr.documents import batch
+from promkm_qr.documents.kinds import KINDS
 from promkm_qr.extensions import db
+from promkm_qr.jobs import create_job
 from promkm_qr.models import Document
 from promkm_qr.reference import get_setting
 from promkm_qr.storage import get_storage
@@ -140,3 +143,18 @@ def test_qr_links_to_a_page_that_checks_the_file(month, client, tmp_path):
     changed[len(changed) // 2] ^= 0x01
     assert "Tidak cocok: berkas ini berbeda" in present(bytes(changed))
     assert client.get("/v/tidak-ada").status_code == 404
+
+
+def test_area_reports_go_first_one_per_chunk(month):
+    job = create_job("documents", {"period": PERIOD, "chunk_size": 2})
+    db.session.commit()
+    batch.plan(job)
+    kinds = dict(db.session.query(Document.id, Document.kind).filter_by(job_id=job.id).all())
+    chunks = [[kinds[i] for i in chunk] for chunk in batch.pending_chunks(job)]
+    areas = [c for c in chunks if KINDS[c[0]].area]
+    assert areas and all(len(c) == 1 for c in areas)
+    assert chunks[: len(areas)] == areas  # the long ones start first
+    people = chunks[len(areas) :]
+    assert {c[0] for c in people} == {"asn_receipt", "merchant_recap"}
+    assert all(len(set(c)) == 1 and len(c) <= 2 for c in people) and max(map(len, people)) == 2
+    assert sorted(i for chunk in batch.pending_chunks(job) for i in chunk) == sorted(kinds)
