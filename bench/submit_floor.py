@@ -18,6 +18,7 @@ import argparse
 import functools
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -151,6 +152,7 @@ def main() -> None:
     finally:
         stop(processes)
         redis_client.delete(counter)
+        shutil.rmtree(uploads, ignore_errors=True)
     limit = photo_limit(photos)
     photo_ms = 1000 * (os.cpu_count() or 1) / limit
     floor_ms = 1000 * busy / args.submissions
