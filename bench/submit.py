@@ -141,6 +141,15 @@ class Client:
         return self.request("POST", path, body, f"multipart/form-data; boundary={boundary}")
 
 
+def next_photo(photos: list[bytes], todo: list[int], lock) -> bytes | None:
+    """Take one submission off the shared counter: its photo, or None when none is left."""
+    with lock:
+        if todo[0] <= 0:
+            return None
+        todo[0] -= 1
+        return photos[todo[0] % len(photos)]
+
+
 def run_client(port, index, nip, token, photos, todo, results, lock, ready):
     """Sign in, wait for every client, then report purchases until the counter runs out."""
     from promkm_qr.core.dates import now_wib
@@ -156,12 +165,7 @@ def run_client(port, index, nip, token, photos, todo, results, lock, ready):
         with lock:
             results["errors"] += 1
         return
-    while True:
-        with lock:
-            if todo[0] <= 0:
-                return
-            todo[0] -= 1
-            photo = photos[todo[0] % len(photos)]
+    while (photo := next_photo(photos, todo, lock)) is not None:
         try:
             _status, form_path, _html = client.request("GET", f"/q/{token}")
             _status, _loc, html = client.request("GET", form_path)

@@ -34,7 +34,13 @@ from celery import Celery  # noqa: E402
 from flask import Flask, redirect, request  # noqa: E402
 
 from bench.stack import VENV_BIN, stop, wait_http  # noqa: E402
-from bench.submit import Client, busy_cpu_seconds, phone_photos, photo_limit  # noqa: E402
+from bench.submit import (  # noqa: E402
+    Client,
+    busy_cpu_seconds,
+    next_photo,
+    phone_photos,
+    photo_limit,
+)
 
 REDIS = os.environ.get("FLOOR_REDIS", "redis://127.0.0.1:6379/0")
 QUEUE = os.environ.get("FLOOR_QUEUE", "floor")
@@ -94,12 +100,7 @@ def submit(token: str):
 def run_client(port: int, photos: list[bytes], todo: list[int], lock, errors: list[int]):
     """Scan, open the form, submit, until the counter runs out."""
     client = Client(port, "10.0.0.1")
-    while True:
-        with lock:
-            if todo[0] <= 0:
-                return
-            todo[0] -= 1
-            photo = photos[todo[0] % len(photos)]
+    while (photo := next_photo(photos, todo, lock)) is not None:
         _status, form_path, _html = client.request("GET", "/q/token")
         _status, _loc, _html = client.request("GET", form_path)
         status, _loc, _html = client.post_form(form_path, {"form_key": "k"}, photo)
