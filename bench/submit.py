@@ -193,33 +193,27 @@ def run_client(port, index, nip, token, photos, todo, results, lock, ready):
                 results["errors"] += 1
 
 
-def cpu_seconds(pid: int) -> float:
-    """CPU seconds a process tree has used so far (the process and its live children)."""
+def _processes():
+    """(pid, parent pid, command name, CPU seconds) of every live process, from /proc."""
     ticks = os.sysconf("SC_CLK_TCK")
-    total = 0.0
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(stat.parent.name) == pid or int(fields[1]) == pid:
-            total += (int(fields[11]) + int(fields[12])) / ticks
-    return total
-
-
-def named_cpu_seconds(names: tuple[str, ...]) -> float:
-    """CPU seconds used so far by the live processes with these command names."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    total = 0.0
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             head, tail = stat.read_text().rsplit(")", 1)
         except OSError:
-            continue
-        if head.split("(", 1)[1] in names:
-            fields = tail.split()
-            total += (int(fields[11]) + int(fields[12])) / ticks
-    return total
+            continue  # the process ended meanwhile
+        fields = tail.split()
+        cpu = (int(fields[11]) + int(fields[12])) / ticks
+        yield int(stat.parent.name), int(fields[1]), head.split("(", 1)[1], cpu
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU seconds a process tree has used so far (the process and its live children)."""
+    return sum(cpu for own, parent, _name, cpu in _processes() if pid in (own, parent))
+
+
+def named_cpu_seconds(names: tuple[str, ...]) -> float:
+    """CPU seconds used so far by the live processes with these command names."""
+    return sum(cpu for _own, _parent, name, cpu in _processes() if name in names)
 
 
 def busy_cpu_seconds() -> float:
