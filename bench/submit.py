@@ -2,7 +2,7 @@
 
     python bench/submit.py [--clients 32] [--submissions 320]
 
-N clients (each a signed-in ASN) open the poster URL, the form, and submit it with a 1600 px
+N clients (each a signed-in ASN) open the poster URL (the form) and submit it with a 1600 px
 ~300 KB JPEG, until every submission is fully processed by the worker (stored, re-encoded,
 thumbnail made). In the same run it measures the limit: the same Pillow processing alone on
 all cores. Prints progress lines, then one JSON line of figures.
@@ -33,6 +33,7 @@ from tests.conftest import PASSWORD  # noqa: E402
 SERVICES = ("postgres", "redis-server")
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 KEY_RE = re.compile(r'name="form_key"[^>]*value="([^"]+)"')
+ACTION_RE = re.compile(r'action="([^"]+)"[^>]*data-report-form')
 
 
 def phone_photo(target_bytes: int = 300_000, seed: int = 0, quality: int | None = None) -> bytes:
@@ -167,8 +168,9 @@ def run_client(port, index, nip, token, photos, todo, results, lock, ready):
         return
     while (photo := next_photo(photos, todo, lock)) is not None:
         try:
-            _status, form_path, _html = client.request("GET", f"/q/{token}")
-            _status, _loc, html = client.request("GET", form_path)
+            # The poster link answers a signed-in ASN with the form.
+            _status, _loc, html = client.request("GET", f"/q/{token}")
+            form_path = ACTION_RE.search(html)[1]
             fields = {
                 "csrf_token": CSRF_RE.search(html).group(1),
                 "form_key": KEY_RE.search(html).group(1),

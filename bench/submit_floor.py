@@ -2,9 +2,9 @@
 
     python bench/submit_floor.py [--clients 32] [--submissions 320]
 
-The clients do what bench/submit.py's do (poster link, form, multipart POST of a ~300 KB
-photo) against an app with no database, sign-in, CSRF, rules or templates: the link
-redirects, the form is a short string, the POST parses the upload, writes it to disk and
+The clients do what bench/submit.py's do (the poster link, which answers with the form, and
+a multipart POST of a ~300 KB photo) against an app with no database, sign-in, CSRF, rules
+or templates: the form is a short string, the POST parses the upload, writes it to disk and
 sends a Celery task through Redis; the task reads the file, deletes it and counts itself.
 Gunicorn and the worker run with bench/submit.py's layout. What the whole machine spends per
 submission here is what the real path costs besides its own work, whatever that work is.
@@ -35,6 +35,7 @@ from flask import Flask, redirect, request  # noqa: E402
 
 from bench.stack import VENV_BIN, stop, wait_http  # noqa: E402
 from bench.submit import (  # noqa: E402
+    ACTION_RE,
     Client,
     busy_cpu_seconds,
     next_photo,
@@ -46,7 +47,7 @@ REDIS = os.environ.get("FLOOR_REDIS", "redis://127.0.0.1:6379/0")
 QUEUE = os.environ.get("FLOOR_QUEUE", "floor")
 UPLOADS = Path(os.environ.get("FLOOR_UPLOADS", tempfile.gettempdir()))
 COUNTER = f"{QUEUE}:processed"
-FORM = '<form method="post"><input name="form_key" value="{}"></form>'
+FORM = '<form method="post" action="/lapor/{}" data-report-form><input name="form_key" value="{}"></form>'
 
 web = Flask(__name__)
 web.secret_key = "floor"
@@ -77,15 +78,9 @@ def healthz():
 
 
 @web.get("/q/<token>")
-def scan(token: str):
-    """The poster link sends the phone on to the form."""
-    return redirect(f"/lapor/{token}")
-
-
-@web.get("/lapor/<token>")
 def form(token: str):
-    """The form, with a one-time key."""
-    return FORM.format(uuid.uuid4().hex)
+    """The poster link answers with the form, with a one-time key."""
+    return FORM.format(token, uuid.uuid4().hex)
 
 
 @web.post("/lapor/<token>")
@@ -98,12 +93,11 @@ def submit(token: str):
 
 
 def run_client(port: int, photos: list[bytes], todo: list[int], lock, errors: list[int]):
-    """Scan, open the form, submit, until the counter runs out."""
+    """Open the poster link, submit its form, until the counter runs out."""
     client = Client(port, "10.0.0.1")
     while (photo := next_photo(photos, todo, lock)) is not None:
-        _status, form_path, _html = client.request("GET", "/q/token")
-        _status, _loc, _html = client.request("GET", form_path)
-        status, _loc, _html = client.post_form(form_path, {"form_key": "k"}, photo)
+        _status, _loc, html = client.request("GET", "/q/token")
+        status, _loc, _html = client.post_form(ACTION_RE.search(html)[1], {"form_key": "k"}, photo)
         if status != 302:
             with lock:
                 errors[0] += 1

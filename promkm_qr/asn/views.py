@@ -72,11 +72,10 @@ def report(token: str):
     except links.LinkRefused as refused:
         status = 410 if refused.reason in ("revoked", "suspended") else 404
         return render_template("public/link_refused.html", reason=refused.reason), status
-    form = ReportForm()
     if request.method == "GET":
-        form.form_key.data = uuid.uuid4().hex
-        form.purchased_at.data = now_wib().strftime("%Y-%m-%dT%H:%M")
-    elif form.validate_on_submit():
+        return form_page(stall, token)
+    form = ReportForm()
+    if form.validate_on_submit():
         lat, lon = submit.check_location(form.lat.data, form.lon.data)
         # Read before the submission commits: afterwards it would reload the expired user.
         asn_id = current_user.id
@@ -97,7 +96,7 @@ def report(token: str):
             form.photo.errors = [
                 _("Foto tidak dapat disimpan saat ini. Laporan belum terkirim; coba lagi.")
             ]
-            return render_template("asn/report_form.html", form=form, stall=stall), 503
+            return _render_form(form, stall, token), 503
         if recorded.created:
             flash(_("Laporan terkirim. Penjual akan diminta mengonfirmasi."), "success")
         return _to_receipt(recorded, asn_id)
@@ -106,8 +105,21 @@ def report(token: str):
         done = submit.find_by_key(form.form_key.data or "")
         if done is not None:
             return _to_receipt(done, current_user.id)
-    status = 400 if request.method == "POST" else 200
-    return render_template("asn/report_form.html", form=form, stall=stall), status
+    return _render_form(form, stall, token), 400
+
+
+def form_page(stall: Stall, token: str):
+    """A fresh report form for a stall: a new one-time key, the purchase time set to now."""
+    form = ReportForm()
+    form.form_key.data = uuid.uuid4().hex
+    form.purchased_at.data = now_wib().strftime("%Y-%m-%dT%H:%M")
+    return _render_form(form, stall, token)
+
+
+def _render_form(form: ReportForm, stall: Stall, token: str) -> str:
+    """The form page; it always posts to the form's own address, wherever it was shown."""
+    action = url_for("asn.report", token=token)
+    return render_template("asn/report_form.html", form=form, stall=stall, action=action)
 
 
 def _to_receipt(recorded: submit.Recorded, asn_id: int):

@@ -3,6 +3,7 @@
 from flask import current_app, redirect, render_template, url_for
 from flask_login import current_user
 
+from promkm_qr.asn.views import form_page
 from promkm_qr.auth.views import home_url
 from promkm_qr.dashboard.public import city_totals
 from promkm_qr.extensions import db, limiter
@@ -29,12 +30,17 @@ def health():
 @limiter.limit(lambda: current_app.config["QR_LINK_LIMIT_PER_CLIENT"])
 def stall_link(token: str):
     """A scanned poster: refuse a bad link with a friendly page, else go to the form."""
+    # A signed-in ASN gets the form here: one round trip less on a slow line than a redirect.
+    as_asn = current_user.is_authenticated and current_user.role == "asn"
     try:
-        links.resolve(token)
+        stall = links.resolve(token, with_kelurahan=as_asn)
     except links.LinkRefused as refused:
         return render_template("public/link_refused.html", reason=refused.reason), (
             410 if refused.reason in ("revoked", "suspended") else 404
         )
+    if as_asn:
+        return form_page(stall, token)
+    # Anyone else goes where the form lives, which asks them to sign in as an ASN.
     return redirect(url_for("asn.report", token=token))
 
 

@@ -23,7 +23,7 @@ from promkm_qr.reports.submit import EVIDENCE_TASK, RULES_TASK
 from promkm_qr.stalls.links import link_token
 from tests.asn.conftest import blank_png, jpeg_bytes, open_form, post, report_data
 from tests.conftest import login
-from tests.factories import make_asn
+from tests.factories import make_asn, make_merchant
 
 SMALL = jpeg_bytes(400, 300)
 
@@ -248,6 +248,30 @@ def test_the_poster_url_leads_through_sign_in_back_to_the_form(client, asn, stal
     assert "Pecel Bu Wiwik" in html
     assert stall.code in html
     assert "Kartoharjo" in html or stall.kelurahan.name in html
+
+
+def test_a_signed_in_asn_gets_the_form_at_the_poster_url(signed_in, stall, form_url):
+    token = link_token(stall.code, stall.poster_version)
+    page = signed_in.get(f"/q/{token}")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "Pecel Bu Wiwik" in html
+    assert stall.kelurahan.name in html
+    # The form posts where the form lives, not back to the poster URL (GET only).
+    assert f'action="{form_url}"' in html
+    assert page.headers["Cache-Control"] == "private, no-store"
+    response = post(signed_in, form_url, report_data(open_form(signed_in, f"/q/{token}"), SMALL))
+    assert response.status_code == 302
+    assert report_count() == 1
+
+
+def test_the_poster_url_sends_other_roles_to_the_asn_form(client, stall):
+    merchant = make_merchant()
+    assert login(client, "merchant", merchant.phone).status_code == 302
+    token = link_token(stall.code, stall.poster_version)
+    response = client.get(f"/q/{token}")
+    assert response.headers["Location"].endswith(f"/asn/lapor/{token}")
+    assert client.get(response.headers["Location"]).status_code == 403
 
 
 def test_without_a_required_photo_the_rules_are_queued_at_once(signed_in, form_url):
