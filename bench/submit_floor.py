@@ -47,7 +47,10 @@ REDIS = os.environ.get("FLOOR_REDIS", "redis://127.0.0.1:6379/0")
 QUEUE = os.environ.get("FLOOR_QUEUE", "floor")
 UPLOADS = Path(os.environ.get("FLOOR_UPLOADS", tempfile.gettempdir()))
 COUNTER = f"{QUEUE}:processed"
-FORM = '<form method="post" action="/lapor/{}" data-report-form><input name="form_key" value="{}"></form>'
+FORM = (
+    '<form method="post" action="/lapor/{}" data-report-form>'
+    '<input name="form_key" value="{}"></form>'
+)
 
 web = Flask(__name__)
 web.secret_key = "floor"
