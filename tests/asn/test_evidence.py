@@ -14,7 +14,7 @@ from promkm_qr.reports.submit import RULES_TASK
 from promkm_qr.storage import get_storage
 from promkm_qr.tasks.evidence import process_upload
 from tests.asn.conftest import jpeg_bytes, open_form, post, report_data
-from tests.conftest import login
+from tests.conftest import BACKEND, login
 from tests.factories import kelurahan, make_asn, make_merchant, make_staff
 
 
@@ -127,3 +127,53 @@ def test_the_worker_processes_a_submitted_photo(worker, signed_in, form_url):
     assert db.session.scalar(select(PhotoUpload.state)) == "done"
     assert db.session.get(PurchaseReport, report.id).evidence_id is not None
     assert fetch(signed_in, f"/asn/foto/{report.id}/kecil").status_code == 200
+
+
+def _waiting_reports(asn, stall, photos: list[bytes]) -> list[int]:
+    """Reports with uploads waiting, flushed but not committed: no other worker sees them."""
+    storage = get_storage()
+    ids = []
+    for n, photo in enumerate(photos):
+        report = PurchaseReport(
+            reference=f"LPBATCH{n}",
+            idempotency_key=f"batch-{n}",
+            asn_id=asn.id,
+            stall_id=stall.id,
+            amount=25_000,
+            goods_category="makanan",
+            description="Pecel",
+            purchased_at=datetime(2026, 11, 27, 3, 0),
+            state="submitted",
+        )
+        db.session.add(report)
+        db.session.flush()
+        storage.put(f"uploads/batch-{n}", photo)
+        db.session.add(
+            PhotoUpload(report_id=report.id, upload_key=f"uploads/batch-{n}", size=len(photo))
+        )
+        ids.append(report.id)
+    db.session.flush()
+    return ids
+
+
+@pytest.mark.skipif(BACKEND != "postgres", reason="batches are claimed with SKIP LOCKED")
+def test_one_message_makes_the_evidence_of_every_upload_waiting(asn, stall):
+    photo = jpeg_bytes(800, 600)
+    first, second, third = _waiting_reports(asn, stall, [photo, photo, jpeg_bytes(640, 480)])
+    # The message of the second report takes its own upload and the others waiting. Run in
+    # this session (not in an app context of its own) so it sees the uncommitted uploads.
+    assert process_upload.run(second) == "done"
+    db.session.rollback()
+    assert set(db.session.scalars(select(PhotoUpload.state))) == {"done"}
+    reports = db.session.scalars(select(PurchaseReport).order_by(PurchaseReport.id)).all()
+    assert all(report.evidence_id for report in reports)
+    assert len({report.evidence_id for report in reports}) == 3
+    # The rules ran on the whole batch: the same photo in two reports of it is caught.
+    flagged = set(
+        db.session.scalars(select(ReportFlag.report_id).where(ReportFlag.rule == "photo"))
+    )
+    assert flagged & {first, second}
+    assert third not in flagged
+    # The messages of the others find their uploads done.
+    assert process_upload(first) == "nothing to do"
+    assert process_upload(third) == "nothing to do"
