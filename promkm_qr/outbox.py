@@ -22,11 +22,18 @@ from promkm_qr.models.base import utcnow
 log = logging.getLogger(__name__)
 
 
-def enqueue(task: str, *args) -> OutboxMessage:
-    """Record a task to send; commit with the change, then call send_pending."""
-    message = OutboxMessage(task=task, args=list(args))
-    # A copy the commit does not expire: send_pending reads it back without a query.
+def enqueue(task: str, *args, swept: bool = False) -> OutboxMessage:
+    """Record a task to send; commit with the change, then call send_pending.
+
+    swept: the work has a sweep of its own that finds it undone (requeue_stale_uploads for
+    a photo), so the message is saved as sent and send_pending marks it unsent only if the
+    broker refuses it. That saves every submission a second transaction; a process that
+    dies between its commit and the send leaves the work to the sweep.
+    """
+    message = OutboxMessage(task=task, args=list(args), sent_at=utcnow() if swept else None)
+    # Copies the commit does not expire: send_pending reads them back without a query.
     message.payload = (task, list(args))
+    message.payload_sent = swept
     db.session.add(message)
     return message
 
@@ -66,7 +73,7 @@ def _drop_connection() -> None:
 
 
 def _send(message: OutboxMessage, task: str, args: list) -> bool:
-    """Try to hand one message to the broker; remember the error if it is down."""
+    """Try to hand one message to the broker; remember the error (and unsent) if it is down."""
     celery = current_app.extensions["celery"]
     try:
         connection = _connection(celery)
@@ -76,6 +83,7 @@ def _send(message: OutboxMessage, task: str, args: list) -> bool:
         celery.send_task(task, args=args, retry=False, connection=connection, ignore_result=True)
     except Exception as exc:
         _drop_connection()
+        message.sent_at = None
         message.attempts += 1
         message.last_error = str(exc)[:500]
         log.warning("broker unavailable, outbox message %s kept: %s", message.id, exc)
@@ -95,6 +103,9 @@ _MARK_SENT = (
 def send_pending(messages: list[OutboxMessage]) -> None:
     """Send freshly committed messages (as enqueue made them) now; failures stay for the flush.
 
+    A message saved as sent (enqueue's swept) costs nothing more here unless the broker
+    refuses it.
+
     The change that queued them is committed already, so losing the database now must not
     turn the caller's answer into an error: the messages stay unsent and the flush sends
     them (a message the broker took but that is not marked sent goes twice, which the
@@ -102,11 +113,17 @@ def send_pending(messages: list[OutboxMessage]) -> None:
     """
     try:
         sent = []
-        for message in messages:
+        for index, message in enumerate(messages):
             # Read before the broker is tried: a database error is not the broker's failure.
             task, args = message.payload
             if not _send(message, task, args):
+                # Those not tried are not sent either, whatever they were saved as.
+                for later in messages[index + 1 :]:
+                    if later.payload_sent:
+                        later.sent_at = None
                 break
+            if message.payload_sent:
+                continue  # saved as sent already
             if (identity := inspect(message).identity) is not None:
                 sent.append(identity[0])
             else:  # not flushed yet: saved with sent_at by the commit below

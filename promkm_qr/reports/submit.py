@@ -248,7 +248,7 @@ def _record(sub: Submission, upload_key: str | None) -> tuple[Recorded, OutboxMe
     if upload_key:
         db.session.add(PhotoUpload(report_id=report_id, upload_key=upload_key, size=len(sub.photo)))
         # The rules run after the photo is re-encoded, so they can compare its hashes.
-        message = outbox.enqueue(EVIDENCE_TASK, report_id)
+        message = outbox.enqueue(EVIDENCE_TASK, report_id, swept=True)
     else:
         message = outbox.enqueue(RULES_TASK, report_id)
     audit.record(

@@ -185,7 +185,9 @@ def requeue_stale_uploads(age_seconds: float = ORPHAN_AGE_SECONDS) -> int:
         .order_by(PhotoUpload.id)
         .limit(1000)
     ).all()
-    messages = [outbox.enqueue(EVIDENCE_TASK, rid) for rid in stale if rid not in waiting]
+    messages = [
+        outbox.enqueue(EVIDENCE_TASK, rid, swept=True) for rid in stale if rid not in waiting
+    ]
     db.session.commit()
     outbox.send_pending(messages)
     return len(messages)

@@ -1,32 +1,40 @@
 """The database lost right after a submission committed: the answer is still the receipt.
 
-The report, its upload and its outbox message are recorded; only marking the message sent
-fails, so the message waits for the flush instead of the ASN being told nothing was saved.
+The report and its outbox message are recorded; only marking the message sent fails, so
+the message waits for the flush instead of the ASN being told nothing was saved. (A photo's
+message is saved as sent with the report: nothing is asked of the database after the commit.)
 """
 
 import contextlib
 
+from celery import Celery
 from sqlalchemy import event, select
 from sqlalchemy.exc import OperationalError
 
+from promkm_qr import outbox
 from promkm_qr.extensions import db
-from promkm_qr.models import OutboxMessage, PhotoUpload, PurchaseReport
+from promkm_qr.models import OutboxMessage, PhotoUpload, PurchaseReport, Setting
+from promkm_qr.reports.submit import EVIDENCE_TASK, RULES_TASK
 from promkm_qr.storage import get_storage
 from tests.asn.conftest import jpeg_bytes, open_form, post, report_data
+
+# Nothing listens on port 1: connecting is refused at once, as with Redis stopped.
+DOWN = "redis://127.0.0.1:1/0"
+PHOTO = jpeg_bytes(400, 300)
 
 
 @contextlib.contextmanager
 def _database_gone_after_the_submission_commits():
-    """Every outbox query fails once the transaction carrying a new upload has committed."""
+    """Every outbox query fails once the transaction carrying a new message has committed."""
     target, engine = db.session.registry().__class__, db.engine
     armed = {"on": False}
 
     def remember(session, _context):
-        if any(isinstance(obj, PhotoUpload) for obj in session.new):
-            session.info["upload_flushed"] = True
+        if any(isinstance(obj, OutboxMessage) for obj in session.new):
+            session.info["message_flushed"] = True
 
     def arm(session):
-        if session.info.pop("upload_flushed", False):
+        if session.info.pop("message_flushed", False):
             armed["on"] = True
 
     def fail(_conn, _cursor, statement, *_args):
@@ -46,14 +54,41 @@ def _database_gone_after_the_submission_commits():
 
 
 def test_the_receipt_is_shown_and_the_message_waits_for_the_flush(signed_in, form_url):
+    db.session.get(Setting, "photo_required").value = False
+    db.session.commit()
     tokens = open_form(signed_in, form_url)
     with _database_gone_after_the_submission_commits():
-        response = post(signed_in, form_url, report_data(tokens, jpeg_bytes(400, 300)))
+        response = post(signed_in, form_url, report_data(tokens))
     assert response.status_code == 302
     assert "/asn/laporan/" in response.headers["Location"]
     db.session.rollback()
     report = db.session.scalars(select(PurchaseReport)).one()
     message = db.session.scalars(select(OutboxMessage)).one()
-    assert message.args == [report.id] and message.sent_at is None
-    upload = db.session.scalars(select(PhotoUpload)).one()
-    assert get_storage().exists(upload.upload_key)
+    assert (message.task, message.args) == (RULES_TASK, [report.id])
+    assert message.sent_at is None
+
+
+def test_a_photo_message_the_broker_refuses_waits_for_the_flush(
+    app, signed_in, form_url, monkeypatch
+):
+    real = app.extensions["celery"]
+    real_url = real.conf.broker_url
+    real.producer_pool  # noqa: B018  (created now, so it keeps the real broker's URL)
+    monkeypatch.setenv("CELERY_BROKER_URL", DOWN)
+    down = Celery(app.name, broker=DOWN, set_as_current=False)
+    app.extensions["celery"] = down
+    try:
+        response = post(signed_in, form_url, report_data(open_form(signed_in, form_url), PHOTO))
+    finally:
+        monkeypatch.setenv("CELERY_BROKER_URL", real_url)
+        app.extensions["celery"] = real
+        down.close()
+    assert response.status_code == 302 and "/asn/laporan/" in response.headers["Location"]
+    db.session.rollback()
+    message = db.session.scalars(select(OutboxMessage)).one()
+    # Saved as sent with the report, marked unsent when the broker refused it.
+    assert (message.task, message.sent_at, message.attempts) == (EVIDENCE_TASK, None, 1)
+    assert get_storage().exists(db.session.scalars(select(PhotoUpload.upload_key)).one())
+    assert outbox.flush() == 1
+    db.session.rollback()
+    assert db.session.scalars(select(OutboxMessage.sent_at)).one() is not None
