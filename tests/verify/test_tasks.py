@@ -29,8 +29,10 @@ def wait_for(condition, timeout: float = 30) -> bool:
 def test_submission_outbox_message_runs_the_rules_on_the_worker(app, worker):
     asn, stall = make_asn(), make_stall()
     photo = scene_jpeg(7)
-    make_report(asn, stall, evidence=make_evidence(photo))
-    reused = make_report(make_asn(), make_stall(), evidence=make_evidence(photo))
+    # Yesterday 10:00 WIB: at any hour the suite runs, no rule but the photo's applies.
+    at = (utcnow() - timedelta(days=1)).replace(hour=3, minute=0, second=0, microsecond=0)
+    make_report(asn, stall, purchased_at=at, evidence=make_evidence(photo))
+    reused = make_report(make_asn(), make_stall(), purchased_at=at, evidence=make_evidence(photo))
     # What the ASN submission does after saving a report.
     message = outbox.enqueue("promkm_qr.reports.check_rules", reused.id)
     db.session.commit()
