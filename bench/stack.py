@@ -55,11 +55,14 @@ def migrated_app(env: dict):
     return app
 
 
-def start(env: dict, port: int, *, web_workers=2, web_threads=4, worker_concurrency=2,
+def start(env: dict, port: int, *, web_workers=4, web_threads=1, worker_concurrency=2,
           worker_pool="prefork", worker_nice=10) -> list[subprocess.Popen]:  # fmt: skip
     """Start gunicorn and a worker; return once the web answers and the worker had time to bind.
 
-    The worker runs niced so requests come first, as background work should.
+    The worker runs niced so requests come first, as background work should. The web runs
+    as the Procfile's: four single-threaded (sync) workers, behind a proxy that buffers
+    uploads. Against 2 x 4 threads this halved the submission's p95 at the same throughput
+    (docs/load.md): threads of one process wait on each other for the GIL.
     """
     child_env = {**os.environ, **env}
     # A proxy in front keeps client connections open in production; gunicorn's 2 s default

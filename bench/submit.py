@@ -170,10 +170,13 @@ def run_client(port, index, nip, token, photos, todo, results, lock, ready):
         try:
             # The poster link answers a signed-in ASN with the form (code before d1ffc3b
             # redirected to it).
-            status, location, html = client.request("GET", f"/q/{token}")
+            form_path = f"/q/{token}"
+            status, location, html = client.request("GET", form_path)
             if status == 302:
-                _status, _loc, html = client.request("GET", location)
-            form_path = ACTION_RE.search(html)[1]
+                form_path = location
+                _status, _loc, html = client.request("GET", form_path)
+            if action := ACTION_RE.search(html):
+                form_path = action[1]
             fields = {
                 "csrf_token": CSRF_RE.search(html).group(1),
                 "form_key": KEY_RE.search(html).group(1),
@@ -247,8 +250,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--submissions", type=int, default=640)
-    parser.add_argument("--web-workers", type=int, default=2)
-    parser.add_argument("--web-threads", type=int, default=4)
+    parser.add_argument("--web-workers", type=int, default=4)
+    parser.add_argument("--web-threads", type=int, default=1)
     parser.add_argument("--worker-concurrency", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--worker-pool", default="prefork", choices=["prefork", "threads"])
     parser.add_argument(

@@ -119,8 +119,8 @@ def main() -> None:
     env = {**os.environ, "FLOOR_QUEUE": queue, "FLOOR_UPLOADS": str(uploads), "FLOOR_REDIS": REDIS}
     photos = phone_photos(min(args.submissions, 64))
     commands = [
-        [VENV_BIN / "gunicorn", "--bind", f"127.0.0.1:{args.port}", "--workers", "2",
-         "--threads", "4", "--keep-alive", "30", "bench.submit_floor:web"],
+        [VENV_BIN / "gunicorn", "--bind", f"127.0.0.1:{args.port}", "--workers", "4",
+         "--threads", "1", "--keep-alive", "30", "bench.submit_floor:web"],
         ["nice", "-n", "10", VENV_BIN / "celery", "-A", "bench.submit_floor:worker", "worker",
          "--loglevel", "ERROR", "--concurrency", str(os.cpu_count() or 2), "--without-gossip",
          "--without-mingle", "--without-heartbeat", "-Q", queue],
