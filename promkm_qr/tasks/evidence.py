@@ -10,6 +10,7 @@ sends the processing of uploads still pending again, the other deletes stored up
 no row names.
 """
 
+import logging
 import uuid
 from datetime import UTC, timedelta
 
@@ -27,6 +28,7 @@ from promkm_qr.reports.submit import EVIDENCE_TASK
 from promkm_qr.storage import get_storage
 
 BATCH_SIZE = 8
+log = logging.getLogger(__name__)
 
 
 def _evidence_from(photo, asn_id: int) -> dict:
@@ -87,6 +89,31 @@ _FINISH = (
 )
 
 
+def _make_evidence(storage, upload_key: str, asn_id: int) -> tuple[str, str | None, dict | None]:
+    """(state, error, Evidence values) for one upload; storage errors are raised."""
+    try:
+        photo = process_photo(storage.get(upload_key))
+    except (PhotoRejected, FileNotFoundError) as exc:
+        # The request's checks passed, so this is a photo broken inside; the rules see no
+        # evidence and the reviewer sees why.
+        return "failed", str(exc), None
+    except MemoryError:
+        raise
+    except Exception as exc:
+        # A fault in decoding these bytes comes back on every try: kept pending, the upload
+        # would stop every batch that claims it first.
+        log.exception("upload %s could not be processed", upload_key)
+        return "failed", f"{type(exc).__name__}: {exc}"[:500], None
+    return "done", None, _evidence_from(photo, asn_id)
+
+
+def _delete_evidence(storage, evidence: dict | None) -> None:
+    """Remove the files of evidence that will not be recorded."""
+    if evidence is not None:
+        storage.delete(evidence["storage_key"])
+        storage.delete(evidence["thumb_key"])
+
+
 @shared_task(name="promkm_qr.evidence.process_upload")
 def process_upload(report_id: int) -> str:
     """Make the Evidence of pending uploads, the report's own first, then run the rules.
@@ -99,24 +126,24 @@ def process_upload(report_id: int) -> str:
     claimed = db.session.execute(_CLAIM_BATCH if postgres else _OWN, {"report_id": report_id}).all()
     storage = get_storage()
     finished = []  # (report id, upload key, state, evidence values)
-    for upload_id, owner, upload_key, asn_id in claimed:
-        evidence, state, error = None, "done", None
-        try:
-            evidence = _evidence_from(process_photo(storage.get(upload_key)), asn_id)
-        except (PhotoRejected, FileNotFoundError) as exc:
-            # The request's checks passed, so this is a photo broken inside; the rules see
-            # no evidence and the reviewer sees why.
-            state, error = "failed", str(exc)
-        # Only one delivery may finish an upload: two SQLite workers can get this far with
-        # the same message.
-        done = db.session.execute(
-            _FINISH, {"upload_id": upload_id, "state": state, "error": error, "at": utcnow()}
-        )
-        if done.rowcount == 1:
+    try:
+        for upload_id, owner, upload_key, asn_id in claimed:
+            state, error, evidence = _make_evidence(storage, upload_key, asn_id)
+            # Only one delivery may finish an upload: two SQLite workers can get this far
+            # with the same message.
+            done = db.session.execute(
+                _FINISH, {"upload_id": upload_id, "state": state, "error": error, "at": utcnow()}
+            )
             finished.append((owner, upload_key, state, evidence))
-        elif evidence is not None:
-            storage.delete(evidence["storage_key"])
-            storage.delete(evidence["thumb_key"])
+            if done.rowcount != 1:
+                finished.pop()
+                _delete_evidence(storage, evidence)
+    except BaseException:
+        # Storage or the database failed: nothing of the batch is kept; it stays pending.
+        db.session.rollback()
+        for *_rest, evidence in finished:
+            _delete_evidence(storage, evidence)
+        raise
     made = [(owner, evidence) for owner, _key, _state, evidence in finished if evidence]
     if made:
         ids = db.session.scalars(_ADD_EVIDENCE, [evidence for _owner, evidence in made]).all()

@@ -177,3 +177,28 @@ def test_one_message_makes_the_evidence_of_every_upload_waiting(asn, stall):
     # The messages of the others find their uploads done.
     assert process_upload(first) == "nothing to do"
     assert process_upload(third) == "nothing to do"
+
+
+@pytest.mark.skipif(BACKEND != "postgres", reason="batches are claimed with SKIP LOCKED")
+def test_an_upload_that_breaks_the_decoder_fails_alone(asn, stall, monkeypatch):
+    from promkm_qr.tasks import evidence
+
+    poison, good = jpeg_bytes(640, 480), jpeg_bytes(800, 600)
+    real = evidence.process_photo
+
+    def decoder_fault(data):
+        if data == poison:
+            raise RuntimeError("decoder fault")
+        return real(data)
+
+    monkeypatch.setattr(evidence, "process_photo", decoder_fault)
+    first, second = _waiting_reports(asn, stall, [poison, good])
+    # Left pending, the broken upload would be claimed first by every later batch.
+    assert process_upload.run(second) == "done"
+    db.session.rollback()
+    uploads = db.session.execute(
+        select(PhotoUpload.report_id, PhotoUpload.state, PhotoUpload.error)
+    )
+    outcome = {report_id: (state, error) for report_id, state, error in uploads}
+    assert outcome == {first: ("failed", "RuntimeError: decoder fault"), second: ("done", None)}
+    assert db.session.get(PurchaseReport, second).evidence_id is not None
