@@ -177,6 +177,10 @@ def run_client(port, index, nip, token, photos, todo, results, lock, ready):
                 _status, _loc, html = client.request("GET", form_path)
             if action := ACTION_RE.search(html):
                 form_path = action[1]
+            if not KEY_RE.search(html):
+                # Counted by status: a 429 is the poster link's per-client limit, which a
+                # client without think time can reach.
+                raise RuntimeError(f"the poster link answered {status} without a form")
             fields = {
                 "csrf_token": CSRF_RE.search(html).group(1),
                 "form_key": KEY_RE.search(html).group(1),
