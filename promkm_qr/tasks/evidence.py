@@ -129,12 +129,12 @@ def process_upload(report_id: int) -> str:
     try:
         for upload_id, owner, upload_key, asn_id in claimed:
             state, error, evidence = _make_evidence(storage, upload_key, asn_id)
+            finished.append((owner, upload_key, state, evidence))
             # Only one delivery may finish an upload: two SQLite workers can get this far
             # with the same message.
             done = db.session.execute(
                 _FINISH, {"upload_id": upload_id, "state": state, "error": error, "at": utcnow()}
             )
-            finished.append((owner, upload_key, state, evidence))
             if done.rowcount != 1:
                 finished.pop()
                 _delete_evidence(storage, evidence)

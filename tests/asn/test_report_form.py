@@ -263,6 +263,12 @@ def test_a_signed_in_asn_gets_the_form_at_the_poster_url(signed_in, stall, form_
     response = post(signed_in, form_url, report_data(open_form(signed_in, f"/q/{token}"), SMALL))
     assert response.status_code == 302
     assert report_count() == 1
+    # A replaced poster is refused to a signed-in ASN as to anyone.
+    stall.poster_version += 1
+    db.session.commit()
+    refused = signed_in.get(f"/q/{token}")
+    assert refused.status_code == 410
+    assert "Kode QR tidak berlaku" in refused.get_data(as_text=True)
 
 
 def test_the_poster_url_sends_other_roles_to_the_asn_form(client, stall):
