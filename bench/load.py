@@ -110,8 +110,7 @@ def main() -> None:
     parser.add_argument("--stalls", type=int, default=600)
     parser.add_argument("--asn", type=int, default=400)
     parser.add_argument("--port", type=int, default=5078)
-    parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/postgres")
-    parser.add_argument("--redis", default="redis://127.0.0.1:6379/0")
+    stack.add_service_arguments(parser)
     args = parser.parse_args()
 
     env, work, database_url, drop = stack.environment("load", args.postgres, args.redis)

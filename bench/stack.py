@@ -40,6 +40,12 @@ def environment(name: str, postgres: str, redis: str) -> tuple[dict, Path, str, 
     return env, work, database_url, drop
 
 
+def add_service_arguments(parser) -> None:
+    """--postgres and --redis: the servers a benchmark of the real stack uses."""
+    parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/postgres")
+    parser.add_argument("--redis", default="redis://127.0.0.1:6379/0")
+
+
 def migrated_app(env: dict):
     """The app on a fresh database named by env: migrated, regions and settings loaded."""
     os.environ.update(env)

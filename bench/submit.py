@@ -84,12 +84,12 @@ def photo_limit(photos: list[bytes]) -> float:
         return len(photos) / (time.perf_counter() - start)
 
 
-def prepare(env: dict, clients: int) -> tuple[list[str], str]:
-    """Migrate a fresh database and create one ASN per client and an active stall."""
+def prepare(app, clients: int) -> tuple[list[str], str]:
+    """One ASN per client and an active stall, in the app's (freshly migrated) database."""
     from promkm_qr.stalls.links import link_token
     from tests.factories import make_asn, make_opd, make_stall
 
-    with migrated_app(env).app_context():
+    with app.app_context():
         opd = make_opd()
         nips = [make_asn(opd=opd).nip for _ in range(clients)]
         stall = make_stall(name="Warung Bench")
@@ -262,8 +262,7 @@ def main() -> None:
         "--worker-nice", type=int, default=10, help="background work yields to requests"
     )
     parser.add_argument("--port", type=int, default=5077)
-    parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/postgres")
-    parser.add_argument("--redis", default="redis://127.0.0.1:6379/0")
+    stack.add_service_arguments(parser)
     args = parser.parse_args()
 
     env, _work, database_url, drop = stack.environment("submit", args.postgres, args.redis)
@@ -273,7 +272,7 @@ def main() -> None:
     limit_before = photo_limit(sample)
     processes = []
     try:
-        nips, token = prepare(env, args.clients)
+        nips, token = prepare(migrated_app(env), args.clients)
         processes = stack.start(
             env,
             args.port,

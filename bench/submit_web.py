@@ -64,16 +64,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=300)
     parser.add_argument("--warmup", type=int, default=20)
-    parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/postgres")
-    parser.add_argument("--redis", default="redis://127.0.0.1:6379/0")
+    stack.add_service_arguments(parser)
     args = parser.parse_args()
 
     from werkzeug.test import EnvironBuilder
 
     env, _work, _url, drop = stack.environment("web", args.postgres, args.redis)
     try:
-        (nip,), token = prepare(env, 1)
         app = stack.migrated_app(env)
+        (nip,), token = prepare(app, 1)
         from promkm_qr.core.dates import now_wib
 
         spent = Counter()

@@ -58,20 +58,18 @@ def _evidence_from(photo, asn_id: int) -> dict:
 
 # Built once, with bound parameters: building them per upload cost more than running them.
 _COLUMNS = (PhotoUpload.id, PhotoUpload.report_id, PhotoUpload.upload_key, PurchaseReport.asn_id)
-_OWN = (
+_WAITING = (
     select(*_COLUMNS)
     .join(PurchaseReport, PurchaseReport.id == PhotoUpload.report_id)
-    .where(PhotoUpload.report_id == bindparam("report_id"), PhotoUpload.state == "pending")
+    .where(PhotoUpload.state == "pending")
 )
+_OWN = _WAITING.where(PhotoUpload.report_id == bindparam("report_id"))
 # The message's own upload and the oldest others waiting, up to a batch: the rules, the
 # claim and the commit cost about as much for eight reports as for one. Rows another worker
 # holds are skipped, and only the uploads are locked: reports stay free for the merchant
 # and reviewers.
 _CLAIM_BATCH = (
-    select(*_COLUMNS)
-    .join(PurchaseReport, PurchaseReport.id == PhotoUpload.report_id)
-    .where(PhotoUpload.state == "pending")
-    .order_by((PhotoUpload.report_id == bindparam("report_id")).desc(), PhotoUpload.id)
+    _WAITING.order_by((PhotoUpload.report_id == bindparam("report_id")).desc(), PhotoUpload.id)
     .limit(BATCH_SIZE)
     .with_for_update(skip_locked=True, of=PhotoUpload)
 )
