@@ -39,7 +39,7 @@ class PurchaseForm(FlaskForm):
     goods_category = SelectField(
         _l("Jenis barang"),
         choices=[SelectChoice(v, label) for v, label in submit.GOODS_CATEGORIES],
-        validators=[DataRequired()],
+        validators=[DataRequired(_l("Pilih jenis barang."))],
     )
     description = TextAreaField(
         _l("Keterangan singkat"),
@@ -55,7 +55,7 @@ class PurchaseForm(FlaskForm):
         _l("Cara bayar"),
         choices=[SelectChoice(v, label) for v, label in submit.PAYMENT_METHODS],
         default="tunai",
-        validators=[DataRequired()],
+        validators=[DataRequired(_l("Pilih cara bayar."))],
     )
 
     def purchase_values(self) -> dict:

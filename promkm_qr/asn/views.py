@@ -17,6 +17,10 @@ from promkm_qr.reports import amend, history, submit, workflow
 from promkm_qr.stalls import links
 from promkm_qr.storage import StorageError
 
+# The purchase fields' choices, for the plain markup of templates/asn/_purchase_fields.html.
+bp.add_app_template_global(submit.GOODS_CATEGORIES, "goods_categories")
+bp.add_app_template_global(submit.PAYMENT_METHODS, "payment_methods")
+
 
 @bp.app_template_filter("jenis_barang")
 def goods_label(slug: str) -> str:

@@ -52,29 +52,28 @@ def _refused() -> None:
 
 
 @contextlib.contextmanager
-def _failing(hook: str, error=_connection_lost):
-    """Make the transaction that carries a new upload row fail at the given session hook."""
+def _failing(when: str, error=_connection_lost):
+    """Make the transaction that inserts an upload row fail at that INSERT or at its commit."""
     target = db.session.registry().__class__
 
-    def remember(session, _context):
-        # Flushed rows leave session.new (and may leave the identity map), so note it here.
-        if any(isinstance(obj, PhotoUpload) for obj in session.new):
-            session.info["upload_flushed"] = True
-
-    def fail(session, *_args):
-        if hook == "before_flush":
-            if any(isinstance(obj, PhotoUpload) for obj in session.new):
+    def at_statement(_conn, _cursor, statement, *_args):
+        if statement.startswith("INSERT INTO photo_uploads"):
+            if when == "insert":
                 error()
-        elif session.info.pop("upload_flushed", False):
+            db.session.info["upload_inserted"] = True
+
+    def at_commit(session):
+        if session.info.pop("upload_inserted", False):
             error()
 
-    event.listen(target, "after_flush", remember)
-    event.listen(target, hook, fail)
+    event.listen(db.engine, "before_cursor_execute", at_statement)
+    event.listen(target, "before_commit", at_commit)
     try:
         yield
     finally:
-        event.remove(target, hook, fail)
-        event.remove(target, "after_flush", remember)
+        event.remove(target, "before_commit", at_commit)
+        event.remove(db.engine, "before_cursor_execute", at_statement)
+        db.session.info.pop("upload_inserted", None)
 
 
 def _submit(client, url: str):
@@ -85,7 +84,7 @@ def test_a_connection_lost_before_the_commit_leaves_no_report_and_no_upload(
     app, signed_in, form_url
 ):
     before = _uploads(app)
-    with _failing("before_flush"):
+    with _failing("insert"):
         response = _submit(signed_in, form_url)
     assert response.status_code == 503
     assert "Data Anda belum tersimpan" in response.get_data(as_text=True)
@@ -97,7 +96,7 @@ def test_a_connection_lost_before_the_commit_leaves_no_report_and_no_upload(
 def test_a_connection_lost_at_the_commit_keeps_the_upload_for_the_sweep(app, signed_in, form_url):
     recorded = _submit(signed_in, form_url)
     assert recorded.status_code == 302
-    with _failing("before_commit"):
+    with _failing("commit"):
         response = _submit(signed_in, form_url)
     assert response.status_code == 503
     db.session.rollback()
@@ -114,7 +113,7 @@ def test_a_connection_lost_at_the_commit_keeps_the_upload_for_the_sweep(app, sig
 
 def test_a_refused_commit_leaves_no_report_and_no_upload(app, signed_in, form_url):
     before = _uploads(app)
-    with _failing("before_commit", _refused), pytest.raises(RuntimeError):
+    with _failing("commit", _refused), pytest.raises(RuntimeError):
         _submit(signed_in, form_url)
     db.session.rollback()
     assert db.session.scalar(select(func.count(PurchaseReport.id))) == 0
