@@ -10,9 +10,10 @@ accepted it.
 import logging
 import os
 import threading
+from dataclasses import dataclass
 
 from flask import current_app
-from sqlalchemy import bindparam, inspect, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from promkm_qr.extensions import db
@@ -22,7 +23,22 @@ from promkm_qr.models.base import utcnow
 log = logging.getLogger(__name__)
 
 
-def enqueue(task: str, *args, swept: bool = False) -> OutboxMessage:
+@dataclass(frozen=True)
+class Message:
+    """A message enqueue saved: what send_pending needs, with no ORM object to read back."""
+
+    id: int
+    task: str
+    args: list
+    swept: bool  # saved as sent already (see enqueue)
+
+
+# A plain INSERT, not the ORM: every submission makes one, and the unit of work cost more
+# than the statement (docs/load.md).
+_ADD = insert(OutboxMessage.__table__).returning(OutboxMessage.id)
+
+
+def enqueue(task: str, *args, swept: bool = False) -> Message:
     """Record a task to send; commit with the change, then call send_pending.
 
     swept: the work has a sweep of its own that finds it undone (requeue_stale_uploads for
@@ -30,12 +46,8 @@ def enqueue(task: str, *args, swept: bool = False) -> OutboxMessage:
     broker refuses it. That saves every submission a second transaction; a process that
     dies between its commit and the send leaves the work to the sweep.
     """
-    message = OutboxMessage(task=task, args=list(args), sent_at=utcnow() if swept else None)
-    # Copies the commit does not expire: send_pending reads them back without a query.
-    message.payload = (task, list(args))
-    message.payload_sent = swept
-    db.session.add(message)
-    return message
+    row = {"task": task, "args": list(args), "sent_at": utcnow() if swept else None}
+    return Message(db.session.execute(_ADD, row).scalar_one(), task, row["args"], swept)
 
 
 # One broker connection per thread, opened on first use and kept: opening one per message
@@ -72,8 +84,8 @@ def _drop_connection() -> None:
         log.debug("closing a broken broker connection: %s", exc)
 
 
-def _send(message: OutboxMessage, task: str, args: list) -> bool:
-    """Try to hand one message to the broker; remember the error (and unsent) if it is down."""
+def _send(message_id: int, task: str, args: list) -> str | None:
+    """Hand one message to the broker; the error if it is down (the message stays unsent)."""
     celery = current_app.extensions["celery"]
     try:
         connection = _connection(celery)
@@ -83,24 +95,30 @@ def _send(message: OutboxMessage, task: str, args: list) -> bool:
         celery.send_task(task, args=args, retry=False, connection=connection, ignore_result=True)
     except Exception as exc:
         _drop_connection()
-        message.sent_at = None
-        message.attempts += 1
-        message.last_error = str(exc)[:500]
-        log.warning("broker unavailable, outbox message %s kept: %s", message.id, exc)
-        return False
-    return True
+        log.warning("broker unavailable, outbox message %s kept: %s", message_id, exc)
+        return str(exc)[:500]
+    return None
 
 
-# Built once: every submission marks its message sent.
+# Built once: every submission without a photo marks its message sent.
 _MARK_SENT = (
-    update(OutboxMessage)
+    update(OutboxMessage.__table__)
     .where(OutboxMessage.id.in_(bindparam("ids", expanding=True)))
     .values(sent_at=bindparam("at"))
-    .execution_options(synchronize_session=False)
+)
+_MARK_REFUSED = (
+    update(OutboxMessage.__table__)
+    .where(OutboxMessage.id == bindparam("message_id"))
+    .values(sent_at=None, attempts=OutboxMessage.attempts + 1, last_error=bindparam("error"))
+)
+_MARK_UNTRIED = (
+    update(OutboxMessage.__table__)
+    .where(OutboxMessage.id.in_(bindparam("ids", expanding=True)))
+    .values(sent_at=None)
 )
 
 
-def send_pending(messages: list[OutboxMessage]) -> None:
+def send_pending(messages: list[Message]) -> None:
     """Send freshly committed messages (as enqueue made them) now; failures stay for the flush.
 
     A message saved as sent (enqueue's swept) costs nothing more here unless the broker
@@ -114,25 +132,19 @@ def send_pending(messages: list[OutboxMessage]) -> None:
     try:
         sent = []
         for index, message in enumerate(messages):
-            # Read before the broker is tried: a database error is not the broker's failure.
-            task, args = message.payload
-            if not _send(message, task, args):
+            error = _send(message.id, message.task, message.args)
+            if error is not None:
+                db.session.execute(_MARK_REFUSED, {"message_id": message.id, "error": error})
                 # Those not tried are not sent either, whatever they were saved as.
-                for later in messages[index + 1 :]:
-                    if later.payload_sent:
-                        later.sent_at = None
+                untried = [later.id for later in messages[index + 1 :] if later.swept]
+                if untried:
+                    db.session.execute(_MARK_UNTRIED, {"ids": untried})
                 break
-            if message.payload_sent:
-                continue  # saved as sent already
-            if (identity := inspect(message).identity) is not None:
-                sent.append(identity[0])
-            else:  # not flushed yet: saved with sent_at by the commit below
-                message.sent_at = utcnow()
+            if not message.swept:
+                sent.append(message.id)
         if sent:
-            # A plain UPDATE by id: setting sent_at on the rows the commit expired would
-            # first read them back.
             db.session.execute(_MARK_SENT, {"ids": sent, "at": utcnow()})
-        db.session.commit()
+        db.session.commit()  # no statement at all when every message was saved as sent
     except SQLAlchemyError as exc:
         db.session.rollback()
         log.warning("outbox messages left for the flush: %s", exc)
@@ -149,7 +161,10 @@ def flush(limit: int = 500) -> int:
     ).all()
     sent = 0
     for message in rows:
-        if not _send(message, message.task, message.args):
+        error = _send(message.id, message.task, message.args)
+        if error is not None:
+            message.attempts += 1
+            message.last_error = error
             break
         message.sent_at = utcnow()
         sent += 1

@@ -24,7 +24,6 @@ from promkm_qr.core.money import format_rupiah, parse_rupiah
 from promkm_qr.extensions import db
 from promkm_qr.models import (
     AsnProfile,
-    OutboxMessage,
     PhotoUpload,
     PurchaseReport,
     ReportTransition,
@@ -205,7 +204,7 @@ _ADD_STEP = insert(ReportTransition.__table__)
 _ADD_UPLOAD = insert(PhotoUpload.__table__)
 
 
-def _record(sub: Submission, upload_key: str | None) -> tuple[Recorded, OutboxMessage | None]:
+def _record(sub: Submission, upload_key: str | None) -> tuple[Recorded, outbox.Message | None]:
     """One transaction: the report, its first step, audit entry, upload row and outbox.
 
     Returns the report and the message to send, or no message when a racing resend of

@@ -29,28 +29,25 @@ def _database_gone_after_the_submission_commits():
     target, engine = db.session.registry().__class__, db.engine
     armed = {"on": False}
 
-    def remember(session, _context):
-        if any(isinstance(obj, OutboxMessage) for obj in session.new):
-            session.info["message_flushed"] = True
-
-    def arm(session):
-        if session.info.pop("message_flushed", False):
-            armed["on"] = True
-
-    def fail(_conn, _cursor, statement, *_args):
+    def at_statement(_conn, _cursor, statement, *_args):
+        if statement.startswith("INSERT INTO outbox"):
+            db.session.info["message_inserted"] = True
         # Any statement on the table: reading the message back or marking it sent.
-        if armed["on"] and ("FROM outbox" in statement or "UPDATE outbox" in statement):
+        elif armed["on"] and ("FROM outbox" in statement or "UPDATE outbox" in statement):
             raise OperationalError(statement, {}, ConnectionError("server closed the connection"))
 
-    event.listen(target, "after_flush", remember)
+    def arm(session):
+        if session.info.pop("message_inserted", False):
+            armed["on"] = True
+
+    event.listen(engine, "before_cursor_execute", at_statement)
     event.listen(target, "after_commit", arm)
-    event.listen(engine, "before_cursor_execute", fail)
     try:
         yield
     finally:
-        event.remove(engine, "before_cursor_execute", fail)
         event.remove(target, "after_commit", arm)
-        event.remove(target, "after_flush", remember)
+        event.remove(engine, "before_cursor_execute", at_statement)
+        db.session.info.pop("message_inserted", None)
 
 
 def test_the_receipt_is_shown_and_the_message_waits_for_the_flush(signed_in, form_url):

@@ -89,14 +89,17 @@ def test_sent_messages_are_marked_without_reading_them_back(app, monkeypatch):
     monkeypatch.setattr(
         app.extensions["celery"], "send_task", lambda task, args, **_kw: sent.append(args)
     )
-    committed = outbox.enqueue("promkm_qr.outbox.flush", 1)
+    first = outbox.enqueue("promkm_qr.outbox.flush", 1)
+    swept = outbox.enqueue("promkm_qr.outbox.flush", 2, swept=True)
+    last = outbox.enqueue("promkm_qr.outbox.flush", 3)
     db.session.commit()
-    unflushed = outbox.enqueue("promkm_qr.outbox.flush", 2)  # saved, as sent, by the commit
     with statements() as seen:
-        outbox.send_pending([committed, unflushed])
-    assert sent == [[1], [2]]
-    assert not any("FROM outbox" in s for s in seen)
+        outbox.send_pending([first, swept, last])
+    assert sent == [[1], [2], [3]]
+    # One UPDATE marks the two messages not saved as sent; nothing is read back.
+    assert [s.split()[0] for s in seen if "outbox" in s] == ["UPDATE"]
     assert [m.sent_at is not None for m in db.session.scalars(select(OutboxMessage))] == [
+        True,
         True,
         True,
     ]
