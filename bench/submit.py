@@ -5,8 +5,8 @@
 N clients (each a signed-in ASN) open the poster URL (the form) and submit it with a 1600 px
 ~300 KB JPEG, until every submission is fully processed by the worker (stored, re-encoded,
 thumbnail made) and the worker's queue is empty: messages of uploads a batch took earlier
-still cost a task each. In the same run it measures the limit: the same Pillow processing alone on
-all cores, before and after the run. Prints progress lines, then one JSON line of figures.
+still cost a task each. In the same run it measures the limit: the same Pillow processing
+alone on all cores, before and after the run. Prints progress lines, then one JSON line.
 """
 
 import argparse

@@ -11,7 +11,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, ValidationError
+from wtforms.validators import AnyOf, DataRequired, Length, ValidationError
 
 from promkm_qr.reports import submit
 
@@ -39,7 +39,9 @@ class PurchaseForm(FlaskForm):
     goods_category = SelectField(
         _l("Jenis barang"),
         choices=[SelectChoice(v, label) for v, label in submit.GOODS_CATEGORIES],
-        validators=[DataRequired(_l("Pilih jenis barang."))],
+        # AnyOf instead of WTForms' own choice check, whose message is English only.
+        validate_choice=False,
+        validators=[AnyOf([v for v, _ in submit.GOODS_CATEGORIES], _l("Pilih jenis barang."))],
     )
     description = TextAreaField(
         _l("Keterangan singkat"),
@@ -55,7 +57,8 @@ class PurchaseForm(FlaskForm):
         _l("Cara bayar"),
         choices=[SelectChoice(v, label) for v, label in submit.PAYMENT_METHODS],
         default="tunai",
-        validators=[DataRequired(_l("Pilih cara bayar."))],
+        validate_choice=False,
+        validators=[AnyOf([v for v, _ in submit.PAYMENT_METHODS], _l("Pilih cara bayar."))],
     )
 
     def purchase_values(self) -> dict:

@@ -149,6 +149,9 @@ PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
         ({}, blank_png(20000, 20000), "Resolusi foto terlalu besar."),
         ({}, SMALL[: len(SMALL) // 2], "Foto rusak atau tidak lengkap."),
         ({}, None, "Foto barang atau nota wajib dilampirkan."),
+        ({"goods_category": ""}, SMALL, "Pilih jenis barang."),
+        ({"goods_category": "senjata"}, SMALL, "Pilih jenis barang."),
+        ({"payment_method": "kredit"}, SMALL, "Pilih cara bayar."),
     ],
 )
 def test_bad_input_is_answered_in_indonesian_and_keeps_what_was_typed(
@@ -160,6 +163,7 @@ def test_bad_input_is_answered_in_indonesian_and_keeps_what_was_typed(
     html = response.get_data(as_text=True)
     assert response.status_code == 400
     assert message in html
+    assert "Not a valid choice" not in html and "This field is required" not in html
     assert "Laporan belum terkirim" in html
     # Typed values come back (escaped); the one-time key stays for the corrected resend.
     assert "Es dawet &amp; tahu &lt;b&gt;" in html
