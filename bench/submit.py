@@ -287,7 +287,7 @@ def main() -> None:
     env, _work, database_url, drop = stack.environment("submit", args.postgres, args.redis)
     photos = phone_photos(args.submissions)
     # The limit is taken before and after the run: this machine's speed drifts within minutes.
-    # 256 photos (~5 s each time): with 64, one pause of the machine moved it by a fifth.
+    # 256 photos (~5 s each time) rather than 64: a short pause of the machine weighs less.
     sample = photos[: max(256, 8 * (os.cpu_count() or 1))]
     limit_before = photo_limit(sample)
     processes = []
