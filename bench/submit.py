@@ -24,6 +24,8 @@ import uuid
 from http.client import HTTPConnection, RemoteDisconnected
 from pathlib import Path
 
+import redis
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
@@ -250,22 +252,16 @@ def processed_count(database_url: str) -> tuple[int, int, int]:
     return reports, done, failed
 
 
-def queue_idle(redis_url: str, queue: str) -> bool:
+def queue_idle(broker, queue: str) -> bool:
     """Whether the worker's queue is empty and no message it took is unacknowledged.
 
     Messages whose upload a batch already took still cost the worker a task each; the run
     is over only once they are consumed too.
     """
-    import redis
-
-    client = redis.Redis.from_url(redis_url)
-    try:
-        if client.llen(queue):
-            return False
-        # Kombu keeps every queue's taken messages in one hash: [message, exchange, queue].
-        return all(json.loads(taken)[2] != queue for taken in client.hvals("unacked"))
-    finally:
-        client.close()
+    if broker.llen(queue):
+        return False
+    # Kombu keeps every queue's taken messages in one hash: [message, exchange, queue].
+    return all(json.loads(taken)[2] != queue for taken in broker.hvals("unacked"))
 
 
 def main() -> None:
@@ -332,8 +328,9 @@ def main() -> None:
                 break
             time.sleep(0.1)
         processed_s = time.perf_counter() - start
-        while not queue_idle(args.redis, env["PROMKM_QUEUE"]) and time.monotonic() < deadline:
-            time.sleep(0.05)
+        with redis.Redis.from_url(args.redis) as broker:
+            while not queue_idle(broker, env["PROMKM_QUEUE"]) and time.monotonic() < deadline:
+                time.sleep(0.05)
         wall = time.perf_counter() - start
         client_cpu = time.process_time() - client_before
         services_cpu = named_cpu_seconds(SERVICES) - services_before

@@ -100,8 +100,8 @@ def _send(message_id: int, task: str, args: list) -> str | None:
     return None
 
 
-# Built once: every submission without a photo marks its message sent.
-_MARK_SENT = (
+# Built once: every submission without a photo marks its message sent (at=None: unsent).
+_SET_SENT_AT = (
     update(OutboxMessage.__table__)
     .where(OutboxMessage.id.in_(bindparam("ids", expanding=True)))
     .values(sent_at=bindparam("at"))
@@ -110,11 +110,6 @@ _MARK_REFUSED = (
     update(OutboxMessage.__table__)
     .where(OutboxMessage.id == bindparam("message_id"))
     .values(sent_at=None, attempts=OutboxMessage.attempts + 1, last_error=bindparam("error"))
-)
-_MARK_UNTRIED = (
-    update(OutboxMessage.__table__)
-    .where(OutboxMessage.id.in_(bindparam("ids", expanding=True)))
-    .values(sent_at=None)
 )
 
 
@@ -138,12 +133,12 @@ def send_pending(messages: list[Message]) -> None:
                 # Those not tried are not sent either, whatever they were saved as.
                 untried = [later.id for later in messages[index + 1 :] if later.swept]
                 if untried:
-                    db.session.execute(_MARK_UNTRIED, {"ids": untried})
+                    db.session.execute(_SET_SENT_AT, {"ids": untried, "at": None})
                 break
             if not message.swept:
                 sent.append(message.id)
         if sent:
-            db.session.execute(_MARK_SENT, {"ids": sent, "at": utcnow()})
+            db.session.execute(_SET_SENT_AT, {"ids": sent, "at": utcnow()})
         db.session.commit()  # no statement at all when every message was saved as sent
     except SQLAlchemyError as exc:
         db.session.rollback()
