@@ -113,8 +113,10 @@ _MARK_REFUSED = (
 )
 
 
-def send_pending(messages: list[Message]) -> None:
+def send_pending(messages: list[Message]) -> bool:
     """Send freshly committed messages (as enqueue made them) now; failures stay for the flush.
+
+    Returns whether the broker took every message.
 
     A message saved as sent (enqueue's swept) costs nothing more here unless the broker
     refuses it.
@@ -124,11 +126,13 @@ def send_pending(messages: list[Message]) -> None:
     them (a message the broker took but that is not marked sent goes twice, which the
     idempotent tasks tolerate).
     """
+    taken = True
     try:
         sent = []
         for index, message in enumerate(messages):
             error = _send(message.id, message.task, message.args)
             if error is not None:
+                taken = False
                 db.session.execute(_MARK_REFUSED, {"message_id": message.id, "error": error})
                 # Those not tried are not sent either, whatever they were saved as.
                 untried = [later.id for later in messages[index + 1 :] if later.swept]
@@ -143,6 +147,7 @@ def send_pending(messages: list[Message]) -> None:
     except SQLAlchemyError as exc:
         db.session.rollback()
         log.warning("outbox messages left for the flush: %s", exc)
+    return taken
 
 
 def flush(limit: int = 500) -> int:

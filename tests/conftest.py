@@ -147,6 +147,7 @@ def _fresh_state(request):
     app = request.getfixturevalue("app")
     from promkm_qr import reference
     from promkm_qr.extensions import db, limiter
+    from promkm_qr.reports import evidence_queue
 
     with app.app_context():
         yield
@@ -154,6 +155,9 @@ def _fresh_state(request):
             # Tasks this test queued and the worker has not taken yet would otherwise run in
             # the next test, on rows that reuse this test's ids (SQLite restarts them).
             app.extensions["celery"].control.purge()
+        # A message this test left waiting (or one purged) must not stand for the next
+        # test's uploads.
+        evidence_queue.clear()
         for attempt in range(3):
             db.session.rollback()
             try:

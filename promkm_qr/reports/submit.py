@@ -29,6 +29,7 @@ from promkm_qr.models import (
     ReportTransition,
 )
 from promkm_qr.reference import get_setting
+from promkm_qr.reports import evidence_queue
 from promkm_qr.storage import get_storage
 
 RULES_TASK = "promkm_qr.reports.check_rules"
@@ -184,7 +185,10 @@ def submit(sub: Submission) -> Recorded:
         if upload_key:
             storage.delete(upload_key)
         return recorded
-    outbox.send_pending([message])
+    if upload_key:
+        evidence_queue.announce(message)
+    else:
+        outbox.send_pending([message])
     return recorded
 
 

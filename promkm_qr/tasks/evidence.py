@@ -1,8 +1,9 @@
 """Turning a report's uploaded photo into Evidence: decode, re-encode, thumbnail, fingerprint.
 
 Runs in the worker so the ASN's request never waits for Pillow. A message takes its own
-report's upload and the oldest others waiting (on PostgreSQL), so under load the claim, the
-rules and the commit are shared by a batch. The flagging rules run in
+report's upload and then the others waiting, batch after batch (on PostgreSQL), so under
+load the claim, the rules and the commit are shared by a batch, and one message serves the
+uploads committed while it waited (reports.evidence_queue). The flagging rules run in
 the same transaction, once the evidence exists, so they can compare the photo's hashes and a
 report never ends up with evidence but unchecked. Idempotent: a message delivered twice finds
 the upload already done. Two hourly housekeeping tasks look after uploads left behind: one
@@ -15,7 +16,7 @@ import uuid
 from datetime import UTC, timedelta
 
 from celery import shared_task
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, exists, insert, select, update
 
 from promkm_qr import outbox
 from promkm_qr.core.dates import WIB
@@ -23,11 +24,13 @@ from promkm_qr.core.photos import PhotoRejected, process_photo
 from promkm_qr.extensions import db
 from promkm_qr.models import Evidence, OutboxMessage, PhotoUpload, PurchaseReport
 from promkm_qr.models.base import utcnow
+from promkm_qr.reports import evidence_queue
 from promkm_qr.reports.checks import check_reports
 from promkm_qr.reports.submit import EVIDENCE_TASK
 from promkm_qr.storage import get_storage
 
 BATCH_SIZE = 8
+MAX_BATCHES = 16
 log = logging.getLogger(__name__)
 
 
@@ -73,6 +76,7 @@ _CLAIM_BATCH = (
     .limit(BATCH_SIZE)
     .with_for_update(skip_locked=True, of=PhotoUpload)
 )
+_ANY_WAITING = select(exists().where(PhotoUpload.state == "pending"))
 _ADD_EVIDENCE = insert(Evidence).returning(Evidence.id, sort_by_parameter_order=True)
 _LINK_EVIDENCE = (
     update(PurchaseReport.__table__)
@@ -116,14 +120,44 @@ def _delete_evidence(storage, evidence: dict | None) -> None:
 def process_upload(report_id: int) -> str:
     """Make the Evidence of pending uploads, the report's own first, then run the rules.
 
+    On PostgreSQL, batch after batch until no upload waits (see reports.evidence_queue),
+    at most MAX_BATCHES: then a message of its own continues, so other tasks get their turn.
     Returns the outcome of the report's own upload ("done", "failed"), or "nothing to do"
     when another delivery or batch has taken it.
     """
-    postgres = db.session.get_bind().dialect.name == "postgresql"
-    # SQLite has no SKIP LOCKED: two workers would process the same batch, so one each.
-    claimed = db.session.execute(_CLAIM_BATCH if postgres else _OWN, {"report_id": report_id}).all()
+    if db.session.get_bind().dialect.name != "postgresql":
+        # SQLite has no SKIP LOCKED: two workers would process the same batch, so one each.
+        own = db.session.execute(_OWN, {"report_id": report_id}).all()
+        return _outcome(_process(own), report_id)
+    evidence_queue.clear()  # before the first claim: later uploads need a message again
+    outcome = "nothing to do"
+    for _batch in range(MAX_BATCHES):
+        claimed = db.session.execute(_CLAIM_BATCH, {"report_id": report_id}).all()
+        if not claimed:
+            return outcome
+        finished = _process(claimed)
+        if outcome == "nothing to do":
+            outcome = _outcome(finished, report_id)
+    if db.session.scalar(_ANY_WAITING):
+        message = outbox.enqueue(EVIDENCE_TASK, report_id, swept=True)
+        db.session.commit()
+        evidence_queue.announce(message)
+    return outcome
+
+
+def _outcome(finished: list, report_id: int) -> str:
+    return next(
+        (state for owner, _key, state, _ev in finished if owner == report_id), "nothing to do"
+    )
+
+
+def _process(claimed) -> list[tuple[int, str, str, dict | None]]:
+    """Make the evidence of claimed uploads and run the rules, in one transaction.
+
+    Returns (report id, upload key, state, evidence values) of each upload finished.
+    """
     storage = get_storage()
-    finished = []  # (report id, upload key, state, evidence values)
+    finished = []
     try:
         for upload_id, owner, upload_key, asn_id in claimed:
             state, error, evidence = _make_evidence(storage, upload_key, asn_id)
@@ -154,9 +188,7 @@ def process_upload(report_id: int) -> str:
     db.session.commit()
     for _owner, upload_key, _state, _evidence in finished:
         storage.delete(upload_key)
-    return next(
-        (state for owner, _key, state, _ev in finished if owner == report_id), "nothing to do"
-    )
+    return finished
 
 
 # Longer than any request takes between storing its upload and committing the report.
