@@ -30,7 +30,6 @@ class Message:
     id: int
     task: str
     args: list
-    swept: bool  # saved as sent already (see enqueue)
 
 
 # A plain INSERT, not the ORM: every submission makes one, and the unit of work cost more
@@ -38,16 +37,30 @@ class Message:
 _ADD = insert(OutboxMessage.__table__).returning(OutboxMessage.id)
 
 
-def enqueue(task: str, *args, swept: bool = False) -> Message:
-    """Record a task to send; commit with the change, then call send_pending.
+def enqueue(task: str, *args) -> Message:
+    """Record a task to send; commit with the change, then call send_pending."""
+    row = {"task": task, "args": list(args)}
+    return Message(db.session.execute(_ADD, row).scalar_one(), task, row["args"])
 
-    swept: the work has a sweep of its own that finds it undone (requeue_stale_uploads for
-    a photo), so the message is saved as sent and send_pending marks it unsent only if the
-    broker refuses it. That saves every submission a second transaction; a process that
-    dies between its commit and the send leaves the work to the sweep.
+
+def send_or_keep(task: str, *args) -> bool:
+    """Send a task now, with no change to commit; keep it for the flush if the broker refuses.
+
+    For work that a sweep of its own finds undone (requeue_stale_uploads for a photo):
+    nothing is written unless the broker refuses, and a process that dies before the send
+    leaves the work to that sweep. Returns whether the broker took it.
     """
-    row = {"task": task, "args": list(args), "sent_at": utcnow() if swept else None}
-    return Message(db.session.execute(_ADD, row).scalar_one(), task, row["args"], swept)
+    error = _send(task, list(args))
+    if error is None:
+        return True
+    row = {"task": task, "args": list(args), "attempts": 1, "last_error": error}
+    try:
+        db.session.execute(_ADD, row)
+        db.session.commit()
+    except SQLAlchemyError as exc:
+        db.session.rollback()
+        log.warning("%s%s left to its sweep: %s", task, args, exc)
+    return False
 
 
 # One broker connection per thread, opened on first use and kept: opening one per message
@@ -84,7 +97,7 @@ def _drop_connection() -> None:
         log.debug("closing a broken broker connection: %s", exc)
 
 
-def _send(message_id: int, task: str, args: list) -> str | None:
+def _send(task: str, args: list) -> str | None:
     """Hand one message to the broker; the error if it is down (the message stays unsent)."""
     celery = current_app.extensions["celery"]
     try:
@@ -95,13 +108,13 @@ def _send(message_id: int, task: str, args: list) -> str | None:
         celery.send_task(task, args=args, retry=False, connection=connection, ignore_result=True)
     except Exception as exc:
         _drop_connection()
-        log.warning("broker unavailable, outbox message %s kept: %s", message_id, exc)
+        log.warning("broker unavailable, %s%s kept: %s", task, args, exc)
         return str(exc)[:500]
     return None
 
 
-# Built once: every submission without a photo marks its message sent (at=None: unsent).
-_SET_SENT_AT = (
+# Built once: every submission without a photo marks its message sent.
+_MARK_SENT = (
     update(OutboxMessage.__table__)
     .where(OutboxMessage.id.in_(bindparam("ids", expanding=True)))
     .values(sent_at=bindparam("at"))
@@ -109,45 +122,32 @@ _SET_SENT_AT = (
 _MARK_REFUSED = (
     update(OutboxMessage.__table__)
     .where(OutboxMessage.id == bindparam("message_id"))
-    .values(sent_at=None, attempts=OutboxMessage.attempts + 1, last_error=bindparam("error"))
+    .values(attempts=OutboxMessage.attempts + 1, last_error=bindparam("error"))
 )
 
 
-def send_pending(messages: list[Message]) -> bool:
+def send_pending(messages: list[Message]) -> None:
     """Send freshly committed messages (as enqueue made them) now; failures stay for the flush.
-
-    Returns whether the broker took every message.
-
-    A message saved as sent (enqueue's swept) costs nothing more here unless the broker
-    refuses it.
 
     The change that queued them is committed already, so losing the database now must not
     turn the caller's answer into an error: the messages stay unsent and the flush sends
     them (a message the broker took but that is not marked sent goes twice, which the
     idempotent tasks tolerate).
     """
-    taken = True
     try:
         sent = []
-        for index, message in enumerate(messages):
-            error = _send(message.id, message.task, message.args)
+        for message in messages:
+            error = _send(message.task, message.args)
             if error is not None:
-                taken = False
                 db.session.execute(_MARK_REFUSED, {"message_id": message.id, "error": error})
-                # Those not tried are not sent either, whatever they were saved as.
-                untried = [later.id for later in messages[index + 1 :] if later.swept]
-                if untried:
-                    db.session.execute(_SET_SENT_AT, {"ids": untried, "at": None})
                 break
-            if not message.swept:
-                sent.append(message.id)
+            sent.append(message.id)
         if sent:
-            db.session.execute(_SET_SENT_AT, {"ids": sent, "at": utcnow()})
-        db.session.commit()  # no statement at all when every message was saved as sent
+            db.session.execute(_MARK_SENT, {"ids": sent, "at": utcnow()})
+        db.session.commit()
     except SQLAlchemyError as exc:
         db.session.rollback()
         log.warning("outbox messages left for the flush: %s", exc)
-    return taken
 
 
 def flush(limit: int = 500) -> int:
@@ -161,7 +161,7 @@ def flush(limit: int = 500) -> int:
     ).all()
     sent = 0
     for message in rows:
-        error = _send(message.id, message.task, message.args)
+        error = _send(message.task, message.args)
         if error is not None:
             message.attempts += 1
             message.last_error = error

@@ -24,6 +24,8 @@ from promkm_qr.extensions import db
 
 log = logging.getLogger(__name__)
 
+EVIDENCE_TASK = "promkm_qr.evidence.process_upload"
+
 WAITING_SECONDS = 60
 _clients: dict = {}
 
@@ -48,18 +50,18 @@ def _redis() -> redis.Redis:
     return client
 
 
-def announce(message: outbox.Message) -> None:
-    """Send a committed upload's evidence message, unless one waiting will take the upload."""
+def announce(report_id: int) -> None:
+    """Send the evidence message of a committed upload, unless one waiting will take it."""
     key = _waiting_key()
     if key is not None:
         try:
-            if not _redis().set(key, message.args[0], nx=True, ex=WAITING_SECONDS):
+            if not _redis().set(key, report_id, nx=True, ex=WAITING_SECONDS):
                 return
         except redis.RedisError as exc:
             # Cannot tell whether a message waits: send one (a second costs a no-op task).
             log.warning("evidence key unavailable: %s", exc)
             key = None
-    if not outbox.send_pending([message]) and key is not None:
+    if not outbox.send_or_keep(EVIDENCE_TASK, report_id) and key is not None:
         # Nothing was sent: the next upload must not count on this message.
         _forget(key)
 

@@ -33,7 +33,6 @@ from promkm_qr.reports import evidence_queue
 from promkm_qr.storage import get_storage
 
 RULES_TASK = "promkm_qr.reports.check_rules"
-EVIDENCE_TASK = "promkm_qr.evidence.process_upload"
 
 GOODS_CATEGORIES = [
     ("makanan", _l("Makanan")),
@@ -181,12 +180,11 @@ def submit(sub: Submission) -> Recorded:
         if upload_key:
             storage.delete(upload_key)
         raise
-    if message is None:
+    if not recorded.created:
         if upload_key:
             storage.delete(upload_key)
-        return recorded
-    if upload_key:
-        evidence_queue.announce(message)
+    elif upload_key:
+        evidence_queue.announce(recorded.report_id)
     else:
         outbox.send_pending([message])
     return recorded
@@ -209,10 +207,11 @@ _ADD_UPLOAD = insert(PhotoUpload.__table__)
 
 
 def _record(sub: Submission, upload_key: str | None) -> tuple[Recorded, outbox.Message | None]:
-    """One transaction: the report, its first step, audit entry, upload row and outbox.
+    """One transaction: the report, its first step, audit entry, and its upload row or outbox.
 
-    Returns the report and the message to send, or no message when a racing resend of
-    the same form key recorded the report first.
+    Returns the report and the rules' message to send (none for a photo: the evidence
+    task runs the rules); a report a racing resend of the same form key recorded first
+    comes back not created.
     """
     reference = new_reference()
     try:
@@ -250,12 +249,14 @@ def _record(sub: Submission, upload_key: str | None) -> tuple[Recorded, outbox.M
             "actor_id": sub.asn_id,
         },
     )
+    message = None
     if upload_key:
+        # Its message is sent after the commit, with no outbox row: the hourly
+        # requeue_stale_uploads finds an upload whose process died before sending it. The
+        # rules run after the photo is re-encoded, so they can compare its hashes.
         db.session.execute(
             _ADD_UPLOAD, {"report_id": report_id, "upload_key": upload_key, "size": len(sub.photo)}
         )
-        # The rules run after the photo is re-encoded, so they can compare its hashes.
-        message = outbox.enqueue(EVIDENCE_TASK, report_id, swept=True)
     else:
         message = outbox.enqueue(RULES_TASK, report_id)
     audit.record(

@@ -26,7 +26,7 @@ from promkm_qr.models import Evidence, OutboxMessage, PhotoUpload, PurchaseRepor
 from promkm_qr.models.base import utcnow
 from promkm_qr.reports import evidence_queue
 from promkm_qr.reports.checks import check_reports
-from promkm_qr.reports.submit import EVIDENCE_TASK
+from promkm_qr.reports.evidence_queue import EVIDENCE_TASK
 from promkm_qr.storage import get_storage
 
 BATCH_SIZE = 8
@@ -139,9 +139,7 @@ def process_upload(report_id: int) -> str:
         if outcome == "nothing to do":
             outcome = _outcome(finished, report_id)
     if db.session.scalar(_ANY_WAITING):
-        message = outbox.enqueue(EVIDENCE_TASK, report_id, swept=True)
-        db.session.commit()
-        evidence_queue.announce(message)
+        evidence_queue.announce(report_id)
     return outcome
 
 
@@ -223,9 +221,10 @@ def sweep_orphan_uploads(age_seconds: float = ORPHAN_AGE_SECONDS) -> int:
 def requeue_stale_uploads(age_seconds: float = ORPHAN_AGE_SECONDS) -> int:
     """Send the processing of uploads still pending after an hour again.
 
-    The outbox marks a message sent once the broker took it, so a broker that then loses
-    its data (Redis restarted without persistence) loses the message for good. The task is
-    idempotent; uploads whose message is still waiting in the outbox are left to the flush.
+    An upload's message is sent after its commit with no outbox row (the outbox keeps only
+    those the broker refused), so a process that died in between, or a broker that lost its
+    data (Redis restarted without persistence), leaves the upload waiting for this. The
+    task is idempotent; uploads whose message waits in the outbox are left to the flush.
     """
     cutoff = utcnow() - timedelta(seconds=age_seconds)
     waiting = {
@@ -242,9 +241,8 @@ def requeue_stale_uploads(age_seconds: float = ORPHAN_AGE_SECONDS) -> int:
         .order_by(PhotoUpload.id)
         .limit(1000)
     ).all()
-    messages = [
-        outbox.enqueue(EVIDENCE_TASK, rid, swept=True) for rid in stale if rid not in waiting
-    ]
-    db.session.commit()
-    outbox.send_pending(messages)
-    return len(messages)
+    db.session.rollback()
+    again = [report_id for report_id in stale if report_id not in waiting]
+    for report_id in again:
+        outbox.send_or_keep(EVIDENCE_TASK, report_id)
+    return len(again)

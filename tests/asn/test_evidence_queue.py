@@ -16,7 +16,7 @@ from promkm_qr import outbox
 from promkm_qr.extensions import db
 from promkm_qr.models import OutboxMessage, PhotoUpload, PurchaseReport
 from promkm_qr.reports import evidence_queue
-from promkm_qr.reports.submit import EVIDENCE_TASK
+from promkm_qr.reports.evidence_queue import EVIDENCE_TASK
 from promkm_qr.tasks import evidence
 from tests.asn.conftest import jpeg_bytes, open_form, post, report_data
 from tests.asn.test_evidence import _waiting_reports
@@ -46,8 +46,8 @@ def sent(monkeypatch):
     """The report ids of evidence messages the broker took (they are sent for real)."""
     taken, real = [], outbox._send
 
-    def send(message_id, task, args):
-        error = real(message_id, task, args)
+    def send(task, args):
+        error = real(task, args)
         if error is None and task == EVIDENCE_TASK:
             taken.append(args[0])
         return error

@@ -14,7 +14,8 @@ from sqlalchemy.exc import OperationalError
 from promkm_qr import outbox
 from promkm_qr.extensions import db
 from promkm_qr.models import OutboxMessage, PhotoUpload, PurchaseReport, Setting
-from promkm_qr.reports.submit import EVIDENCE_TASK, RULES_TASK
+from promkm_qr.reports.evidence_queue import EVIDENCE_TASK
+from promkm_qr.reports.submit import RULES_TASK
 from promkm_qr.storage import get_storage
 from tests.asn.conftest import jpeg_bytes, open_form, post, report_data
 
@@ -83,7 +84,7 @@ def test_a_photo_message_the_broker_refuses_waits_for_the_flush(
     assert response.status_code == 302 and "/asn/laporan/" in response.headers["Location"]
     db.session.rollback()
     message = db.session.scalars(select(OutboxMessage)).one()
-    # Saved as sent with the report, marked unsent when the broker refused it.
+    # No row went in with the report; the message was kept when the broker refused it.
     assert (message.task, message.sent_at, message.attempts) == (EVIDENCE_TASK, None, 1)
     assert get_storage().exists(db.session.scalars(select(PhotoUpload.upload_key)).one())
     assert outbox.flush() == 1

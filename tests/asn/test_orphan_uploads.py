@@ -18,7 +18,7 @@ from promkm_qr import outbox
 from promkm_qr.extensions import db
 from promkm_qr.models import OutboxMessage, PhotoUpload, PurchaseReport
 from promkm_qr.models.base import utcnow
-from promkm_qr.reports.submit import EVIDENCE_TASK
+from promkm_qr.reports.evidence_queue import EVIDENCE_TASK
 from promkm_qr.storage import get_storage
 from promkm_qr.tasks.evidence import requeue_stale_uploads, sweep_orphan_uploads
 from tests.asn.conftest import jpeg_bytes, open_form, post, report_data
@@ -27,15 +27,20 @@ SMALL = jpeg_bytes(400, 300)
 
 
 @pytest.fixture(autouse=True)
-def _own_storage(app, tmp_path, monkeypatch):
+def sent(app, tmp_path, monkeypatch) -> list:
     """A storage directory of this test's own, so files other tests left do not count.
 
-    Outbox messages are kept, not sent: the session's worker (if one runs) sees another
-    storage directory and would mark these uploads failed, perhaps after the next test has
-    reused their report ids (SQLite does).
+    Messages are noted, not sent: the session's worker (if one runs) sees another storage
+    directory and would mark these uploads failed, perhaps after the next test has reused
+    their report ids (SQLite does). Returns the (task, args) of those that would be sent.
     """
     monkeypatch.setitem(app.config, "STORAGE_DIR", str(tmp_path / "storage"))
+    noted = []
     monkeypatch.setattr(outbox, "send_pending", lambda messages: None)
+    monkeypatch.setattr(
+        outbox, "send_or_keep", lambda task, *args: noted.append((task, list(args))) or True
+    )
+    return noted
 
 
 def _uploads(app) -> set[str]:
@@ -129,25 +134,22 @@ def test_the_sweep_removes_half_written_files_of_a_dead_process(app):
     assert not (storage / ".tmp-abc").exists()
 
 
-def test_uploads_pending_for_an_hour_are_sent_again(app, signed_in, form_url):
+def test_uploads_pending_for_an_hour_are_sent_again(app, signed_in, form_url, sent):
     for _ in range(3):
         assert _submit(signed_in, form_url).status_code == 302
     db.session.rollback()
-    lost, waiting, fresh = db.session.scalars(select(PhotoUpload).order_by(PhotoUpload.id))
+    lost, refused, fresh = db.session.scalars(select(PhotoUpload).order_by(PhotoUpload.id))
     hours_ago = utcnow() - timedelta(hours=2)
-    lost.created_at = waiting.created_at = hours_ago
-    # The broker took the first message and lost it; it refused the second, which send_pending
-    # then marked unsent (a photo's message is saved as sent).
-    messages = db.session.scalars(select(OutboxMessage)).all()
-    first = next(m for m in messages if m.args == [lost.report_id])
-    first.sent_at = hours_ago
-    next(m for m in messages if m.args == [waiting.report_id]).sent_at = None
+    lost.created_at = refused.created_at = hours_ago
+    # The broker took the first message and lost it; it refused the second, which the outbox
+    # keeps for its flush.
+    db.session.add(OutboxMessage(task=EVIDENCE_TASK, args=[refused.report_id], attempts=1))
     db.session.commit()
+    sent.clear()
 
     assert requeue_stale_uploads() == 1
-    messages = db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
-    assert [(m.task, m.args) for m in messages[3:]] == [(EVIDENCE_TASK, [lost.report_id])]
-    assert fresh.report_id not in [m.args[0] for m in messages[3:]]
+    assert sent == [(EVIDENCE_TASK, [lost.report_id])]
+    assert fresh.report_id not in [args[0] for _task, args in sent]
 
 
 def test_the_housekeeping_tasks_are_scheduled_and_registered(app):
