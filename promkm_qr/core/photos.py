@@ -88,9 +88,11 @@ def _jpeg_reaches_end(data: bytes) -> bool:
         if marker == 0xFF:  # fill byte before a marker
             position += 1
         elif marker == 0xDA:
-            # Inside scan data 0xFF is always followed by 0x00 or a restart marker, so the
-            # first FF D9 is this image's end; EXIF thumbnails (before the scan) are skipped.
-            return data.find(b"\xff\xd9", position) != -1
+            # Inside scan data 0xFF is always followed by 0x00 or a restart marker, so an
+            # FF D9 after the scan's start is this image's end; EXIF thumbnails (before the
+            # scan) are skipped. Searched from the end, where it is: the scan from the start
+            # stopped at every 0xFF of the ~300 KB of scan data.
+            return data.rfind(b"\xff\xd9", position) != -1
         else:
             position += 2 + int.from_bytes(data[position + 2 : position + 4], "big")
     return False

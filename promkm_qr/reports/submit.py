@@ -2,8 +2,9 @@
 
 The request does only what must happen while the ASN waits: checks that need no decoding
 (the photo's format, size, completeness and pixel count included), the upload written under a
-generated name, and one transaction with the report, its first history step, the audit entry
-and the outbox message. Decoding and re-encoding the photo is the worker's job
+generated name, one transaction with the report, its first history step, the audit entry and
+the upload row (without a photo, the rules' outbox message), and then the photo's message to
+the worker (reports.evidence_queue). Decoding and re-encoding the photo is the worker's job
 (promkm_qr.tasks.evidence), so a submission never waits for Pillow or for the broker.
 """
 
