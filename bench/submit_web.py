@@ -36,7 +36,9 @@ PARTS = (
     ("promkm_qr.reports.submit", "_record", "record_transaction"),
     ("promkm_qr.audit", "record", "audit_entry"),
     ("sqlalchemy.orm", "Session.flush", "orm_flush"),
-    ("promkm_qr.outbox", "send_pending", "send_message"),
+    # With no worker here, the first submission's message waits all run: this is the
+    # request's side of a message already waiting (one Redis SET that finds the key).
+    ("promkm_qr.reports.evidence_queue", "announce", "evidence_message"),
 )
 
 
