@@ -96,7 +96,7 @@ def test_uploads_committed_while_a_message_waits_send_none(key, sent, signed_in,
     assert sent == [first, fourth]
 
 
-def test_a_refused_message_leaves_nothing_waiting(app, key, signed_in, form_url, monkeypatch):
+def test_a_refused_message_leaves_nothing_waiting(key, signed_in, form_url, monkeypatch):
     def broker_down(_celery):
         raise ConnectionError("broker down")
 
