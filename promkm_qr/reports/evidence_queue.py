@@ -14,7 +14,6 @@ message of its own.
 """
 
 import logging
-import os
 
 import redis
 from flask import current_app
@@ -41,13 +40,14 @@ def _waiting_key() -> str | None:
 
 
 def _redis() -> redis.Redis:
-    """This process's client of the broker's Redis (short timeouts: a request must not hang)."""
+    """A client of the broker's Redis (short timeouts: a request must not hang on it).
+
+    Kept per URL; redis-py's pool opens new connections in a forked child by itself.
+    """
     url = current_app.extensions["celery"].conf.broker_url
-    client = _clients.get((os.getpid(), url))
-    if client is None:
-        client = redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
-        _clients[(os.getpid(), url)] = client
-    return client
+    if url not in _clients:
+        _clients[url] = redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
+    return _clients[url]
 
 
 def announce(report_id: int) -> None:
