@@ -209,7 +209,11 @@ def run_client(port, index, nip, token, photos, todo, results, lock, ready):
 
 
 def _processes():
-    """(pid, parent pid, command name, CPU seconds) of every live process, from /proc."""
+    """(pid, parent pid, command name, CPU seconds) of every live process, from /proc.
+
+    A process's CPU includes that of its children it has reaped (a gunicorn worker or a
+    pool process that was replaced, a PostgreSQL backend whose connection closed).
+    """
     ticks = os.sysconf("SC_CLK_TCK")
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
@@ -217,7 +221,7 @@ def _processes():
         except OSError:
             continue  # the process ended meanwhile
         fields = tail.split()
-        cpu = (int(fields[11]) + int(fields[12])) / ticks
+        cpu = sum(int(value) for value in fields[11:15]) / ticks  # utime stime cutime cstime
         yield int(stat.parent.name), int(fields[1]), head.split("(", 1)[1], cpu
 
 
@@ -332,6 +336,9 @@ def main() -> None:
             while not queue_idle(broker, env["PROMKM_QUEUE"]) and time.monotonic() < deadline:
                 time.sleep(0.05)
         wall = time.perf_counter() - start
+        # Read before they are stopped: a process's exit (freeing its heap, a last garbage
+        # collection) is not work of the run; reading CPU at wait4 counted it (docs/load.md).
+        cpu_after = [cpu_seconds(p.pid) for p in processes]
         client_cpu = time.process_time() - client_before
         services_cpu = named_cpu_seconds(SERVICES) - services_before
         busy_cpu = busy_cpu_seconds() - busy_before
@@ -341,15 +348,7 @@ def main() -> None:
             file=sys.stderr,
         )
     finally:
-        cpu_used = [None, None]
-        for process in processes:
-            process.terminate()
-        for i, process in enumerate(processes):
-            # wait4 reports the CPU of the process and of the children it reaped (the
-            # gunicorn workers, the celery pool), i.e. the whole tree.
-            _pid, _status, usage = os.wait4(process.pid, 0)
-            process.returncode = 0
-            cpu_used[i] = usage.ru_utime + usage.ru_stime
+        stack.stop(processes)
     limit_after = photo_limit(sample)
     limit = (limit_before + limit_after) / 2
     drop()
@@ -372,10 +371,10 @@ def main() -> None:
                 "wall_s": round(wall, 2),
                 "drain_s": round(wall - processed_s, 2),
                 "web_cpu_ms_per_submission": round(
-                    1000 * (cpu_used[0] - cpu_before[0]) / max(1, done), 1
+                    1000 * (cpu_after[0] - cpu_before[0]) / max(1, done), 1
                 ),
                 "worker_cpu_ms_per_submission": round(
-                    1000 * (cpu_used[1] - cpu_before[1]) / max(1, done), 1
+                    1000 * (cpu_after[1] - cpu_before[1]) / max(1, done), 1
                 ),
                 # The rest of the machine's budget: this process's clients (and its polling
                 # of the database), PostgreSQL and Redis, and everything busy on all cores.
