@@ -6,8 +6,11 @@ upload committed now: sending one per upload costs the request a publish and the
 task that finds nothing to do. With a Redis broker, a key marks such a message. The request
 that sets the key sends the message; the others send nothing. The task deletes the key when
 it starts, before its first claim, so an upload committed after that sets it again and sends
-a message of its own. The key expires, so a message the broker lost holds back the next ones
-for a minute at most; the hourly requeue_stale_uploads finds any upload left behind.
+a message of its own. A task whose claim comes back full announces too: more uploads may
+wait, so a message waiting lets an idle worker process share them (with a backlog and no
+requests, one message would leave the other processes idle) and carries on after the task
+stops at its batch limit. The key expires, so a message the broker lost holds back the next
+ones for a minute at most; the hourly requeue_stale_uploads finds any upload left behind.
 
 Elsewhere (SQLite has no SKIP LOCKED; the embedded broker has no Redis), every upload has a
 message of its own.

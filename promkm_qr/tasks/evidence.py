@@ -16,7 +16,7 @@ import uuid
 from datetime import UTC, timedelta
 
 from celery import shared_task
-from sqlalchemy import bindparam, exists, insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 
 from promkm_qr import outbox
 from promkm_qr.core.dates import WIB
@@ -76,7 +76,6 @@ _CLAIM_BATCH = (
     .limit(BATCH_SIZE)
     .with_for_update(skip_locked=True, of=PhotoUpload)
 )
-_ANY_WAITING = select(exists().where(PhotoUpload.state == "pending"))
 _ADD_EVIDENCE = insert(Evidence).returning(Evidence.id, sort_by_parameter_order=True)
 _LINK_EVIDENCE = (
     update(PurchaseReport.__table__)
@@ -120,8 +119,8 @@ def _delete_evidence(storage, evidence: dict | None) -> None:
 def process_upload(report_id: int) -> str:
     """Make the Evidence of pending uploads, the report's own first, then run the rules.
 
-    On PostgreSQL, batch after batch until no upload waits (see reports.evidence_queue),
-    at most MAX_BATCHES: then a message of its own continues, so other tasks get their turn.
+    On PostgreSQL, batch after batch until no upload waits, at most MAX_BATCHES, so other
+    tasks on the queue get their turn (see reports.evidence_queue).
     Returns the outcome of the report's own upload ("done", "failed"), or "nothing to do"
     when another delivery or batch has taken it.
     """
@@ -134,12 +133,15 @@ def process_upload(report_id: int) -> str:
     for _batch in range(MAX_BATCHES):
         claimed = db.session.execute(_CLAIM_BATCH, {"report_id": report_id}).all()
         if not claimed:
-            return outcome
+            break
         finished = _process(claimed)
         if outcome == "nothing to do":
             outcome = _outcome(finished, report_id)
-    if db.session.scalar(_ANY_WAITING):
-        evidence_queue.announce(report_id)
+        if len(claimed) == BATCH_SIZE:
+            # More may wait: keep a message waiting (after the commit, as a request does),
+            # so an idle worker process shares them and a task carries on if this one stops
+            # at MAX_BATCHES.
+            evidence_queue.announce(report_id)
     return outcome
 
 

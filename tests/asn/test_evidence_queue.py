@@ -86,7 +86,8 @@ def test_uploads_committed_while_a_message_waits_send_none(key, sent, signed_in,
     _submit(signed_in, form_url)
     assert sent == [first]
 
-    # The waiting message starts: it clears the key and takes every upload waiting.
+    # The waiting message starts: it clears the key and takes every upload waiting (one
+    # batch, not full: it sends nothing).
     assert evidence.process_upload.run(first) in ("done", "nothing to do")
     assert _waiting(key) is None
     assert _all_done() == {"done"}
@@ -110,22 +111,35 @@ def test_a_refused_message_leaves_nothing_waiting(key, signed_in, form_url, monk
     assert "broker down" in message.last_error
 
 
-def test_a_task_that_took_its_share_leaves_a_message_for_the_rest(
-    key, sent, asn, stall, monkeypatch
-):
+def test_a_full_batch_keeps_a_message_waiting_for_the_rest(key, sent, asn, stall, monkeypatch):
+    monkeypatch.setattr(evidence, "BATCH_SIZE", 1)
     monkeypatch.setattr(evidence, "MAX_BATCHES", 2)
     monkeypatch.setattr(evidence, "_CLAIM_BATCH", evidence._CLAIM_BATCH.limit(1))
+    made, announced = [], []
+    real_make, real_announce = evidence._make_evidence, evidence_queue.announce
+
+    def make(*args):
+        made.append(args[1])
+        return real_make(*args)
+
+    def announce(report_id):
+        announced.append(len(made))
+        real_announce(report_id)
+
+    monkeypatch.setattr(evidence, "_make_evidence", make)
+    monkeypatch.setattr(evidence_queue, "announce", announce)
     # Not committed, so a session worker cannot take them before this task does.
     ids = _waiting_reports(asn, stall, [PHOTO] * 4)
 
     assert evidence.process_upload.run(ids[0]) == "done"
-    # Two batches of one: a message goes out for the two uploads still waiting.
+    # Its first batch came back full, so more may wait: a message went out right after it
+    # (an idle worker process shares the rest at once), and only one, however many full
+    # batches followed.
+    assert announced[0] == 1
     assert sent == [ids[0]]
     assert _waiting(key) == str(ids[0]).encode()
 
-    # Its task (run here; a session worker may take some first) leaves nothing waiting, and
-    # sends nothing more.
+    # That message's task (run here; a session worker may take some first) clears the key
+    # and takes the uploads this one left at its limit.
     evidence.process_upload.run(ids[0])
     assert _all_done() == {"done"}
-    assert sent == [ids[0]]
-    assert _waiting(key) is None
