@@ -36,7 +36,6 @@ def sent(app, tmp_path, monkeypatch) -> list:
     """
     monkeypatch.setitem(app.config, "STORAGE_DIR", str(tmp_path / "storage"))
     noted = []
-    monkeypatch.setattr(outbox, "send_pending", lambda messages: None)
     monkeypatch.setattr(
         outbox, "send_or_keep", lambda task, *args: noted.append((task, list(args))) or True
     )
