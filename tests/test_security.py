@@ -1,5 +1,8 @@
 """Headers behind an HTTPS proxy, and rate limits on the QR links."""
 
+from promkm_qr.stalls.links import link_token
+from tests.conftest import login
+from tests.factories import make_asn, make_stall
 from tests.faults.conftest import other_app
 
 
@@ -22,6 +25,22 @@ def test_qr_link_resolution_is_rate_limited(app, client):
         app.config["QR_LINK_LIMIT_PER_CLIENT"] = "120/minute"
     assert statuses[:5] == [404] * 5
     assert statuses[-1] == 429
+
+
+def test_a_signed_in_asn_scanning_is_not_limited_by_address(app, client):
+    """Accountable (a refused scan names the account), and an office may share one address."""
+    stall, asn = make_stall(), make_asn()
+    link = f"/q/{link_token(stall.code, stall.poster_version)}"
+    assert login(client, "asn", asn.nip).status_code == 302
+    anonymous = app.test_client()
+    app.config["QR_LINK_LIMIT_PER_CLIENT"] = "3/minute"
+    try:
+        scans = [client.get(link).status_code for _ in range(5)]
+        strangers = [anonymous.get(link).status_code for _ in range(5)]
+    finally:
+        app.config["QR_LINK_LIMIT_PER_CLIENT"] = "120/minute"
+    assert scans == [200] * 5
+    assert strangers == [302] * 3 + [429] * 2
 
 
 def test_nul_bytes_in_input_are_a_clear_400(client):

@@ -26,8 +26,16 @@ def health():
     return {"status": "ok"}
 
 
+def _signed_in() -> bool:
+    """Whether the person is signed in (their scans are exempt from the address limit)."""
+    return current_user.is_authenticated
+
+
 @bp.route("/q/<token>")
-@limiter.limit(lambda: current_app.config["QR_LINK_LIMIT_PER_CLIENT"])
+# Limits guessing of link signatures from an address. A signed-in person is accountable
+# (a refused scan is logged with their account) and could open /asn/lapor/<token> without
+# the limit anyway; nor does an office sharing one address behind NAT use up its budget.
+@limiter.limit(lambda: current_app.config["QR_LINK_LIMIT_PER_CLIENT"], exempt_when=_signed_in)
 def stall_link(token: str):
     """A scanned poster: refuse a bad link with a friendly page, else go to the form."""
     # A signed-in ASN gets the form here: one round trip less on a slow line than a redirect.
