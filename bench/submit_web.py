@@ -61,6 +61,45 @@ def _wrap(spent: Counter, module: str, attribute: str, label: str) -> None:
     setattr(owner, name, timed)
 
 
+def signed_in_round(app, nip: str, token: str, photos: list[bytes]):
+    """Sign an ASN in; returns round(n) -> (form CPU s, POST CPU s) for the n-th submission."""
+    from werkzeug.test import EnvironBuilder
+
+    from promkm_qr.core.dates import now_wib
+
+    client = app.test_client()
+    html = client.get("/auth/masuk").text
+    fields = {"csrf_token": CSRF_RE.search(html)[1], "role": "asn", "identifier": nip}
+    assert client.post("/auth/masuk", data={**fields, "password": PASSWORD}).status_code == 302
+
+    def submission(n: int) -> tuple[float, float]:
+        # Each round from its own address, as the many phones of a real day would be.
+        headers = {"X-Forwarded-For": f"10.1.{n // 250 % 250}.{n % 250 + 1}"}
+        start = time.process_time()
+        html = client.get(f"/q/{token}", headers=headers).text
+        form_cpu = time.process_time() - start
+        data = {
+            "csrf_token": CSRF_RE.search(html)[1],
+            "form_key": KEY_RE.search(html)[1],
+            "amount": "Rp25.000",
+            "goods_category": "makanan",
+            "description": "Pecel",
+            "purchased_at": now_wib().strftime("%Y-%m-%dT%H:%M"),
+            "payment_method": "tunai",
+            "photo": (io.BytesIO(photos[n % len(photos)]), "foto.jpg", "image/jpeg"),
+        }
+        path = ACTION_RE.search(html)[1]
+        environ = EnvironBuilder(path=path, method="POST", data=data, headers=headers)
+        environ = environ.get_environ()
+        start = time.process_time()
+        response = client.open(environ)
+        post_cpu = time.process_time() - start
+        assert response.status_code == 302, response.status_code
+        return form_cpu, post_cpu
+
+    return submission
+
+
 def main() -> None:
     """Run the rounds and print one JSON line of figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -69,46 +108,18 @@ def main() -> None:
     stack.add_service_arguments(parser)
     args = parser.parse_args()
 
-    from werkzeug.test import EnvironBuilder
-
     env, _work, _url, drop = stack.environment("web", args.postgres, args.redis)
     try:
         app = stack.migrated_app(env)
         (nip,), token = prepare(app, 1)
-        from promkm_qr.core.dates import now_wib
-
         spent = Counter()
         for module, attribute, label in PARTS:
             _wrap(spent, module, attribute, label)
         photos = phone_photos(20)
-        client = app.test_client()
-        html = client.get("/auth/masuk").text
-        fields = {"csrf_token": CSRF_RE.search(html)[1], "role": "asn", "identifier": nip}
-        assert client.post("/auth/masuk", data={**fields, "password": PASSWORD}).status_code == 302
+        submission = signed_in_round(app, nip, token, photos)
         form_ms, post_ms = [], []
         for n in range(args.warmup + args.rounds):
-            # Each round from its own address: the poster link is rate limited per client.
-            headers = {"X-Forwarded-For": f"10.1.{n // 250}.{n % 250 + 1}"}
-            start = time.process_time()
-            html = client.get(f"/q/{token}", headers=headers).text
-            form_cpu = time.process_time() - start
-            data = {
-                "csrf_token": CSRF_RE.search(html)[1],
-                "form_key": KEY_RE.search(html)[1],
-                "amount": "Rp25.000",
-                "goods_category": "makanan",
-                "description": "Pecel",
-                "purchased_at": now_wib().strftime("%Y-%m-%dT%H:%M"),
-                "payment_method": "tunai",
-                "photo": (io.BytesIO(photos[n % len(photos)]), "foto.jpg", "image/jpeg"),
-            }
-            path = ACTION_RE.search(html)[1]
-            environ = EnvironBuilder(path=path, method="POST", data=data, headers=headers)
-            environ = environ.get_environ()
-            start = time.process_time()
-            response = client.open(environ)
-            post_cpu = time.process_time() - start
-            assert response.status_code == 302, response.status_code
+            form_cpu, post_cpu = submission(n)
             if n == args.warmup - 1:
                 spent.clear()
             elif n >= args.warmup:
