@@ -243,7 +243,7 @@ def requeue_stale_uploads(age_seconds: float = ORPHAN_AGE_SECONDS) -> int:
         .order_by(PhotoUpload.id)
         .limit(1000)
     ).all()
-    db.session.rollback()
+    db.session.rollback()  # end the read: send_or_keep commits each message it has to keep
     again = [report_id for report_id in stale if report_id not in waiting]
     for report_id in again:
         outbox.send_or_keep(EVIDENCE_TASK, report_id)

@@ -2,7 +2,8 @@
 
 The report and its outbox message are recorded; only marking the message sent fails, so
 the message waits for the flush instead of the ASN being told nothing was saved. (A photo's
-message is saved as sent with the report: nothing is asked of the database after the commit.)
+message has no outbox row: it goes to the broker after the commit, and the database is
+written to only if the broker refuses it.)
 """
 
 import contextlib
