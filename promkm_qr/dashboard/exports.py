@@ -5,7 +5,6 @@ response, XLSX through openpyxl's write-only workbook into a temporary file. Nei
 the whole export in memory. Times are WIB; rupiah are whole numbers.
 """
 
-import csv
 import io
 import tempfile
 from collections.abc import Iterator
@@ -17,6 +16,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 from sqlalchemy import func, select
 
+from promkm_qr.core.cells import csv_writer, text_cell
 from promkm_qr.core.nik import mask_phone
 from promkm_qr.dashboard import compliance, queries
 from promkm_qr.dashboard.filters import WIB_OFFSET, Filters
@@ -188,17 +188,17 @@ def review_export(f: Filters) -> Export:
     return Export("Antrean tinjauan", columns, rows)
 
 
-def _csv_value(value) -> str:
-    """A cell as CSV text: WIB times as YYYY-MM-DD HH:MM, rupiah as plain digits."""
+def _csv_value(value):
+    """A cell for CSV: WIB times as YYYY-MM-DD HH:MM; numbers stay numbers (plain digits)."""
     if isinstance(value, datetime):
         return value.strftime("%Y-%m-%d %H:%M")
-    return "" if value is None else str(value)
+    return "" if value is None else value
 
 
 def csv_chunks(export: Export) -> Iterator[str]:
     """The export as CSV text in chunks of BATCH rows (BOM first, so Excel reads UTF-8)."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = csv_writer(buffer)
     writer.writerow([title for title, _kind in export.columns])
     yield "\ufeff" + buffer.getvalue()
     buffer.seek(0)
@@ -227,7 +227,7 @@ def write_xlsx(export: Export, handle) -> None:
     for row in export.rows:
         cells = []
         for kind, value in zip(kinds, row, strict=True):
-            cell = WriteOnlyCell(sheet, value=value)
+            cell = text_cell(sheet, value)
             if kind == "money":
                 cell.number_format = RUPIAH_FORMAT
             elif kind == "datetime":

@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 
 from promkm_qr import audit
 from promkm_qr.auth.services import create_user, issue_activation_code
+from promkm_qr.core.cells import csv_writer
 from promkm_qr.core.money import parse_rupiah
 from promkm_qr.core.nip import InvalidNip, parse_nip
 from promkm_qr.extensions import db
@@ -240,7 +241,7 @@ def roster_count() -> int:
 def codes_csv(codes: list[dict]) -> bytes:
     """The activation codes of new accounts as a CSV for OPDs to hand out."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = csv_writer(buffer)
     writer.writerow(["NIP", "Nama", "OPD", "Kode aktivasi"])
     writer.writerows([c["nip"], c["name"], c["opd"], c["code"]] for c in codes)
     return ("\ufeff" + buffer.getvalue()).encode()

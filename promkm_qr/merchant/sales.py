@@ -1,12 +1,12 @@
 """What a merchant sees of the sales recorded against their own stalls."""
 
-import csv
 import io
 from datetime import UTC, datetime
 
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import selectinload
 
+from promkm_qr.core.cells import csv_writer
 from promkm_qr.core.dates import month_bounds_utc, now_wib, to_wib
 from promkm_qr.extensions import db
 from promkm_qr.models import AsnProfile, Opd, PurchaseReport, Stall, User
@@ -72,7 +72,7 @@ def month_reports(merchant_id: int, year: int, month: int) -> list[tuple]:
 def month_csv(merchant_id: int, year: int, month: int) -> str:
     """The month's reports as CSV (semicolons, as Indonesian spreadsheets expect)."""
     out = io.StringIO()
-    writer = csv.writer(out, delimiter=";")
+    writer = csv_writer(out, delimiter=";")
     writer.writerow(
         ["referensi", "waktu_wib", "lapak", "nominal", "barang", "asn", "opd", "status"]
     )

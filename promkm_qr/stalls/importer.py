@@ -12,13 +12,13 @@ Which stall a row means (so re-importing the same file changes nothing):
    kelurahan; a row that matches nothing is a new stall.
 """
 
-import csv
 import io
 
 from flask_babel import gettext as _
 from sqlalchemy import insert, select, update
 
 from promkm_qr import audit
+from promkm_qr.core.cells import csv_writer
 from promkm_qr.core.stall_code import make_stall_code, normalize_kelurahan_code
 from promkm_qr.extensions import db
 from promkm_qr.models import Category, Job, Kelurahan, Stall, User
@@ -228,7 +228,7 @@ def _finish(job: Job, errors: list, counts: dict) -> None:
     job.done, job.failed = job.total, len({line for line, _f, _m in errors})
     if errors:
         out = io.StringIO()
-        writer = csv.writer(out)
+        writer = csv_writer(out)
         writer.writerow(["baris", "kolom", "alasan"])
         writer.writerows(errors)
         key = f"jobs/{job.id}/kesalahan-impor.csv"
