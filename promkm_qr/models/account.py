@@ -7,7 +7,7 @@ from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from promkm_qr.extensions import db
-from promkm_qr.models.base import utcnow
+from promkm_qr.models.base import at_least, utcnow
 
 ROLES = ("asn", "merchant", "dinas")
 STAFF_ROLES = ("admin", "operator", "reviewer", "viewer")
@@ -62,6 +62,7 @@ class AsnProfile(db.Model):
     """The roster entry of an ASN (from the BKPSDM export)."""
 
     __tablename__ = "asn_profiles"
+    __table_args__ = (at_least("tpp_amount", 0),)
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), unique=True)
     opd_id: Mapped[int | None] = mapped_column(ForeignKey("opd.id"), index=True)
@@ -79,6 +80,7 @@ class QuotaRule(db.Model):
     """Monthly minimum per position class: a fixed amount, or a TPP share with a floor."""
 
     __tablename__ = "quota_rules"
+    __table_args__ = (at_least("amount", 0),)
     id: Mapped[int] = mapped_column(primary_key=True)
     position_class: Mapped[str] = mapped_column(String(32), unique=True)
     kind: Mapped[str] = mapped_column(String(16), default="fixed")  # fixed | tpp_share

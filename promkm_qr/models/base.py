@@ -1,8 +1,23 @@
 """Column helpers shared by the tables."""
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
+
+from sqlalchemy import CheckConstraint
 
 
 def utcnow() -> datetime:
     """Naive UTC now, the storage convention of every timestamp column."""
     return datetime.now(UTC).replace(tzinfo=None)
+
+
+def one_of(column: str, values: Iterable[str]) -> CheckConstraint:
+    """A CHECK that a state column holds one of the states the code knows, named after the
+    column (ck_<table>_<column>, by the naming convention); migration 0011 adds them."""
+    listed = ", ".join(f"'{value}'" for value in values)
+    return CheckConstraint(f"{column} IN ({listed})", name=column)
+
+
+def at_least(column: str, low: int) -> CheckConstraint:
+    """A CHECK that a number column is at least `low` (NULL passes: the column may be unset)."""
+    return CheckConstraint(f"{column} >= {low}", name=column)

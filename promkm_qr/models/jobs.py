@@ -6,15 +6,18 @@ from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from promkm_qr.extensions import db
-from promkm_qr.models.base import utcnow
+from promkm_qr.models.base import one_of, utcnow
 
 JOB_STATES = ("queued", "running", "done", "failed")
+# pending until a batch plans it, queued for a chunk task, then done or failed.
+DOCUMENT_STATES = ("pending", "queued", "done", "failed")
 
 
 class Job(db.Model):
     """A background job a person started, with progress for the progress bar."""
 
     __tablename__ = "jobs"
+    __table_args__ = (one_of("state", JOB_STATES),)
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     kind: Mapped[str] = mapped_column(String(32), index=True)
     params: Mapped[dict] = mapped_column(JSON, default=dict)
@@ -33,7 +36,10 @@ class Document(db.Model):
     """A generated PDF, one row per (kind, subject, period): reruns replace, never duplicate."""
 
     __tablename__ = "documents"
-    __table_args__ = (UniqueConstraint("kind", "subject", "period"),)
+    __table_args__ = (
+        UniqueConstraint("kind", "subject", "period"),
+        one_of("state", DOCUMENT_STATES),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     public_id: Mapped[str] = mapped_column(String(32), unique=True)
     kind: Mapped[str] = mapped_column(String(32))

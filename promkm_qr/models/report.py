@@ -6,7 +6,7 @@ from sqlalchemy import JSON, Float, ForeignKey, Index, String, Text, UniqueConst
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from promkm_qr.extensions import db
-from promkm_qr.models.base import utcnow
+from promkm_qr.models.base import at_least, one_of, utcnow
 from promkm_qr.models.stall import Stall
 
 # submitted -> confirmed | disputed (merchant) -> verified | rejected (dinas);
@@ -63,6 +63,8 @@ class PurchaseReport(db.Model):
             sqlite_where=text(OPEN_REVIEW),
             postgresql_include=["id", "state", "flagged"],
         ),
+        one_of("state", REPORT_STATES),
+        at_least("amount", 1),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     reference: Mapped[str] = mapped_column(String(20), unique=True)

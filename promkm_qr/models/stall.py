@@ -6,7 +6,7 @@ from sqlalchemy import Float, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from promkm_qr.extensions import db
-from promkm_qr.models.base import utcnow
+from promkm_qr.models.base import one_of, utcnow
 from promkm_qr.models.region import Kelurahan
 
 STALL_STATES = ("pending", "active", "suspended")
@@ -25,6 +25,7 @@ class Stall(db.Model):
     """A registered UMKM stall; its code is printed under the QR for manual entry."""
 
     __tablename__ = "stalls"
+    __table_args__ = (one_of("status", STALL_STATES),)
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(20), unique=True)
     kelurahan_id: Mapped[int] = mapped_column(ForeignKey("kelurahan.id"), index=True)
