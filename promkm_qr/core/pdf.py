@@ -26,6 +26,7 @@ from weasyprint.document import Document, Page
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
+from promkm_qr import tuning
 from promkm_qr.core.money import format_rupiah
 from promkm_qr.core.pdf_forms import (
     Placement,
@@ -276,7 +277,7 @@ def _forget_renderers_after_fork() -> None:
     for renderer in _renderers.values():
         # The parent still uses these font copies; without this, the child's garbage
         # collection would run FontConfiguration.__del__ and delete the parent's folder.
-        renderer.font_config._folder = None
+        tuning.detach_font_folder(renderer.font_config)
     _renderers.clear()
     _renderers_lock = threading.Lock()
 

@@ -16,6 +16,7 @@ import pydyf
 from weasyprint.document import Document, Page
 from weasyprint.formatting_structure.boxes import Box
 
+from promkm_qr import tuning
 from promkm_qr.core.qr import qr_pdf_path
 
 PT_PER_PX = 0.75  # WeasyPrint lays out in CSS px and writes PDF points
@@ -67,7 +68,7 @@ class RecordedPage:
             font, _size = stream.add_font(pango_font)
             font.widths.update(widths)
             font.to_unicode.update(to_unicode)
-        stream._resources["ExtGState"].update(states)
+        tuning.stream_resources(stream)["ExtGState"].update(states)
         stream.stream.extend(operators)
 
     def _record(self, stream, scale: float) -> None:
@@ -75,7 +76,7 @@ class RecordedPage:
         resources = pydyf.Dictionary(
             {kind: pydyf.Dictionary() for kind in ("ExtGState", "XObject", "Pattern", "Shading")}
         )
-        resources["ColorSpace"] = stream._resources["ColorSpace"]
+        resources["ColorSpace"] = tuning.stream_resources(stream)["ColorSpace"]
         scratch = stream.clone(fonts={}, resources=resources, images={}, compress=False)
         pango_fonts = {}
         add_font = scratch.add_font
@@ -89,13 +90,15 @@ class RecordedPage:
         scratch.add_font = add_font_noting
         self._page.paint(scratch, scale)
         states = resources["ExtGState"]
-        plain = all(key[:1] in "aA" for key in states) and not scratch._images  # opacity
+        plain = all(key[:1] in "aA" for key in states) and not tuning.stream_images(
+            scratch
+        )  # opacity
         if not plain or any(resources[kind] for kind in ("XObject", "Pattern", "Shading")):
             self._replayable = False
             return
         fonts = [
             (pango_fonts[id(font)], dict(font.widths), dict(font.to_unicode))
-            for font in scratch._fonts.values()
+            for font in tuning.stream_fonts(scratch).values()
         ]
         self._recording = (scale, list(scratch.stream), fonts, dict(states))
 
@@ -111,14 +114,14 @@ def footer_marks(pages: list[Page]) -> list[tuple[int, bytes]]:
     """
     if not pages:
         return []
-    root = pages[0]._page_box.children[0]
+    root = tuning.page_box(pages[0]).children[0]
     template = root.element.get("data-footer") if root.element is not None else None
     if not template:
         return []
     marks = []
     for number, page in enumerate(pages):
         text = template.replace("{pages}", str(len(pages))).replace("{page}", str(number + 1))
-        x = page._page_box.margin_left * PT_PER_PX
+        x = tuning.page_box(page).margin_left * PT_PER_PX
         marks.append((number, _helvetica_line(text, x, MM_IN_PT * 6, 7.5)))
     return marks
 
@@ -134,7 +137,7 @@ def _helvetica_line(text: str, x: float, y: float, size: float) -> bytes:
 def marked_boxes(page: Page, attribute: str) -> Iterator[tuple[str, Box]]:
     """(value, box) of each element carrying the attribute on a laid-out page."""
     seen = set()
-    for box in page._page_box.descendants(placeholders=True):
+    for box in tuning.page_box(page).descendants(placeholders=True):
         element = getattr(box, "element", None)
         value = element.get(attribute) if element is not None else None
         # The first box of an element in document order is its own, not an anonymous child's.

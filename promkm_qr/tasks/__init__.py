@@ -1,40 +1,19 @@
 """Celery wired to Flask: every task runs inside an app context and takes only ids."""
 
-import ctypes
-import ctypes.util
-import gc
-
 from celery import Celery, Task
 from celery.schedules import crontab
 from celery.signals import worker_init, worker_process_init
 from flask import Flask
-from kombu.transport import sqlalchemy as embedded_broker
 
-# The embedded (SQLite) broker is polled. At kombu's default of 1 s a pool process that
-# finishes a task waits half a second on average for its next one; every poll costs the
-# worker CPU, so not much less than this (at 0.1 s a poster batch spent ~10 % more CPU on
-# polling than it saved in waiting). This transport passes its options to create_engine,
-# so the interval is set on the class instead.
-embedded_broker.Transport.polling_interval = 0.25
+from promkm_qr import tuning
 
-
-# glibc's mallopt() parameters.
-_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
+tuning.tune_embedded_broker()
 
 
 @worker_init.connect
 def _prepare_photo_work(**_kwargs) -> None:
     """Before the pool forks: keep freed photo buffers, load what photo hashing imports."""
-    # A photo needs ~20 MB of buffers. With glibc's self-tuning thresholds, once SciPy's
-    # FFT module was loaded (imagehash.phash imports it) every task gave them back to the
-    # kernel and faulted them in again: ~4,600 page faults and ~10 ms of CPU per photo.
-    # Fixed thresholds keep up to 64 MB of freed memory for the next task instead.
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c"))
-        libc.mallopt(_M_MMAP_THRESHOLD, 32 << 20)
-        libc.mallopt(_M_TRIM_THRESHOLD, 64 << 20)
-    except (OSError, AttributeError, TypeError):
-        pass  # not glibc: nothing to tune
+    tuning.keep_freed_memory()
     # Imported here once instead of by each pool process on its first photo (~0.2 s).
     import scipy.fftpack  # noqa: F401
 
@@ -42,11 +21,7 @@ def _prepare_photo_work(**_kwargs) -> None:
 @worker_process_init.connect
 def _freeze_imported_objects(**_kwargs) -> None:
     """In each pool process, keep the collector away from what was loaded before the fork."""
-    # Laying out a PDF allocates enough objects to trigger a full collection every few
-    # documents, and each one rescanned the whole app (modules, SQLAlchemy, WeasyPrint):
-    # 17-18 % of a receipt's or recap's CPU time, 7 % once those objects are frozen. Frozen
-    # pages shared with the parent also stay shared instead of being copied by a collection.
-    gc.freeze()
+    tuning.freeze_imported_objects()
 
 
 def celery_init_app(app: Flask) -> Celery:
