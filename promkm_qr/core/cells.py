@@ -5,13 +5,15 @@ return as a formula, so a stall named `=HYPERLINK(...)` would run on the staff's
 (OWASP, CSV injection). Every CSV the app writes goes through `csv_writer`, which puts a
 `'` before such text, as OWASP advises; numbers are written as numbers (a negative amount
 is a number, not text, so it keeps no guard). In XLSX a cell typed as a string is never
-evaluated, so `text_cell` keeps the text as it is.
+evaluated, so `text_cell` keeps the text as it is, less the control characters XLSX cannot
+hold at all (openpyxl refuses them, which would fail the whole export).
 """
 
 import csv
 from collections.abc import Iterable
 
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -44,7 +46,8 @@ def csv_writer(out, **fmtparams) -> _GuardedWriter:
 
 def text_cell(sheet, value) -> WriteOnlyCell:
     """A write-only XLSX cell; text stays a string even when it begins with `=`."""
-    cell = WriteOnlyCell(sheet, value=value)
-    if isinstance(value, str):
-        cell.data_type = "s"
+    if not isinstance(value, str):
+        return WriteOnlyCell(sheet, value=value)
+    cell = WriteOnlyCell(sheet, value=ILLEGAL_CHARACTERS_RE.sub("", value))
+    cell.data_type = "s"
     return cell

@@ -35,6 +35,16 @@ def test_xlsx_text_cells_are_strings_whatever_they_begin_with():
     assert [cell.value for cell in row] == [*HOSTILE, -5000]
 
 
+def test_xlsx_text_cells_drop_the_control_characters_xlsx_cannot_hold():
+    # A pasted name with an escape character would otherwise fail the whole export.
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("x")
+    sheet.append([text_cell(sheet, "Warung\x1b Bu\x07 Sri\tPecel")])
+    out = io.BytesIO()
+    book.save(out)
+    assert load_workbook(out).active["A1"].value == "Warung Bu Sri\tPecel"
+
+
 def test_every_csv_the_app_writes_goes_through_the_guard():
     root = Path(promkm_qr.__file__).parent
     direct = re.compile(r"\bcsv\.(writer|DictWriter)\b|from csv import")
