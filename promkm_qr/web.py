@@ -134,12 +134,11 @@ def register_security(app: Flask) -> None:
         # responses that never needed it (the poster link's redirect), or reload one a commit
         # expired. A session naming a user no longer valid errs on the side of no-store.
         if session.get("_user_id") is not None:
-            cache = response.cache_control
             if "Cache-Control" not in response.headers:
                 response.headers["Cache-Control"] = "private, no-store"
-            elif not cache.public:
+            elif not response.cache_control.public:
                 # A file a view sent (send_file says no-cache, revalidated by its ETag): a
                 # photo, a document, an export or a job's result is the viewer's alone, so
                 # no shared cache may keep it. Only what a view made public may be shared.
-                cache.private = True
+                response.cache_control.private = True
         return response
