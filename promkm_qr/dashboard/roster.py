@@ -72,6 +72,8 @@ class RosterResult:
 
 def read_table(filename: str, data: bytes) -> list[list[str]]:
     """The rows of an uploaded CSV (comma or semicolon) or XLSX file as text cells."""
+    if not data:  # before the reader takes an empty XLSX for a broken one
+        raise RosterFileError(_("Berkas kosong."))
     if filename.lower().endswith(".xlsx"):
         try:
             rows = list(sheet_rows(data))
