@@ -321,6 +321,17 @@ def test_the_smallest_evidence_is_the_photo_min_side_setting(signed_in, form_url
     assert "paling sedikit 640 piksel" in refused.get_data(as_text=True)
 
 
+def test_the_new_messages_are_english_on_english_pages(signed_in, form_url):
+    signed_in.get(form_url + "?lang=en")
+    tokens = open_form(signed_in, form_url)
+    response = post(signed_in, form_url, report_data(tokens, blank_png(1, 1), amount="12,50"))
+    html = response.get_data(as_text=True)
+    assert "reads as Rp12 and 50 cents" in html and "1.250.000 is the same as 1,250,000" in html
+    assert "The photo is too small (1 × 1 pixels)" in html
+    response = post(signed_in, form_url, report_data(tokens, SMALL, description="a\u202eb"))
+    assert "hidden character (U+202E)" in response.get_data(as_text=True)
+
+
 def test_unwritable_storage_fails_cleanly_and_keeps_the_form(app, signed_in, form_url, tmp_path):
     blocker = tmp_path / "not-a-directory"
     blocker.write_text("a file where the storage directory should be")
