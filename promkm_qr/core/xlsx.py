@@ -1,4 +1,4 @@
-"""The first sheet of an uploaded XLSX file, with formula cells marked as formulas.
+"""A sheet of an uploaded XLSX file, with formula cells marked as formulas.
 
 A formula has a value in the file only if the program that saved it cached one (openpyxl
 and many exporters do not), so reading values only (data_only=True) takes a formula for an
@@ -18,15 +18,19 @@ class Formula(str):
     """A cell holding a formula (its text, such as "=A2*2") rather than a value."""
 
 
-def sheet_rows(data: bytes) -> Iterator[list]:
-    """The cell values of every row of the first sheet; raises if the file is not XLSX."""
+def sheet_rows(data: bytes, *, active: bool = False) -> Iterator[list]:
+    """The cell values of every row of the first sheet (or the one the file opens on).
+
+    Raises at once, not at the first row, if the bytes are not an XLSX workbook.
+    """
     book = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
-    return _rows(book)
+    return _rows(book, book.active if active else book.worksheets[0])
 
 
-def _rows(book) -> Iterator[list]:
+def _rows(book, sheet) -> Iterator[list]:
+    """The rows of the sheet, the book closed after the last one or when the reader stops."""
     try:
-        for row in book.worksheets[0].iter_rows():
+        for row in sheet.iter_rows():
             # An array formula's value is an object holding the formula text.
             yield [
                 Formula(getattr(cell.value, "text", cell.value))

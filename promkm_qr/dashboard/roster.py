@@ -76,7 +76,7 @@ def read_table(filename: str, data: bytes) -> list[list[str]]:
         raise RosterFileError(_("Berkas kosong."))
     if filename.lower().endswith(".xlsx"):
         try:
-            rows = list(sheet_rows(data))
+            rows = list(sheet_rows(data, active=True))
         except Exception as exc:  # openpyxl raises many types for a broken file
             raise RosterFileError(_("Berkas XLSX tidak dapat dibaca.")) from exc
         # A Formula stays one, so parse_roster can refuse it by line and column.
