@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 
 from promkm_qr import audit_cli, reference
 from promkm_qr.auth.services import LoginError, create_user
+from promkm_qr.core.text import HiddenCharacter
 from promkm_qr.extensions import db
 from promkm_qr.models import User
 
@@ -48,6 +49,8 @@ def register(app: Flask) -> None:
             user = create_user(role, name, identifier, password, **fields)
         except LoginError as exc:
             raise click.BadParameter(exc.message, param_hint="--login") from exc
+        except HiddenCharacter as exc:
+            raise click.BadParameter(str(exc), param_hint="--name") from exc
         db.session.commit()
         click.echo(f"created {user.role} account #{user.id}")
 

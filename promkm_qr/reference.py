@@ -33,6 +33,8 @@ DEFAULT_SETTINGS = {
     "report_ceiling": 5_000_000,
     "report_max_age_days": 7,
     "photo_required": True,
+    # Shortest side of evidence, checked at submission (the worker does not re-check it).
+    "photo_min_side": 200,
     "confirm_within_days": 7,
     # Thresholds of the rules that flag reports (promkm_qr.reports.rules).
     "rule_thresholds": {

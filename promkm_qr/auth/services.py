@@ -10,6 +10,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from promkm_qr.core.nik import normalize_phone
 from promkm_qr.core.nip import InvalidNip, parse_nip
+from promkm_qr.core.text import check_text
 from promkm_qr.extensions import db
 from promkm_qr.models import User
 from promkm_qr.models.base import utcnow
@@ -121,6 +122,7 @@ def activate(nip: str, code: str, password: str) -> User:
 def create_user(role: str, name: str, identifier: str, password: str | None, **fields) -> User:
     """Create an account; the identifier is validated as that role's login key."""
     key = normalize_identifier(role, identifier)
+    check_text(name)
     column = {"asn": "nip", "merchant": "phone", "dinas": "username"}[role]
     user = User(role=role, name=name, **{column: key}, **fields)
     if role == "merchant" and "phone" not in fields:

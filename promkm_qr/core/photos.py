@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import imagehash
+from flask_babel import gettext as _
 from PIL import ExifTags, Image, ImageCms, ImageOps, UnidentifiedImageError
 
 THUMB_SIDE = 320
@@ -186,12 +187,13 @@ def _jpeg(image: Image.Image, quality: int) -> bytes:
 
 
 def check_photo(
-    data: bytes, *, max_bytes: int = 15_000_000, max_pixels: int = 40_000_000
+    data: bytes, *, max_bytes: int = 15_000_000, max_pixels: int = 40_000_000, min_side: int = 0
 ) -> Image.Image:
     """Run every check that needs no decoding (size, format, completeness, pixel count).
 
     Cheap enough to answer a web request with, so a bad file is refused while the person
-    is still on the form; the returned image has only its header read.
+    is still on the form; the returned image has only its header read. min_side is the
+    shortest side evidence may have (a 1x1 image shows no purchase); 0 checks nothing.
     """
     if not data:
         raise PhotoRejected(MSG_EMPTY)
@@ -201,7 +203,18 @@ def check_photo(
     fmt = _sniff(data)
     if not _complete(data, fmt):
         raise PhotoRejected(MSG_BROKEN)
-    return _open(data, fmt, max_pixels)
+    image = _open(data, fmt, max_pixels)
+    if min(image.size) < min_side:
+        raise PhotoRejected(
+            _(
+                "Foto terlalu kecil (%(width)s × %(height)s piksel): sisi terpendek foto bukti "
+                "paling sedikit %(min)s piksel. Ambil ulang foto barang atau nota.",
+                width=image.width,
+                height=image.height,
+                min=min_side,
+            )
+        )
+    return image
 
 
 def process_photo(

@@ -13,7 +13,6 @@ import re
 from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
-from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from promkm_qr import audit
@@ -21,6 +20,8 @@ from promkm_qr.auth.services import create_user, issue_activation_code
 from promkm_qr.core.cells import csv_writer
 from promkm_qr.core.money import parse_rupiah
 from promkm_qr.core.nip import InvalidNip, parse_nip
+from promkm_qr.core.text import HiddenCharacter, check_text
+from promkm_qr.core.xlsx import Formula, column_label, formula_refused, sheet_rows
 from promkm_qr.extensions import db
 from promkm_qr.models import AsnProfile, Opd, QuotaRule, User
 
@@ -72,13 +73,17 @@ class RosterResult:
 
 def read_table(filename: str, data: bytes) -> list[list[str]]:
     """The rows of an uploaded CSV (comma or semicolon) or XLSX file as text cells."""
+    if not data:  # before the reader takes an empty XLSX for a broken one
+        raise RosterFileError(_("Berkas kosong."))
     if filename.lower().endswith(".xlsx"):
         try:
-            sheet = load_workbook(io.BytesIO(data), read_only=True, data_only=True).active
+            rows = list(sheet_rows(data, active=True))
         except Exception as exc:  # openpyxl raises many types for a broken file
             raise RosterFileError(_("Berkas XLSX tidak dapat dibaca.")) from exc
+        # A Formula stays one, so parse_roster can refuse it by line and column.
         return [
-            ["" if v is None else str(v) for v in row] for row in sheet.iter_rows(values_only=True)
+            [v if isinstance(v, Formula) else "" if v is None else str(v) for v in row]
+            for row in rows
         ]
     if not filename.lower().endswith(".csv"):
         raise RosterFileError(_("Unggah berkas CSV atau XLSX."))
@@ -99,6 +104,24 @@ def _position_slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.strip().lower()).strip("-")
 
 
+def _refused_cells(header: list[str], cells: list[str], columns: dict) -> str | None:
+    """One message naming each formula or text with hidden characters in the columns read."""
+    messages = []
+    for i, text in enumerate(cells):
+        if not columns.get(i):
+            continue
+        if isinstance(text, Formula):
+            messages.append(formula_refused(i, header[i]))
+            continue
+        try:
+            check_text(text)
+        except HiddenCharacter as exc:
+            messages.append(
+                _("Kolom %(column)s: %(message)s", column=column_label(i, header[i]), message=exc)
+            )
+    return " ".join(messages) or None
+
+
 def parse_roster(table: list[list[str]]) -> tuple[list[RosterRow], list[tuple[int, str]]]:
     """Valid rows and (line, message) for each bad one; line 1 is the header."""
     if not table:
@@ -110,12 +133,12 @@ def parse_roster(table: list[list[str]]) -> tuple[list[RosterRow], list[tuple[in
     positions = set(db.session.scalars(select(QuotaRule.position_class)))
     rows, errors, seen = [], [], {}
     for line, cells in enumerate(table[1:], start=2):
+        refused = _refused_cells(table[0], cells, columns)
+        if refused:
+            errors.append((line, refused))
+            continue
         values = {columns[i]: c.strip() for i, c in enumerate(cells) if columns.get(i)}
         if not any(values.values()):
-            continue
-        if any("\x00" in text for text in values.values()):
-            # PostgreSQL cannot store NUL, and no name or number holds one.
-            errors.append((line, _("Baris berisi karakter NUL yang tidak sah.")))
             continue
         try:
             nip = parse_nip(values.get("nip", "")).digits
@@ -274,6 +297,10 @@ def save_opd(opd_id: int | None, code: str, name: str, actor_id: int) -> str | N
     code, name = code.strip().upper()[:32], name.strip()[:200]
     if not code or not name:
         return _("Kode dan nama OPD wajib diisi.")
+    try:
+        check_text(code + name)
+    except HiddenCharacter as exc:
+        return str(exc)
     clash = db.session.scalar(select(Opd).where(Opd.code == code))
     opd = db.session.get(Opd, opd_id) if opd_id else Opd()
     if opd is None:

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from promkm_qr import audit
 from promkm_qr.core.money import format_rupiah, parse_rupiah
+from promkm_qr.core.text import HiddenCharacter, check_text
 from promkm_qr.extensions import db
 from promkm_qr.models import QuotaRule, Setting
 from promkm_qr.models.report import REPORT_STATES
@@ -61,6 +62,10 @@ def parse_values(form) -> tuple[dict, dict, dict]:
         shown[f"brand_{key}"] = branding[key] = form.get(f"brand_{key}", "").strip()[:200]
         if not branding[key]:
             errors[f"brand_{key}"] = _("Wajib diisi.")
+        try:
+            check_text(branding[key])
+        except HiddenCharacter as exc:
+            errors[f"brand_{key}"] = str(exc)
     parsed["branding"] = branding
     for rule in _rules():
         pc = rule.position_class

@@ -96,8 +96,10 @@ def imports():
         data = upload.read() if upload else b""
         name = (upload.filename or "").lower() if upload else ""
         try:
-            if not data:
+            if not name:
                 raise spreadsheet.ImportRefused(_("Pilih berkas CSV atau XLSX."))
+            if not data:
+                raise spreadsheet.ImportRefused(_("Berkas kosong."))
             spreadsheet.check_header(data, name)
         except spreadsheet.ImportRefused as exc:
             error = str(exc)

@@ -18,6 +18,7 @@ from promkm_qr.documents.data import period_label
 from promkm_qr.documents.kinds import KINDS, subject_names
 from promkm_qr.documents.views import download
 from promkm_qr.extensions import db
+from promkm_qr.forms import Form
 from promkm_qr.models import Document, Job
 
 PAGE_SIZE = 50
@@ -30,7 +31,7 @@ DOCUMENT_STATES = {
 PERIOD_RE = r"^\d{4}-(0[1-9]|1[0-2])$"
 
 
-class BatchForm(FlaskForm):
+class BatchForm(Form):
     """Start the documents of a month."""
 
     period = StringField(
@@ -39,7 +40,7 @@ class BatchForm(FlaskForm):
     )
 
 
-class FilterForm(FlaskForm):
+class FilterForm(Form):
     """Which month and kind of documents to list."""
 
     class Meta:

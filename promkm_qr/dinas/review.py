@@ -6,6 +6,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from promkm_qr.auth.access import staff_roles
+from promkm_qr.core.text import HiddenCharacter
 from promkm_qr.dinas import bp
 from promkm_qr.dinas.queue import QueueFilter, queue_page
 from promkm_qr.dinas.scope import apply_scope
@@ -55,6 +56,9 @@ def review_decide():
         result = review.decide(ids, current_user, decision, reason)
     except LookupError:
         abort(404)
+    except HiddenCharacter as exc:
+        flash(str(exc), "error")
+        return redirect(back)
     db.session.commit()
     if result["done"]:
         flash(_("%(count)s laporan diputuskan.", count=len(result["done"])))

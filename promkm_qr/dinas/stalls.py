@@ -11,6 +11,7 @@ from promkm_qr import audit
 from promkm_qr.auth.access import staff_roles
 from promkm_qr.core.nik import mask_phone
 from promkm_qr.core.qris import InvalidQris
+from promkm_qr.core.text import hidden_character, hidden_refused
 from promkm_qr.dinas import bp
 from promkm_qr.dinas.scope import scoped_kelurahan_ids
 from promkm_qr.extensions import db
@@ -228,8 +229,11 @@ def categories():
     if request.method == "POST":
         name = " ".join(request.form.get("name", "").split())[:100]
         cat_id = _int("id")
+        hidden = hidden_character(request.form.get("name", ""))
         if not name:
             flash(_("Nama kategori wajib diisi."), "error")
+        elif hidden:
+            flash(hidden_refused(hidden), "error")
         elif cat_id:
             cat = db.session.get(Category, cat_id) or abort(404)
             audit.record(

@@ -14,6 +14,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import insert, select, update
 
 from promkm_qr import audit
+from promkm_qr.core.text import check_text
 from promkm_qr.dinas.scope import apply_scope
 from promkm_qr.extensions import db
 from promkm_qr.models import PurchaseReport, ReportFlag, Stall, User
@@ -73,6 +74,7 @@ def dispute(report_id: int, merchant_id: int, reason_code: str, note: str = "") 
     (report,) = merchant_reports([report_id], merchant_id)
     if report.asn_id == merchant_id or reason_code not in DISPUTE_REASONS:
         raise NotAllowed
+    check_text(note)
     reason = str(DISPUTE_REASONS[reason_code]) + (f": {note.strip()}" if note.strip() else "")
     return _apply([report.id], "disputed", merchant_id, reason)
 
@@ -88,6 +90,7 @@ def decide(report_ids: list[int], staff: User, decision: str, reason: str) -> di
     """Dinas verify or reject reports in their scope, always with a reason."""
     if decision not in DECISIONS or not reason.strip():
         raise NotAllowed
+    check_text(reason)
     ids = sorted(set(report_ids))
     visible = db.session.scalars(
         scoped_reports(select(PurchaseReport.id), staff).where(PurchaseReport.id.in_(ids))

@@ -104,13 +104,16 @@ def check_purchased_at(text: str, now: datetime | None = None) -> datetime:
 
 
 def check_photo(data: bytes | None) -> bytes | None:
-    """The uploaded photo if it passes the checks that need no decoding; None if absent."""
-    if not data:
+    """The uploaded photo if it passes the checks that need no decoding; None if none chosen.
+
+    A chosen file that arrived empty (b"") is refused as empty, not taken for no photo.
+    """
+    if data is None:
         if get_setting("photo_required"):
             raise ValueError(_("Foto barang atau nota wajib dilampirkan."))
         return None
     try:
-        photos.check_photo(data)
+        photos.check_photo(data, min_side=int(get_setting("photo_min_side")))
     except photos.PhotoRejected as exc:
         raise ValueError(str(exc)) from exc
     return data

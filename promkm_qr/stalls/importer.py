@@ -20,6 +20,8 @@ from sqlalchemy import insert, select, update
 from promkm_qr import audit
 from promkm_qr.core.cells import csv_writer
 from promkm_qr.core.stall_code import make_stall_code, normalize_kelurahan_code
+from promkm_qr.core.text import HiddenCharacter, check_text
+from promkm_qr.core.xlsx import Formula, formula_refused
 from promkm_qr.extensions import db
 from promkm_qr.models import Category, Job, Kelurahan, Stall, User
 from promkm_qr.models.base import utcnow
@@ -83,9 +85,11 @@ class _Lookup:
 def _values(cells: dict, lookup: _Lookup) -> dict:
     """Validate one row's cells into stall values, raising StallInvalid."""
     for field, text in cells.items():
-        # PostgreSQL cannot store NUL, and no name or number holds one.
-        if "\x00" in text:
-            raise StallInvalid({field: _("Baris berisi karakter NUL yang tidak sah.")})
+        # Every cell, also those clean() does not see (the owner's name, the category).
+        try:
+            check_text(text)
+        except HiddenCharacter as exc:
+            raise StallInvalid({field: str(exc)}) from exc
     kel = lookup.kelurahan_of(cells.get("kelurahan", ""))
     category = cells.get("category", "").strip().lower() or "lainnya"
     data = {
@@ -128,6 +132,14 @@ def run_job(job: Job) -> None:
     new_rows, changes, now = [], [], utcnow()
     for position, (number, row) in enumerate(rows, start=1):
         cells = {field: row[i] if i < len(row) else "" for field, i in columns.items()}
+        formulas = [
+            (number, field, formula_refused(columns[field], header[columns[field]]))
+            for field, text in cells.items()
+            if isinstance(text, Formula)
+        ]
+        if formulas:
+            errors += formulas
+            continue
         try:
             values = _values(cells, lookup)
             stall_id = _match(cells, values, lookup)

@@ -16,6 +16,7 @@ from promkm_qr import audit
 from promkm_qr.core.nik import InvalidNik, mask_nik, normalize_phone, parse_nik, validate_nib
 from promkm_qr.core.qris import InvalidQris, parse_qris
 from promkm_qr.core.stall_code import make_stall_code
+from promkm_qr.core.text import HiddenCharacter, check_text
 from promkm_qr.extensions import db
 from promkm_qr.models import Category, Kelurahan, Stall, User
 
@@ -52,6 +53,12 @@ def clean(data: dict, *, nik_required: bool = True) -> dict:
         errors["name"] = _("Nama usaha paling panjang 200 karakter.")
     out["name"] = name
     out["address"] = " ".join(str(data.get("address") or "").split())[:300]
+    for field in ("name", "address", "qris_payload"):
+        # The text as typed: str.split() above takes some control characters for spaces.
+        try:
+            check_text(str(data.get(field) or ""))
+        except HiddenCharacter as exc:
+            errors.setdefault(field, str(exc))
     out["kelurahan_id"] = data.get("kelurahan_id")
     if not out["kelurahan_id"] or db.session.get(Kelurahan, out["kelurahan_id"]) is None:
         errors["kelurahan_id"] = _("Pilih kelurahan yang terdaftar.")

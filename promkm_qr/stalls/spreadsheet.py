@@ -2,7 +2,8 @@
 
 Headers are matched after lower-casing and turning anything but letters and digits into
 "_", so "Nama Usaha", "NAMA_USAHA" and "nama usaha " all name the business. Every cell is
-read as text; the import validates it.
+read as text; the import validates it. An XLSX formula stays a core.xlsx.Formula, which the
+import refuses by line and column.
 """
 
 import csv
@@ -11,7 +12,8 @@ import re
 from collections.abc import Iterator
 
 from flask_babel import gettext as _
-from openpyxl import load_workbook
+
+from promkm_qr.core.xlsx import Formula, sheet_rows
 
 COLUMNS = {
     "code": ("kode_lapak", "kode", "stall_code", "code"),
@@ -71,6 +73,8 @@ def _cell(value) -> str:
     """A cell as text; spreadsheet numbers lose the '.0' they gain in Excel."""
     if value is None:
         return ""
+    if isinstance(value, Formula):
+        return value  # kept as such: the import refuses it by line and column
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value).strip()
@@ -80,15 +84,11 @@ def read_rows(data: bytes, filename: str) -> Iterator[tuple[int, list[str]]]:
     """(line number, cells) of every row, the header first; CSV (',' or ';') or XLSX."""
     if filename.lower().endswith(".xlsx"):
         try:
-            book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        except Exception as exc:
+            rows = sheet_rows(data)
+        except Exception as exc:  # openpyxl raises many types for a broken file
             raise ImportRefused(_("Berkas XLSX tidak dapat dibaca.")) from exc
-        try:
-            rows = book.worksheets[0].iter_rows(values_only=True)
-            for number, row in enumerate(rows, start=1):
-                yield number, [_cell(v) for v in row]
-        finally:  # also when only the header was read
-            book.close()
+        for number, row in enumerate(rows, start=1):
+            yield number, [_cell(v) for v in row]
         return
     if not filename.lower().endswith(".csv"):
         raise ImportRefused(_("Gunakan berkas CSV atau XLSX."))

@@ -39,7 +39,7 @@ def report_count() -> int:
     return db.session.scalar(select(func.count(PurchaseReport.id)))
 
 
-@pytest.mark.parametrize("typed", ["50000", "50.000", "Rp50.000", "Rp 50.000"])
+@pytest.mark.parametrize("typed", ["50000", "50.000", "Rp50.000", "Rp 50.000", "50,000"])
 def test_a_report_is_recorded_with_its_history_audit_and_outbox(signed_in, form_url, typed):
     tokens = open_form(signed_in, form_url)
     response = post(signed_in, form_url, report_data(tokens, SMALL, amount=typed))
@@ -149,6 +149,10 @@ PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
         ({}, blank_png(20000, 20000), "Resolusi foto terlalu besar."),
         ({}, SMALL[: len(SMALL) // 2], "Foto rusak atau tidak lengkap."),
         ({}, None, "Foto barang atau nota wajib dilampirkan."),
+        ({}, b"", "Berkas foto kosong."),
+        ({}, blank_png(1, 1), "Foto terlalu kecil (1 × 1 piksel)"),
+        ({}, jpeg_bytes(1600, 199), "sisi terpendek foto bukti paling sedikit 200 piksel"),
+        ({"amount": "12,50"}, SMALL, "dibaca Rp12 lebih 50 sen, padahal rupiah ditulis tanpa sen"),
         ({"goods_category": ""}, SMALL, "Pilih jenis barang."),
         ({"goods_category": "senjata"}, SMALL, "Pilih jenis barang."),
         ({"payment_method": "kredit"}, SMALL, "Pilih cara bayar."),
@@ -294,6 +298,38 @@ def test_without_a_required_photo_the_rules_are_queued_at_once(signed_in, form_u
     assert (message.task, message.args) == (RULES_TASK, [report.id])
     assert report.evidence_id is None
     assert db.session.scalar(select(func.count(PhotoUpload.id))) == 0
+
+
+def test_an_empty_photo_file_is_refused_also_when_no_photo_is_required(signed_in, form_url):
+    """An empty file is a photo that went wrong on the phone, not a report without a photo."""
+    db.session.get(Setting, "photo_required").value = False
+    db.session.commit()
+    response = post(signed_in, form_url, report_data(open_form(signed_in, form_url), b""))
+    assert response.status_code == 400
+    assert "Berkas foto kosong." in response.get_data(as_text=True)
+    assert report_count() == 0
+
+
+def test_the_smallest_evidence_is_the_photo_min_side_setting(signed_in, form_url):
+    ok = post(signed_in, form_url, report_data(open_form(signed_in, form_url), blank_png(200, 900)))
+    assert ok.status_code == 302
+    db.session.get(Setting, "photo_min_side").value = 640
+    db.session.commit()
+    refused = post(signed_in, form_url, report_data(open_form(signed_in, form_url), SMALL))
+    assert refused.status_code == 400
+    assert "Foto terlalu kecil (400 × 300 piksel)" in refused.get_data(as_text=True)
+    assert "paling sedikit 640 piksel" in refused.get_data(as_text=True)
+
+
+def test_the_new_messages_are_english_on_english_pages(signed_in, form_url):
+    signed_in.get(form_url + "?lang=en")
+    tokens = open_form(signed_in, form_url)
+    response = post(signed_in, form_url, report_data(tokens, blank_png(1, 1), amount="12,50"))
+    html = response.get_data(as_text=True)
+    assert "reads as Rp12 and 50 cents" in html and "1.250.000 is the same as 1,250,000" in html
+    assert "The photo is too small (1 × 1 pixels)" in html
+    response = post(signed_in, form_url, report_data(tokens, SMALL, description="a\u202eb"))
+    assert "hidden character (U+202E)" in response.get_data(as_text=True)
 
 
 def test_unwritable_storage_fails_cleanly_and_keeps_the_form(app, signed_in, form_url, tmp_path):

@@ -1,5 +1,7 @@
 """Tests for rupiah parsing and formatting."""
 
+import re
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -28,6 +30,12 @@ fast = settings(deadline=None)
         ("0", 0),
         ("Rp0", 0),
         ("999.999.999.999.999", 999_999_999_999_999),
+        # English grouping, as spreadsheets and banking apps write it.
+        ("1,250,000", 1_250_000),
+        ("Rp1,250,000", 1_250_000),
+        ("IDR 1,250,000.00", 1_250_000),
+        ("12,500", 12_500),
+        ("1,250,000,-", 1_250_000),
     ],
 )
 def test_parse_rupiah_accepts_what_people_type(text, expected):
@@ -45,9 +53,14 @@ def test_parse_rupiah_accepts_what_people_type(text, expected):
         ("-5000", "negatif"),
         ("Rp-5.000", "negatif"),
         ("\u22125000", "negatif"),
-        ("1.250.000,50", "sen"),
-        ("1,250,000", "sen"),
-        ("50.000,", "sen"),
+        ("1.250.000,50", "dibaca Rp1.250.000 lebih 50 sen"),
+        ("12,50", "dibaca Rp12 lebih 50 sen"),
+        ("12,5", "dibaca Rp12 lebih 50 sen"),
+        ("1,250.5", "dibaca Rp1.250 lebih 50 sen"),
+        ("50.000,", "tidak dikenali"),
+        ("1.250,000", "tidak dikenali"),
+        ("1,250.000", "tidak dikenali"),
+        ("1,25,000", "tidak dikenali"),
         ("50000.00", "tidak dikenali"),
         ("5.00.000", "tidak dikenali"),
         ("1.5", "tidak dikenali"),
@@ -60,8 +73,22 @@ def test_parse_rupiah_accepts_what_people_type(text, expected):
 )
 def test_parse_rupiah_rejects_with_indonesian_message(text, message):
     """Rejected input raises ValueError whose message says why, in Indonesian."""
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(ValueError, match=re.escape(message)):
         parse_rupiah(text)
+
+
+@pytest.mark.parametrize("text", ["12,50", "50000.00", "1.250,000"])
+def test_a_refused_amount_says_how_separators_are_read(text):
+    """The message names the reading of both separators, so the person can write it again."""
+    with pytest.raises(ValueError, match=re.escape("1.250.000 sama dengan 1,250,000")):
+        parse_rupiah(text)
+
+
+def test_cents_are_named_only_for_a_real_fraction():
+    """Zero cents are no cents; three digits after a comma are thousands, not a fraction."""
+    assert parse_rupiah("1.250.000,00") == parse_rupiah("1,250,000.00") == 1_250_000
+    with pytest.raises(ValueError, match="sen, padahal"):
+        parse_rupiah("1.250.000,05")
 
 
 @pytest.mark.parametrize(

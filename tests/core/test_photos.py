@@ -11,7 +11,12 @@ from datetime import datetime
 import pytest
 from PIL import ExifTags, Image, ImageDraw, ImageFile, ImageFilter
 
-from promkm_qr.core.photos import PhotoRejected, perceptual_distance, process_photo
+from promkm_qr.core.photos import (
+    PhotoRejected,
+    check_photo,
+    perceptual_distance,
+    process_photo,
+)
 
 TAKEN_AT = "2025:03:14 09:26:53"
 
@@ -183,3 +188,14 @@ def test_perceptual_hash_matches_resaved_copy_not_other_photo(camera_jpeg):
     assert perceptual_distance(original.phash, other.phash) > 12
     assert perceptual_distance(original.phash, original.phash) == 0
     assert type(perceptual_distance(original.phash, other.phash)) is int
+
+
+@pytest.mark.parametrize(("size", "refused"), [((200, 200), False), ((4000, 199), True)])
+def test_evidence_has_a_shortest_side(size, refused):
+    """The shortest side is read from the header; the message names the size and the minimum."""
+    data = _encode(Image.new("RGB", size, "white"), "PNG")
+    if refused:
+        with pytest.raises(PhotoRejected, match=r"4000 × 199 piksel.*paling sedikit 200 piksel"):
+            check_photo(data, min_side=200)
+    else:
+        assert check_photo(data, min_side=200).size == size

@@ -127,3 +127,26 @@ def test_opd_list_is_editable_and_codes_stay_unique(client):
     assert db.session.scalar(select(Opd).where(Opd.name == "Dobel")) is None
     html = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "sudah dipakai" in html and html.count("Daftar OPD") == 1
+
+
+def test_a_formula_cell_is_refused_by_line_and_column_and_nothing_changes(client):
+    _setup(client)
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["NIP", "Nama", "OPD", "Kelas Jabatan", "TPP"])
+    sheet.append([STAYS, "Tetap", "Dinas Kesehatan", "Pelaksana", "=4500000*1"])
+    sheet.append([NEW, '=PROPER("baru masuk")', "Dinas Kesehatan", "Pelaksana", ""])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    response = _upload(client, buffer.getvalue(), "roster.xlsx")
+    html = response.get_data(as_text=True)
+    assert "<td>2</td><td>Kolom E (TPP): rumus tidak diterima, isi nilainya.</td>" in html
+    assert "<td>3</td><td>Kolom B (Nama): rumus tidak diterima, isi nilainya.</td>" in html
+    db.session.expire_all()
+    assert db.session.scalar(select(User).where(User.nip == NEW)) is None
+
+
+def test_an_empty_roster_file_is_refused_as_empty(client):
+    _setup(client)
+    for name in ("roster.csv", "roster.xlsx"):
+        assert "Berkas kosong." in _upload(client, b"", name).get_data(as_text=True)

@@ -142,6 +142,7 @@ def test_qr_links_to_a_page_that_checks_the_file(month, client, tmp_path):
     changed = bytearray(pdf)
     changed[len(changed) // 2] ^= 0x01
     assert "Tidak cocok: berkas ini berbeda" in present(bytes(changed))
+    assert "Berkas kosong." in present(b"")  # not "does not match"
     assert client.get("/v/tidak-ada").status_code == 404
 
 

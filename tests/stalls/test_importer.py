@@ -209,3 +209,39 @@ def test_xlsx_upload_is_checked_and_queued(client, operator, worker):
     job = _finished(response.headers["Location"])
     assert job.params["filename"] == "impor.xlsx"
     assert job.state == "done"
+
+
+def test_a_formula_cell_is_refused_by_line_and_column_required_or_optional(app):
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["Nama Usaha", "NIK Pemilik", "Kelurahan", "Alamat"])
+    sheet.append(["Pecel Bu Tutik", "3577014107850002", "Kelun", "Jl. A 1"])
+    sheet.append(['=CONCAT("Toko ", "Makmur")', "3577010101800003", "Kelun", "Jl. B 2"])
+    sheet.append(["Jahit Sri", "3577015203900004", "Kelun", '="Jl. "&"C 3"'])
+    sheet["B5"] = "3577014107850006"
+    sheet["A5"], sheet["C5"], sheet["D5"] = "Batik", "Kelun", "=D4"
+    out = io.BytesIO()
+    book.save(out)
+    job = _run(out.getvalue(), "lapak.xlsx")
+    assert job.state == "done" and job.failed == 3
+    assert _report(job) == [
+        ["3", "name", "Kolom A (Nama Usaha): rumus tidak diterima, isi nilainya."],
+        ["4", "address", "Kolom D (Alamat): rumus tidak diterima, isi nilainya."],
+        ["5", "address", "Kolom D (Alamat): rumus tidak diterima, isi nilainya."],
+    ]
+    # The good row is kept; no row is stored with a formula's text or an empty optional cell.
+    assert db.session.scalars(select(Stall.name)).all() == ["Pecel Bu Tutik"]
+
+
+def test_an_empty_file_is_refused_as_empty(client, operator):
+    for name in ("lapak.csv", "lapak.xlsx"):
+        response = client.post(
+            "/dinas/impor",
+            data={
+                "csrf_token": csrf_token(client, "/dinas/impor"),
+                "file": (io.BytesIO(b""), name),
+            },
+            content_type="multipart/form-data",
+        )
+        assert response.status_code == 400
+        assert "Berkas kosong." in response.get_data(as_text=True)
