@@ -17,7 +17,7 @@ $(VENV)/.installed: requirements.txt package.json
 
 install: $(VENV)/.installed
 	scripts/system_deps.sh $(APT_MODE) runtime
-	$(VENV)/bin/pybabel compile -d promkm_qr/translations >/dev/null
+	$(VENV)/bin/pybabel compile -d promkm_qr/translations -D "messages wtforms" >/dev/null
 
 run: install
 	$(FLASK) setup

@@ -1,7 +1,6 @@
 """Forms of the ASN pages; the domain checks themselves live in promkm_qr.reports.submit."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
     HiddenField,
@@ -13,6 +12,7 @@ from wtforms import (
 )
 from wtforms.validators import AnyOf, DataRequired, Length, ValidationError
 
+from promkm_qr.forms import Form
 from promkm_qr.reports import submit
 
 
@@ -28,7 +28,7 @@ def _checked(check):
     return validator
 
 
-class PurchaseForm(FlaskForm):
+class PurchaseForm(Form):
     """What was bought, for how much, when and how it was paid (the fields an edit may change)."""
 
     amount = StringField(
@@ -90,7 +90,7 @@ class ReportForm(PurchaseForm):
     lon = HiddenField()
 
 
-class StallCodeForm(FlaskForm):
+class StallCodeForm(Form):
     """The stall code printed under the QR, typed by hand."""
 
     code = StringField(
@@ -104,7 +104,7 @@ class StallCodeForm(FlaskForm):
     )
 
 
-class WithdrawForm(FlaskForm):
+class WithdrawForm(Form):
     """Withdrawing a report, with an optional reason."""
 
     reason = StringField(_l("Alasan (boleh kosong)"), validators=[Length(max=200)])

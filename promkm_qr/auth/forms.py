@@ -1,12 +1,13 @@
 """Forms of the sign-in pages."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, PasswordField, RadioField, SelectChoice, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
+from promkm_qr.forms import Form
 
-class LoginForm(FlaskForm):
+
+class LoginForm(Form):
     """Sign-in: the role decides what the identifier is (NIP, phone or username)."""
 
     role = RadioField(
@@ -23,7 +24,7 @@ class LoginForm(FlaskForm):
     next = HiddenField()
 
 
-class ActivateForm(FlaskForm):
+class ActivateForm(Form):
     """First sign-in of an imported ASN: NIP, activation code and a new password."""
 
     nip = StringField(_l("NIP"), validators=[DataRequired()])
@@ -36,7 +37,7 @@ class ActivateForm(FlaskForm):
     next = HiddenField()
 
 
-class PasswordForm(FlaskForm):
+class PasswordForm(Form):
     """Change of password by a signed-in user."""
 
     current = PasswordField(_l("Kata sandi sekarang"), validators=[DataRequired()])

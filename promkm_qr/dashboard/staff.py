@@ -1,7 +1,6 @@
 """Staff accounts: roles and kecamatan/kelurahan scopes, every change in the audit trail."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import BooleanField, PasswordField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
@@ -9,6 +8,7 @@ from wtforms.validators import DataRequired, Length, Optional
 from promkm_qr import audit
 from promkm_qr.auth.services import create_user, find_account, hash_password
 from promkm_qr.extensions import db
+from promkm_qr.forms import Form
 from promkm_qr.models import Kecamatan, Kelurahan, User
 from promkm_qr.models.account import STAFF_ROLES
 
@@ -45,7 +45,7 @@ def scope_label(user: User) -> str:
     return str(_l("Seluruh kota"))
 
 
-class StaffForm(FlaskForm):
+class StaffForm(Form):
     """Create or edit a staff account."""
 
     username = StringField(_l("Nama pengguna"), validators=[DataRequired(), Length(max=64)])

@@ -3,16 +3,16 @@
 from flask import abort, render_template, send_file
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 
 from promkm_qr.documents import bp, services
 from promkm_qr.documents.data import period_label
 from promkm_qr.documents.kinds import KINDS
+from promkm_qr.forms import Form
 from promkm_qr.storage import get_storage
 
 
-class VerifyForm(FlaskForm):
+class VerifyForm(Form):
     """A PDF someone holds, to compare with the stored document."""
 
     file = FileField(_l("Berkas PDF yang ingin diperiksa"), validators=[FileRequired()])
