@@ -9,6 +9,8 @@ etc.) belong to the caller.
 
 import re
 
+from flask_babel import lazy_gettext as _l
+
 MAX_DIGITS = 15
 
 # Generous enough for any honest amount with separators; longer text is refused before the
@@ -25,12 +27,12 @@ def parse_rupiah(text: str) -> int:
     """Parse a rupiah amount typed by a person into an integer number of rupiah."""
     cleaned = text.strip()
     if not cleaned:
-        raise ValueError("Nominal wajib diisi.")
+        raise ValueError(_l("Nominal wajib diisi."))
     if len(cleaned) > _MAX_TEXT_LENGTH:
-        raise ValueError("Nominal terlalu panjang.")
+        raise ValueError(_l("Nominal terlalu panjang."))
     # "Rp50.000,-" is the receipt way of writing "no cents", not a minus sign.
     if re.search("[-\u2212]", cleaned.replace(",-", "")):
-        raise ValueError("Nominal tidak boleh negatif.")
+        raise ValueError(_l("Nominal tidak boleh negatif."))
 
     prefix = _PREFIX.match(cleaned)
     number = cleaned[prefix.end() :] if prefix else cleaned
@@ -38,24 +40,29 @@ def parse_rupiah(text: str) -> int:
     whole, sep, cents = number.partition(",")
     if sep and not _CENTS.fullmatch(sep + cents):
         raise ValueError(
-            "Nominal rupiah tidak boleh memiliki sen; gunakan titik sebagai pemisah ribuan "
-            "(contoh: Rp1.250.000)."
+            _l(
+                "Nominal rupiah tidak boleh memiliki sen; gunakan titik sebagai pemisah ribuan "
+                "(contoh: Rp1.250.000)."
+            )
         )
     if not (_PLAIN.fullmatch(whole) or _GROUPED.fullmatch(whole)):
         raise ValueError(
-            f"Nominal tidak dikenali: {text.strip()!r}. Tulis angka rupiah, "
-            "contoh: 50000, 50.000 atau Rp50.000."
+            _l(
+                "Nominal tidak dikenali: '%(text)s'. Tulis angka rupiah, "
+                "contoh: 50000, 50.000 atau Rp50.000.",
+                text=text.strip(),
+            )
         )
 
     digits = whole.replace(".", "")
     if len(digits.lstrip("0")) > MAX_DIGITS:
-        raise ValueError(f"Nominal terlalu besar (lebih dari {MAX_DIGITS} digit).")
+        raise ValueError(_l("Nominal terlalu besar (lebih dari %(max)d digit).", max=MAX_DIGITS))
     return int(digits)
 
 
 def format_rupiah(amount: int) -> str:
     """Format an integer number of rupiah as "Rp1.250.000" (negative: "-Rp5.000")."""
     if isinstance(amount, bool) or not isinstance(amount, int):
-        raise TypeError("Nominal rupiah harus bilangan bulat.")
+        raise TypeError(_l("Nominal rupiah harus bilangan bulat."))
     sign = "-" if amount < 0 else ""
     return f"{sign}Rp{abs(amount):,}".replace(",", ".")
