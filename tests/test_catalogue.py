@@ -163,3 +163,15 @@ def test_job_pages_name_kind_and_state_in_the_page_language(client):
     documents = client.get("/dinas/dokumen").get_data(as_text=True)
     assert "· selesai" in documents and "· done" not in documents
     assert client.get(f"/dinas/jobs/{job.id}.json?lang=en").json["state_label"] == "done"
+
+
+def test_report_states_are_named_not_coded(client):
+    from tests.factories import make_staff
+
+    html = client.get("/statistik").get_data(as_text=True)
+    assert "berstatus Menunggu konfirmasi penjual, Dikonfirmasi penjual" in html
+    assert "submitted" not in html
+    make_staff("admin", username="admin")
+    login(client, "dinas", "admin")
+    settings = client.get("/dinas/pengaturan").get_data(as_text=True)
+    assert "> Diverifikasi dinas</label>" in settings and "> verified</label>" not in settings

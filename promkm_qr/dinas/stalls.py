@@ -169,6 +169,7 @@ def stall_detail(stall_id: int):
         prints=prints,
         nik=registry.masked_nik(stall),
         phone=mask_phone(stall.phone) if stall.phone else "-",
+        formats=posters.FORMAT_LABELS,
     )
 
 
