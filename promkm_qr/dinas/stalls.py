@@ -83,6 +83,17 @@ def _render_form(form: StallForm, stall: Stall | None):
     return render_template("dinas/stalls/form.html", form=form, stall=stall), status
 
 
+def _prefill_from_qris(form: StallForm) -> None:
+    """Fill the name from a pasted QRIS (unless one was typed) and say what it holds."""
+    try:
+        info = registry.qris_prefill(form.qris_payload.data)
+    except InvalidQris as exc:
+        form.show_errors({"qris_payload": str(exc)})
+    else:
+        form.name.data = form.name.data or info["name"]
+        flash(_("QRIS terbaca: %(name)s, %(city)s, NMID %(nmid)s.", **info), "success")
+
+
 def _create(form: StallForm) -> Stall | None:
     """The new stall, or None with the registry's messages put on the form."""
     try:
@@ -104,17 +115,10 @@ def _create(form: StallForm) -> Stall | None:
 def stall_new():
     """Register a stall; pasting its QRIS prefills name and NMID."""
     form = _stall_form()
-    if form.validate_on_submit() and form.read_qris.data:
-        try:
-            info = registry.qris_prefill(form.qris_payload.data)
-        except InvalidQris as exc:
-            form.show_errors({"qris_payload": str(exc)})
-        else:
-            form.name.data = form.name.data or info["name"]
-            flash(_("QRIS terbaca: %(name)s, %(city)s, NMID %(nmid)s.", **info), "success")
-    elif form.is_submitted() and not form.errors:
-        stall = _create(form)
-        if stall is not None:
+    if form.validate_on_submit():
+        if form.read_qris.data:
+            _prefill_from_qris(form)
+        elif stall := _create(form):
             flash(_("Lapak %(code)s terdaftar.", code=stall.code), "success")
             return redirect(url_for("dinas.stall_detail", stall_id=stall.id))
     return _render_form(form, None)

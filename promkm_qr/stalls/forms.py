@@ -22,6 +22,8 @@ def _choices(rows, placeholder) -> list[tuple]:
 class MerchantStallForm(Form):
     """A merchant registers one of their own stalls (their phone is their account's)."""
 
+    VALUE_FIELDS = ("name", "kelurahan_id", "category_id", "address", "owner_nik", "nib")
+
     name = StringField(_l("Nama usaha"), render_kw={"required": True, "maxlength": 200})
     kelurahan_id = SelectField(
         _l("Kelurahan"), coerce=_id, validate_choice=False, render_kw={"required": True}
@@ -45,11 +47,11 @@ class MerchantStallForm(Form):
             field = self._fields.get(name, self.name)
             field.errors = [*field.errors, message]
 
-    VALUE_FIELDS = ("name", "kelurahan_id", "category_id", "address", "owner_nik", "nib")
-
 
 class StallForm(MerchantStallForm):
     """Staff register or edit any stall: the owner's NIK and phone, coordinates and QRIS."""
+
+    VALUE_FIELDS = (*MerchantStallForm.VALUE_FIELDS, "phone", "lat", "lon", "qris_payload")
 
     owner_nik = StringField(_l("NIK pemilik (16 angka)"), render_kw=NUMERIC)
     phone = StringField(_l("Nomor HP pemilik"), render_kw={"type": "tel", "autocomplete": "off"})
@@ -59,5 +61,3 @@ class StallForm(MerchantStallForm):
         _l("Data QRIS lapak (tempel hasil pindai, opsional)"), render_kw={"rows": 3}
     )
     read_qris = SubmitField(_l("Baca QRIS"))
-
-    VALUE_FIELDS = (*MerchantStallForm.VALUE_FIELDS, "phone", "lat", "lon", "qris_payload")
