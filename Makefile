@@ -17,12 +17,17 @@ $(VENV)/.installed: requirements.txt package.json
 
 install: $(VENV)/.installed
 	scripts/system_deps.sh $(APT_MODE) runtime
-	$(VENV)/bin/pybabel compile -d promkm_qr/translations >/dev/null
+	$(VENV)/bin/pybabel compile -d promkm_qr/translations -D "messages wtforms" >/dev/null
+
+# The web's port: `make run PORT=8000`. QR codes point at it unless PUBLIC_BASE_URL is set;
+# derived here, once, because honcho gives the worker and beat ports of their own (+100, +200).
+PORT ?= 5000
+RUN_BASE_URL = $(or $(PUBLIC_BASE_URL),http://127.0.0.1:$(PORT))
 
 run: install
 	$(FLASK) setup
-	@$(PY) -m promkm_qr.banner
-	$(VENV)/bin/honcho -f Procfile start
+	@PORT=$(PORT) PUBLIC_BASE_URL=$(RUN_BASE_URL) $(PY) -m promkm_qr.banner
+	PUBLIC_BASE_URL=$(RUN_BASE_URL) $(VENV)/bin/honcho -f Procfile start -p $(PORT)
 
 test: install
 	scripts/system_deps.sh $(APT_MODE) test

@@ -8,6 +8,7 @@ if __name__ == "__main__":
     port = os.environ.get("PORT", "5000")
     print(f"""
 promkm-qr is starting at http://127.0.0.1:{port}/  (Ctrl-C stops web, worker and beat)
+QR codes point at {os.environ.get("PUBLIC_BASE_URL", f"http://127.0.0.1:{port}")}
 Demo sign-ins, password "{DEMO_PASSWORD}":
   Petugas dinas (admin): {DEMO_LOGINS["dinas"]}
   Pelaku UMKM (HP):      {DEMO_LOGINS["merchant"]}

@@ -2,9 +2,29 @@
 
 import uuid
 
+from flask_babel import lazy_gettext as _l
+
 from promkm_qr.extensions import db
 from promkm_qr.models import Job
 from promkm_qr.models.base import utcnow
+
+KIND_LABELS = {
+    "documents": _l("Dokumen bulanan"),
+    "import": _l("Impor lapak"),
+    "posters": _l("Cetak poster"),
+    "roster_import": _l("Impor daftar ASN"),
+}
+STATE_LABELS = {
+    "queued": _l("antre"),
+    "running": _l("berjalan"),
+    "done": _l("selesai"),
+    "failed": _l("gagal"),
+}
+
+
+def state_label(state: str) -> str:
+    """A job's state in the page's language."""
+    return str(STATE_LABELS.get(state, state))
 
 
 def create_job(kind: str, params: dict | None = None, created_by_id: int | None = None) -> Job:
@@ -27,7 +47,9 @@ def job_status(job: Job) -> dict:
     return {
         "id": job.id,
         "kind": job.kind,
+        "kind_label": str(KIND_LABELS.get(job.kind, job.kind)),
         "state": job.state,
+        "state_label": state_label(job.state),
         "done": job.done,
         "total": job.total,
         "failed": job.failed,

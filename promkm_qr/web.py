@@ -9,6 +9,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from promkm_qr import jobs
 from promkm_qr.core import dates, money
 from promkm_qr.extensions import babel, csrf, db, limiter, login_manager, migrate
 from promkm_qr.reports.states import state_label
@@ -105,6 +106,7 @@ def register_template_helpers(app: Flask) -> None:
 
     app.jinja_env.filters["rupiah"] = money.format_rupiah
     app.jinja_env.filters["status_laporan"] = state_label
+    app.jinja_env.filters["status_proses"] = jobs.state_label
     app.jinja_env.filters["tanggal"] = lambda d: dates.format_date(d, locale=locale())
     app.jinja_env.filters["tanggal_panjang"] = lambda d: dates.format_date_long(d, locale=locale())
     app.jinja_env.filters["waktu"] = lambda d: dates.format_datetime(d, locale=locale())

@@ -65,6 +65,7 @@ EXPECTED = {
     "static": everyone(),
     "public.index": signed_in(),  # sends everyone else to sign in
     "public.health": everyone(),
+    "public.favicon": everyone(),
     "public.stall_link": everyone(),
     "public.stats": everyone(),
     "auth.login": everyone(),

@@ -9,6 +9,8 @@ which is how the database hands them back. Every formatter takes ``locale="id"``
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from flask_babel import lazy_gettext as _l
+
 WIB = ZoneInfo("Asia/Jakarta")
 
 MONTHS = {
@@ -52,14 +54,16 @@ DAYS = {
 def _check_locale(locale: str) -> str:
     """Return the locale if it is supported, else raise ValueError."""
     if locale not in MONTHS:
-        raise ValueError(f"Bahasa tidak didukung: {locale!r} (pilih 'id' atau 'en').")
+        raise ValueError(
+            _l("Bahasa tidak didukung: '%(locale)s' (pilih 'id' atau 'en').", locale=locale)
+        )
     return locale
 
 
 def _check_month(month: int) -> None:
     """Raise ValueError unless month is 1 to 12."""
     if not 1 <= month <= 12:
-        raise ValueError(f"Bulan harus 1 sampai 12, bukan {month}.")
+        raise ValueError(_l("Bulan harus 1 sampai 12, bukan %(month)s.", month=month))
 
 
 def now_wib() -> datetime:

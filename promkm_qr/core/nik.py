@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
+from flask_babel import lazy_gettext as _l
+
 from promkm_qr.core.dates import now_wib
 
 NIK_LENGTH = 16
@@ -49,11 +51,18 @@ def _digits(text: str, length: int, label: str, error: type[ValueError]) -> str:
     """Return text without separators if it is exactly `length` ASCII digits, else raise."""
     cleaned = _SEPARATORS.sub("", text)
     if not cleaned:
-        raise error(f"{label} wajib diisi.")
+        raise error(_l("%(label)s wajib diisi.", label=label))
     if not _DIGITS.fullmatch(cleaned):
-        raise error(f"{label} hanya boleh berisi angka.")
+        raise error(_l("%(label)s hanya boleh berisi angka.", label=label))
     if len(cleaned) != length:
-        raise error(f"Panjang {label} salah: harus {length} digit, tertulis {len(cleaned)} digit.")
+        raise error(
+            _l(
+                "Panjang %(label)s salah: harus %(length)d digit, tertulis %(typed)d digit.",
+                label=label,
+                length=length,
+                typed=len(cleaned),
+            )
+        )
     return cleaned
 
 
@@ -67,21 +76,21 @@ def _resolve_birth_date(day: int, month: int, yy: int, today: date) -> date:
             continue
         if born <= today:
             return born
-    raise InvalidNik("Tanggal lahir pada NIK tidak valid.")
+    raise InvalidNik(_l("Tanggal lahir pada NIK tidak valid."))
 
 
 def parse_nik(text: str, today: date | None = None) -> Nik:
     """Parse and validate a NIK, resolving its two-digit birth year against today in WIB."""
     digits = _digits(text, NIK_LENGTH, "NIK", InvalidNik)
     if "00" in (digits[0:2], digits[2:4], digits[4:6]):
-        raise InvalidNik("Kode wilayah pada NIK tidak valid (provinsi, kota, kecamatan).")
+        raise InvalidNik(_l("Kode wilayah pada NIK tidak valid (provinsi, kota, kecamatan)."))
 
     day, month, yy = int(digits[6:8]), int(digits[8:10]), int(digits[10:12])
     gender: Literal["L", "P"] = "P" if day > 40 else "L"
     if gender == "P":
         day -= 40
     if not (1 <= day <= 31 and 1 <= month <= 12):
-        raise InvalidNik("Tanggal lahir pada NIK tidak valid.")
+        raise InvalidNik(_l("Tanggal lahir pada NIK tidak valid."))
     born = _resolve_birth_date(day, month, yy, today or now_wib().date())
 
     return Nik(
@@ -110,7 +119,7 @@ def normalize_phone(text: str) -> str:
     """Return an Indonesian mobile number in the canonical national form "08xxxxxxxxxx"."""
     cleaned = _SEPARATORS.sub("", text)
     if not cleaned:
-        raise ValueError("Nomor HP wajib diisi.")
+        raise ValueError(_l("Nomor HP wajib diisi."))
     for prefix in ("+62", "62", "0"):
         if cleaned.startswith(prefix):
             # People often keep the 0 after typing the country code: "+62 0812...".
@@ -119,12 +128,12 @@ def normalize_phone(text: str) -> str:
                 national = national[1:]
             break
     else:
-        raise ValueError("Nomor HP harus diawali 08, 62 atau +62.")
+        raise ValueError(_l("Nomor HP harus diawali 08, 62 atau +62."))
     if not _DIGITS.fullmatch(national) or not national.startswith("8"):
-        raise ValueError("Nomor HP tidak valid: gunakan nomor seluler, contoh 081234567890.")
+        raise ValueError(_l("Nomor HP tidak valid: gunakan nomor seluler, contoh 081234567890."))
     phone = "0" + national
     if not 10 <= len(phone) <= 13:
-        raise ValueError("Panjang nomor HP harus 10 sampai 13 digit (format 08...).")
+        raise ValueError(_l("Panjang nomor HP harus 10 sampai 13 digit (format 08...)."))
     return phone
 
 

@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
+from flask_babel import lazy_gettext as _l
+
 from promkm_qr.core.dates import now_wib
 
 NIP_LENGTH = 18
@@ -56,12 +58,16 @@ def normalize_nip(text: str) -> str:
     """Return the 18 digits of a NIP typed with an optional "NIP." label, spaces, dots or dashes."""
     cleaned = _SEPARATORS.sub("", _LABEL.sub("", text, count=1))
     if not cleaned:
-        raise InvalidNip("NIP wajib diisi.")
+        raise InvalidNip(_l("NIP wajib diisi."))
     if not _DIGITS.fullmatch(cleaned):
-        raise InvalidNip("NIP hanya boleh berisi angka.")
+        raise InvalidNip(_l("NIP hanya boleh berisi angka."))
     if len(cleaned) != NIP_LENGTH:
         raise InvalidNip(
-            f"Panjang NIP salah: harus {NIP_LENGTH} digit, tertulis {len(cleaned)} digit."
+            _l(
+                "Panjang NIP salah: harus %(length)d digit, tertulis %(typed)d digit.",
+                length=NIP_LENGTH,
+                typed=len(cleaned),
+            )
         )
     return cleaned
 
@@ -73,7 +79,12 @@ def _birth_date(digits: str, today: date) -> date:
     except ValueError:
         born = None
     if born is None or born.year < 1900 or born > today:
-        raise InvalidNip(f"Tanggal lahir pada NIP tidak valid: {digits[0:8]} (format TTTTBBHH).")
+        raise InvalidNip(
+            _l(
+                "Tanggal lahir pada NIP tidak valid: %(digits)s (format TTTTBBHH).",
+                digits=digits[0:8],
+            )
+        )
     return born
 
 
@@ -84,7 +95,7 @@ def parse_nip(text: str, today: date | None = None) -> Nip:
     born = _birth_date(digits, today)
 
     if digits[14] not in "12":
-        raise InvalidNip("Kode jenis kelamin pada NIP (digit ke-15) harus 1 atau 2.")
+        raise InvalidNip(_l("Kode jenis kelamin pada NIP (digit ke-15) harus 1 atau 2."))
 
     year, code = int(digits[8:12]), int(digits[12:14])
     if 1 <= code <= 12:
@@ -96,9 +107,9 @@ def parse_nip(text: str, today: date | None = None) -> Nip:
         tmt, adult, current = (year,), (born.year + 18,), (today.year,)
 
     if tmt < adult:
-        raise InvalidNip("TMT pengangkatan pada NIP jatuh sebelum usia 18 tahun.")
+        raise InvalidNip(_l("TMT pengangkatan pada NIP jatuh sebelum usia 18 tahun."))
     if tmt > current:
-        raise InvalidNip("TMT pengangkatan pada NIP berada di masa depan.")
+        raise InvalidNip(_l("TMT pengangkatan pada NIP berada di masa depan."))
 
     return Nip(
         digits=digits,

@@ -14,6 +14,7 @@ from datetime import datetime
 
 import imagehash
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from PIL import ExifTags, Image, ImageCms, ImageOps, UnidentifiedImageError
 
 THUMB_SIDE = 320
@@ -28,11 +29,10 @@ _SIGNATURES = (
 
 _PNG_END = b"\x00\x00\x00\x00IEND\xaeB`\x82"
 
-MSG_EMPTY = "Berkas foto kosong. Silakan unggah ulang foto bukti pembelian."
-MSG_TOO_BIG = "Ukuran foto melebihi {limit} MB. Silakan unggah foto yang lebih kecil."
-MSG_FORMAT = "Berkas bukan foto yang didukung. Unggah foto berformat JPEG, PNG, atau WebP."
-MSG_TOO_MANY_PIXELS = "Resolusi foto terlalu besar. Unggah foto dengan resolusi lebih kecil."
-MSG_BROKEN = "Foto rusak atau tidak lengkap. Silakan ambil dan unggah ulang foto."
+MSG_EMPTY = _l("Berkas foto kosong. Silakan unggah ulang foto bukti pembelian.")
+MSG_FORMAT = _l("Berkas bukan foto yang didukung. Unggah foto berformat JPEG, PNG, atau WebP.")
+MSG_TOO_MANY_PIXELS = _l("Resolusi foto terlalu besar. Unggah foto dengan resolusi lebih kecil.")
+MSG_BROKEN = _l("Foto rusak atau tidak lengkap. Silakan ambil dan unggah ulang foto.")
 
 
 class PhotoRejected(ValueError):
@@ -199,7 +199,12 @@ def check_photo(
         raise PhotoRejected(MSG_EMPTY)
     # Checked before anything is decoded, so size alone cannot cost CPU or memory.
     if len(data) > max_bytes:
-        raise PhotoRejected(MSG_TOO_BIG.format(limit=f"{max_bytes / 1_000_000:g}"))
+        raise PhotoRejected(
+            _l(
+                "Ukuran foto melebihi %(limit)s MB. Silakan unggah foto yang lebih kecil.",
+                limit=f"{max_bytes / 1_000_000:g}",
+            )
+        )
     fmt = _sniff(data)
     if not _complete(data, fmt):
         raise PhotoRejected(MSG_BROKEN)

@@ -15,6 +15,8 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
+from flask_babel import lazy_gettext as _l
+
 QRIS_GUID = "ID.CO.QRIS.WWW"
 MERCHANT_CRITERIA = ("UMI", "UKE", "UME", "UBE")
 # EMVCo caps a merchant-presented payload at 512 characters.
@@ -25,12 +27,12 @@ _NMID = re.compile(r"ID[0-9]{13}")
 _MCC = re.compile(r"[0-9]{4}")
 _WHOLE_AMOUNT = re.compile(r"([0-9]{1,13})(?:\.0{1,2})?")
 _REQUIRED = {
-    "51": "informasi QRIS (ID.CO.QRIS.WWW)",
-    "52": "kode kategori merchant (MCC)",
-    "53": "mata uang",
-    "58": "kode negara",
-    "59": "nama merchant",
-    "60": "kota merchant",
+    "51": _l("informasi QRIS (ID.CO.QRIS.WWW)"),
+    "52": _l("kode kategori merchant (MCC)"),
+    "53": _l("mata uang"),
+    "58": _l("kode negara"),
+    "59": _l("nama merchant"),
+    "60": _l("kota merchant"),
 }
 _INITIATION: dict[str, Literal["static", "dynamic"]] = {"11": "static", "12": "dynamic"}
 
@@ -73,19 +75,37 @@ def _split_tlv(data: str, where: str) -> dict[str, str]:
     while pos < len(data):
         tag, length = data[pos : pos + 2], data[pos + 2 : pos + 4]
         if len(tag) + len(length) < 4:
-            raise InvalidQris(f"Data QRIS terpotong: {where} berakhir di tengah elemen.")
+            raise InvalidQris(
+                _l("Data QRIS terpotong: %(where)s berakhir di tengah elemen.", where=where)
+            )
         if not (_TWO_DIGITS.fullmatch(tag) and _TWO_DIGITS.fullmatch(length)):
             raise InvalidQris(
-                f"Struktur QRIS rusak: {where} posisi {pos} bukan tag dan panjang dua digit."
+                _l(
+                    "Struktur QRIS rusak: %(where)s posisi %(pos)d "
+                    "bukan tag dan panjang dua digit.",
+                    where=where,
+                    pos=pos,
+                )
             )
         end = pos + 4 + int(length)
         if end > len(data):
             raise InvalidQris(
-                f"Data QRIS terpotong: tag {tag} {where} kurang dari {length} karakter."
+                _l(
+                    "Data QRIS terpotong: tag %(tag)s %(where)s kurang dari %(length)s karakter.",
+                    tag=tag,
+                    where=where,
+                    length=length,
+                )
             )
         if tag in fields:
             # A repeated tag would let two readers see two different merchants.
-            raise InvalidQris(f"Struktur QRIS rusak: tag {tag} {where} muncul dua kali.")
+            raise InvalidQris(
+                _l(
+                    "Struktur QRIS rusak: tag %(tag)s %(where)s muncul dua kali.",
+                    tag=tag,
+                    where=where,
+                )
+            )
         fields[tag] = data[pos + 4 : end]
         pos = end
     return fields
@@ -94,32 +114,40 @@ def _split_tlv(data: str, where: str) -> dict[str, str]:
 def _check_crc(payload: str, fields: dict[str, str]) -> None:
     """Raise InvalidQris unless tag 63 closes the payload with its correct CRC."""
     if "63" not in fields:
-        raise InvalidQris("Data QRIS terpotong: CRC (tag 63) tidak ada.")
+        raise InvalidQris(_l("Data QRIS terpotong: CRC (tag 63) tidak ada."))
     if list(fields)[-1] != "63" or len(fields["63"]) != 4:
-        raise InvalidQris("Struktur QRIS rusak: CRC (tag 63) harus elemen terakhir, 4 karakter.")
+        raise InvalidQris(
+            _l("Struktur QRIS rusak: CRC (tag 63) harus elemen terakhir, 4 karakter.")
+        )
     try:
         data = payload[:-4].encode("utf-8")
     except UnicodeEncodeError:
-        raise InvalidQris("Data QRIS berisi karakter yang tidak valid.") from None
+        raise InvalidQris(_l("Data QRIS berisi karakter yang tidak valid.")) from None
     expected = f"{crc16_ccitt_false(data):04X}"
     if fields["63"] != expected:
         raise InvalidQris(
-            f"CRC QRIS salah: data rusak atau terbaca keliru (tertulis {fields['63']}, "
-            f"seharusnya {expected}). Pindai ulang kode QR."
+            _l(
+                "CRC QRIS salah: data rusak atau terbaca keliru (tertulis %(written)s, "
+                "seharusnya %(expected)s). Pindai ulang kode QR.",
+                written=fields["63"],
+                expected=expected,
+            )
         )
 
 
 def _qris_template(value: str) -> tuple[str, str | None]:
     """Return (NMID, criteria) from the tag 51 template, raising InvalidQris if malformed."""
-    sub = _split_tlv(value, "dalam tag 51")
+    sub = _split_tlv(value, _l("dalam tag 51"))
     if sub.get("00") != QRIS_GUID:
-        raise InvalidQris(f"Bukan QRIS: tag 51 tidak berisi {QRIS_GUID}.")
+        raise InvalidQris(_l("Bukan QRIS: tag 51 tidak berisi %(guid)s.", guid=QRIS_GUID))
     nmid = sub.get("02", "")
     if not _NMID.fullmatch(nmid):
-        raise InvalidQris("NMID QRIS tidak valid: harus 'ID' diikuti 13 angka.")
+        raise InvalidQris(_l("NMID QRIS tidak valid: harus 'ID' diikuti 13 angka."))
     criteria = sub.get("03")
     if criteria is not None and criteria not in MERCHANT_CRITERIA:
-        raise InvalidQris(f"Kriteria merchant QRIS tidak dikenal: {criteria!r}.")
+        raise InvalidQris(
+            _l("Kriteria merchant QRIS tidak dikenal: '%(criteria)s'.", criteria=criteria)
+        )
     return nmid, criteria
 
 
@@ -129,38 +157,42 @@ def _amount(value: str | None) -> int | None:
         return None
     match = _WHOLE_AMOUNT.fullmatch(value)
     if not match:
-        raise InvalidQris("Nominal pada QRIS tidak valid: harus rupiah bulat.")
+        raise InvalidQris(_l("Nominal pada QRIS tidak valid: harus rupiah bulat."))
     return int(match.group(1))
 
 
 def parse_qris(payload: str) -> QrisInfo:
     """Parse and verify a QRIS payload, raising InvalidQris with a reason if it is not intact."""
     if not isinstance(payload, str):
-        raise InvalidQris("Data QRIS harus berupa teks.")
+        raise InvalidQris(_l("Data QRIS harus berupa teks."))
     # Scanners and copy-paste add trailing newlines; they are not part of the payload.
     payload = payload.strip()
     if not payload:
-        raise InvalidQris("Data QRIS kosong.")
+        raise InvalidQris(_l("Data QRIS kosong."))
     if len(payload) > MAX_PAYLOAD_LENGTH:
-        raise InvalidQris(f"Data QRIS terlalu panjang (lebih dari {MAX_PAYLOAD_LENGTH} karakter).")
+        raise InvalidQris(
+            _l("Data QRIS terlalu panjang (lebih dari %(max)d karakter).", max=MAX_PAYLOAD_LENGTH)
+        )
 
-    fields = _split_tlv(payload, "pada data")
+    fields = _split_tlv(payload, _l("pada data"))
     if next(iter(fields)) != "00" or fields["00"] != "01":
-        raise InvalidQris("Bukan QRIS: elemen pertama harus tag 00 bernilai 01.")
+        raise InvalidQris(_l("Bukan QRIS: elemen pertama harus tag 00 bernilai 01."))
     _check_crc(payload, fields)
 
     for tag, label in _REQUIRED.items():
         if not fields.get(tag):
-            raise InvalidQris(f"QRIS tidak lengkap: {label} (tag {tag}) tidak ada.")
+            raise InvalidQris(
+                _l("QRIS tidak lengkap: %(what)s (tag %(tag)s) tidak ada.", what=label, tag=tag)
+            )
     initiation = fields.get("01")
     if initiation is not None and initiation not in _INITIATION:
-        raise InvalidQris("Metode QRIS (tag 01) harus 11 (statis) atau 12 (dinamis).")
+        raise InvalidQris(_l("Metode QRIS (tag 01) harus 11 (statis) atau 12 (dinamis)."))
     if not _MCC.fullmatch(fields["52"]):
-        raise InvalidQris("Kode kategori merchant QRIS (tag 52) harus 4 angka.")
+        raise InvalidQris(_l("Kode kategori merchant QRIS (tag 52) harus 4 angka."))
     if fields["53"] != "360":
-        raise InvalidQris("Mata uang QRIS harus rupiah (kode 360).")
+        raise InvalidQris(_l("Mata uang QRIS harus rupiah (kode 360)."))
     if fields["58"] != "ID":
-        raise InvalidQris("Kode negara QRIS harus ID.")
+        raise InvalidQris(_l("Kode negara QRIS harus ID."))
     nmid, criteria = _qris_template(fields["51"])
 
     return QrisInfo(

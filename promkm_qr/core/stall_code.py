@@ -9,6 +9,8 @@ typed without its leading zeros; codes hold no letters, so letter case never mat
 
 import re
 
+from flask_babel import lazy_gettext as _l
+
 KELURAHAN_DIGITS = 10
 SERIAL_DIGITS = 5
 MAX_SERIAL = 10**SERIAL_DIGITS - 1
@@ -26,26 +28,37 @@ def normalize_kelurahan_code(code: str) -> str:
     cleaned = code.strip()
     if not _KELURAHAN.fullmatch(cleaned):
         raise ValueError(
-            f"Kode kelurahan tidak valid: {code!r} (contoh: 35.77.01.1001 atau 3577011001)."
+            _l(
+                "Kode kelurahan tidak valid: '%(code)s' (contoh: 35.77.01.1001 atau 3577011001).",
+                code=code,
+            )
         )
     digits = cleaned.replace(".", "")
     # Kemendagri numbers every level from 1, so an all-zero part marks a typo, not a region.
     if "00" in (digits[0:2], digits[2:4], digits[4:6]) or digits[6:] == "0000":
-        raise ValueError(f"Kode kelurahan tidak valid: {code!r} (ada bagian bernilai nol).")
+        raise ValueError(
+            _l("Kode kelurahan tidak valid: '%(code)s' (ada bagian bernilai nol).", code=code)
+        )
     return digits
 
 
 def _check_serial(serial: int) -> int:
     """Return the serial if it is 1 to 99999, else raise ValueError."""
     if not 1 <= serial <= MAX_SERIAL:
-        raise ValueError(f"Nomor urut lapak harus 1 sampai {MAX_SERIAL}, bukan {serial}.")
+        raise ValueError(
+            _l(
+                "Nomor urut lapak harus 1 sampai %(max)d, bukan %(serial)s.",
+                max=MAX_SERIAL,
+                serial=serial,
+            )
+        )
     return serial
 
 
 def make_stall_code(kelurahan_code: str, serial: int) -> str:
     """Build the stall code for a kelurahan code (dotted or not) and a serial number."""
     if isinstance(serial, bool) or not isinstance(serial, int):
-        raise TypeError("Nomor urut lapak harus bilangan bulat.")
+        raise TypeError(_l("Nomor urut lapak harus bilangan bulat."))
     digits = normalize_kelurahan_code(kelurahan_code)
     return f"{digits}-{_check_serial(serial):0{SERIAL_DIGITS}d}"
 
@@ -56,8 +69,11 @@ def parse_stall_code(text: str) -> tuple[str, int]:
     match = _WITH_DASH.fullmatch(cleaned) or _WITHOUT_DASH.fullmatch(cleaned)
     if not match:
         raise ValueError(
-            f"Kode lapak tidak dikenali: {text.strip()!r}. Formatnya 10 angka kode kelurahan, "
-            "tanda hubung, lalu 5 angka nomor urut (contoh: 3577011001-00042)."
+            _l(
+                "Kode lapak tidak dikenali: '%(text)s'. Formatnya 10 angka kode kelurahan, "
+                "tanda hubung, lalu 5 angka nomor urut (contoh: 3577011001-00042).",
+                text=text.strip(),
+            )
         )
     kelurahan, serial = match.groups()
     return normalize_kelurahan_code(kelurahan), _check_serial(int(serial))

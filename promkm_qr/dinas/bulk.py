@@ -64,6 +64,7 @@ def posters_page():
         error=error,
         jobs=jobs,
         chosen=request.form if error else {},
+        formats=posters.FORMAT_LABELS,
         **form_regions(),
     ), (400 if error else 200)
 

@@ -4,10 +4,9 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from sqlalchemy import and_, func, or_, select
 from wtforms import SelectChoice, SelectField, StringField
-from wtforms.validators import DataRequired, Regexp
+from wtforms.validators import DataRequired, Optional, Regexp
 
 from promkm_qr.auth.access import staff_roles
 from promkm_qr.core.dates import now_wib
@@ -46,7 +45,11 @@ class FilterForm(Form):
     class Meta:
         csrf = False
 
-    periode = StringField(_l("Bulan"), validators=[Regexp(PERIOD_RE)])
+    # Optional: the first visit has no month and lists last month's documents, without an error.
+    periode = StringField(
+        _l("Bulan"),
+        validators=[Optional(), Regexp(PERIOD_RE, message=_l("Tulis bulan seperti 2026-10."))],
+    )
     jenis = SelectField(
         _l("Jenis"),
         choices=[SelectChoice("", _l("Semua jenis"))]
@@ -142,7 +145,7 @@ def documents_start():
 @staff_roles("operator")
 def documents_regenerate(doc_id: int):
     """Generate one document again; it replaces the old file atomically."""
-    if not FlaskForm().validate_on_submit():
+    if not Form().validate_on_submit():
         abort(400)
     doc = _staff_document(doc_id)
     params = {"period": doc.period, "kinds": [doc.kind], "subject": doc.subject}
@@ -155,7 +158,7 @@ def documents_regenerate(doc_id: int):
 def documents_resume(job_id: str):
     """Send an unfinished batch again (after a worker died): only missing documents are made."""
     job = db.session.get(Job, job_id)
-    if job is None or job.kind != "documents" or not FlaskForm().validate_on_submit():
+    if job is None or job.kind != "documents" or not Form().validate_on_submit():
         abort(404)
     if job.state in ("queued", "running"):
         services.resume_batch(job)

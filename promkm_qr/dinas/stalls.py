@@ -17,19 +17,7 @@ from promkm_qr.dinas.scope import scoped_kelurahan_ids
 from promkm_qr.extensions import db
 from promkm_qr.models import Category, Kecamatan, Kelurahan, PosterPrint, Stall
 from promkm_qr.stalls import posters, registry
-
-FORM_FIELDS = (
-    "name",
-    "kelurahan_id",
-    "category_id",
-    "address",
-    "lat",
-    "lon",
-    "nib",
-    "owner_nik",
-    "phone",
-    "qris_payload",
-)
+from promkm_qr.stalls.forms import StallForm
 
 
 def form_regions() -> dict:
@@ -83,55 +71,58 @@ def stalls():
     )
 
 
-def _form_values(stall: Stall | None = None) -> dict:
-    """What the form shows: the posted values, else the stall's."""
-    if request.method == "POST":
-        return {k: request.form.get(k, "").strip() for k in FORM_FIELDS}
-    if stall is None:
-        return dict.fromkeys(FORM_FIELDS, "")
-    return {k: "" if getattr(stall, k, None) is None else getattr(stall, k) for k in FORM_FIELDS}
+def _stall_form(stall: Stall | None = None) -> StallForm:
+    """The stall form: what was posted, else the stall's values; choices in the user's scope."""
+    regions = form_regions()
+    form = StallForm(obj=stall)
+    form.set_choices(regions["kelurahan"], regions["categories"])
+    return form
 
 
-def _to_clean(form: dict) -> dict:
-    """Form strings to the types registry.clean expects."""
-    return {
-        **form,
-        "kelurahan_id": int(form["kelurahan_id"]) if form["kelurahan_id"].isdigit() else None,
-        "category_id": int(form["category_id"]) if form["category_id"].isdigit() else None,
-    }
+def _render_form(form: StallForm, stall: Stall | None):
+    status = 400 if form.errors else 200
+    return render_template("dinas/stalls/form.html", form=form, stall=stall), status
+
+
+def _prefill_from_qris(form: StallForm) -> None:
+    """Fill the name from a pasted QRIS (unless one was typed) and say what it holds."""
+    try:
+        info = registry.qris_prefill(form.qris_payload.data)
+    except InvalidQris as exc:
+        form.show_errors({"qris_payload": str(exc)})
+    else:
+        form.name.data = form.name.data or info["name"]
+        flash(_("QRIS terbaca: %(name)s, %(city)s, NMID %(nmid)s.", **info), "success")
+
+
+def _create(form: StallForm) -> Stall | None:
+    """The new stall, or None with the registry's messages put on the form."""
+    try:
+        values = registry.clean(form.values())
+        scope = scoped_kelurahan_ids(current_user)
+        if scope is not None and values["kelurahan_id"] not in scope:
+            abort(403)
+        stall = registry.create_stall(values, actor_id=current_user.id)
+        db.session.commit()
+    except registry.StallInvalid as exc:
+        db.session.rollback()
+        form.show_errors(exc.errors)
+        return None
+    return stall
 
 
 @bp.route("/lapak/baru", methods=["GET", "POST"])
 @staff_roles("operator")
 def stall_new():
     """Register a stall; pasting its QRIS prefills name and NMID."""
-    form, errors = _form_values(), {}
-    if request.method == "POST" and request.form.get("action") == "qris":
-        try:
-            info = registry.qris_prefill(form["qris_payload"])
-        except InvalidQris as exc:
-            errors["qris_payload"] = str(exc)
-        else:
-            form["name"] = form["name"] or info["name"]
-            flash(_("QRIS terbaca: %(name)s, %(city)s, NMID %(nmid)s.", **info), "success")
-    elif request.method == "POST":
-        try:
-            values = registry.clean(_to_clean(form))
-            scope = scoped_kelurahan_ids(current_user)
-            if scope is not None and values["kelurahan_id"] not in scope:
-                abort(403)
-            stall = registry.create_stall(values, actor_id=current_user.id)
-            db.session.commit()
-        except registry.StallInvalid as exc:
-            db.session.rollback()
-            errors = exc.errors
-        else:
+    form = _stall_form()
+    if form.validate_on_submit():
+        if form.read_qris.data:
+            _prefill_from_qris(form)
+        elif stall := _create(form):
             flash(_("Lapak %(code)s terdaftar.", code=stall.code), "success")
             return redirect(url_for("dinas.stall_detail", stall_id=stall.id))
-    status = 400 if errors else 200
-    return render_template(
-        "dinas/stalls/form.html", form=form, errors=errors, stall=None, **form_regions()
-    ), status
+    return _render_form(form, None)
 
 
 @bp.route("/lapak/<int:stall_id>/ubah", methods=["GET", "POST"])
@@ -139,24 +130,21 @@ def stall_new():
 def stall_edit(stall_id: int):
     """Edit a stall's details (its kelurahan, and so its code, stays)."""
     stall = _stall_in_scope(stall_id)
-    form, errors = _form_values(stall), {}
-    form["kelurahan_id"] = str(stall.kelurahan_id)
-    if request.method == "POST":
+    form = _stall_form(stall)
+    form.kelurahan_id.data = stall.kelurahan_id
+    if form.validate_on_submit():
         try:
-            registry.update_stall(stall, registry.clean(_to_clean(form)), actor_id=current_user.id)
+            registry.update_stall(stall, registry.clean(form.values()), actor_id=current_user.id)
             db.session.commit()
         except registry.StallInvalid as exc:
             db.session.rollback()
-            errors = exc.errors
+            form.show_errors(exc.errors)
         else:
             flash(_("Perubahan tersimpan."), "success")
             return redirect(url_for("dinas.stall_detail", stall_id=stall.id))
-    status = 400 if errors else 200
     # Operators edit the owner's NIK and phone, so the form shows them in full: recorded.
     _record_view(stall, {"owner_nik": "full", "phone": "full"})
-    return render_template(
-        "dinas/stalls/form.html", form=form, errors=errors, stall=stall, **form_regions()
-    ), status
+    return _render_form(form, stall)
 
 
 def _record_view(stall: Stall, shown: dict[str, str]) -> None:
@@ -186,6 +174,7 @@ def stall_detail(stall_id: int):
         prints=prints,
         nik=registry.masked_nik(stall),
         phone=mask_phone(stall.phone) if stall.phone else "-",
+        formats=posters.FORMAT_LABELS,
     )
 
 

@@ -8,6 +8,7 @@ is ~27,000 documents and must not make ~27,000 round trips per table.
 from collections import defaultdict
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, select
 
 from promkm_qr.core.dates import month_bounds_utc, month_label
@@ -21,9 +22,9 @@ def parse_period(period: str) -> tuple[int, int]:
     """Split "2026-10" into (2026, 10), refusing anything else."""
     year, sep, month = period.partition("-")
     if not (sep and len(year) == 4 and len(month) == 2 and year.isdigit() and month.isdigit()):
-        raise ValueError(f"Periode harus berbentuk TTTT-BB, bukan {period!r}.")
+        raise ValueError(_l("Periode harus berbentuk TTTT-BB, bukan '%(period)s'.", period=period))
     if not 1 <= int(month) <= 12:
-        raise ValueError(f"Bulan harus 1 sampai 12, bukan {month}.")
+        raise ValueError(_l("Bulan harus 1 sampai 12, bukan %(month)s.", month=month))
     return int(year), int(month)
 
 

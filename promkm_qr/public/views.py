@@ -1,6 +1,6 @@
 """Public views."""
 
-from flask import current_app, redirect, render_template, url_for
+from flask import current_app, redirect, render_template, send_from_directory, url_for
 from flask_login import current_user
 
 from promkm_qr.asn.views import form_page
@@ -10,6 +10,9 @@ from promkm_qr.extensions import db, limiter
 from promkm_qr.public import bp
 from promkm_qr.stalls import links
 
+# Not fingerprinted, so not forever: a changed mark reaches browsers within a month.
+FAVICON_AGE = 30 * 24 * 3600
+
 
 @bp.route("/")
 def index():
@@ -17,6 +20,16 @@ def index():
     if current_user.is_authenticated:
         return redirect(home_url(current_user))
     return redirect(url_for("auth.login"))
+
+
+@bp.route("/favicon.ico")
+def favicon():
+    """The app's mark (the QR of the top bar) as the icon every browser and checker asks for."""
+    response = send_from_directory(
+        current_app.static_folder, "favicon.svg", mimetype="image/svg+xml", max_age=FAVICON_AGE
+    )
+    response.cache_control.public = True
+    return response
 
 
 @bp.route("/healthz")

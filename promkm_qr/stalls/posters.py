@@ -6,6 +6,7 @@ URL and its poster version) loaded with one query per chunk, never ORM objects.
 
 from collections.abc import Sequence
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import insert, select
 
 from promkm_qr import audit, reference
@@ -17,6 +18,11 @@ from promkm_qr.models.base import utcnow
 from promkm_qr.stalls.links import poster_url
 
 FORMATS = ("poster", "card", "stickers")
+FORMAT_LABELS = {
+    "poster": _l("Poster A4"),
+    "card": _l("Kartu meja A6"),
+    "stickers": _l("Lembar stiker A4 (12 per halaman)"),
+}
 # Stalls per rendered document: big enough to share the static layer, fonts and stylesheets
 # across pages, small enough that a worker's memory stays flat however many stalls a job prints.
 CHUNK_SIZE = 120

@@ -1,5 +1,5 @@
 /* Report form: shrink the photo on the phone (<= 1600 px JPEG) before it is sent, add the
-   phone's position when allowed, and keep a double tap from sending twice. The server checks
+   phone's position when the person agrees, and keep a double tap from sending twice. The server checks
    and re-encodes whatever arrives, so every step here may fail without harm. */
 (function () {
   "use strict";
@@ -70,13 +70,28 @@
   // Back from the receipt (bfcache): the form may be used again.
   window.addEventListener("pageshow", function () { delete form.dataset.sending; });
 
-  if (navigator.geolocation && window.isSecureContext) {
+  // The position is asked for only when the person taps the button, next to the reason why;
+  // a site already allowed is not asked again, so its position is added without a tap.
+  var locationBox = form.querySelector("[data-location]");
+  function locate() {
     navigator.geolocation.getCurrentPosition(function (position) {
       form.elements.lat.value = position.coords.latitude.toFixed(7);
       form.elements.lon.value = position.coords.longitude.toFixed(7);
+      locationBox.hidden = true;
       locationStatus.textContent = message("location");
       locationStatus.hidden = false;
-    }, function () { /* no position: the report goes without one */ },
-    { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 });
+    }, function () {
+      locationStatus.textContent = message("no-location");
+      locationStatus.hidden = false;
+    }, { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 });
+  }
+  if (locationBox && navigator.geolocation && window.isSecureContext) {
+    locationBox.hidden = false;
+    locationBox.querySelector("[data-location-button]").addEventListener("click", locate);
+    if (navigator.permissions) {
+      navigator.permissions.query({ name: "geolocation" }).then(function (status) {
+        if (status.state === "granted") { locate(); }
+      }).catch(function () { /* no Permissions API answer: wait for the tap */ });
+    }
   }
 }());

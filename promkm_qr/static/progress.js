@@ -9,7 +9,7 @@
       .then(function (r) { return r.json(); })
       .then(function (job) {
         box.querySelector("[data-job-bar]").value = job.percent;
-        set("[data-job-state]", job.state);
+        set("[data-job-state]", job.state_label);
         set("[data-job-done]", job.done);
         set("[data-job-total]", job.total);
         set("[data-job-failed]", job.failed);

@@ -53,7 +53,7 @@ def _form(client, **fields) -> dict:
 
 
 def test_qris_paste_prefills_name_and_nmid(client, operator):
-    response = client.post("/dinas/lapak/baru", data=_form(client, action="qris"))
+    response = client.post("/dinas/lapak/baru", data=_form(client, read_qris="1"))
     html = response.get_data(as_text=True)
     assert response.status_code == 200
     assert 'value="Warung Sayur Bu Sugeng"' in html
