@@ -4,8 +4,8 @@ scroll box takes keyboard focus and every menu link, button and field is at leas
 
 The pages come from the URL map: every GET route, built with ids from the data below, that
 answers the signed-in role with an HTML page (downloads, photos and redirects are not pages),
-plus the error pages and each of the ASN's receipts. A new page is walked without anyone
-listing it; a new route argument without a value here fails the test.
+plus the error pages, each of the ASN's receipts and forms sent empty. A new page is walked
+without anyone listing it; a new route argument without a value here fails the test.
 """
 
 from datetime import timedelta
@@ -114,7 +114,12 @@ def town(app):
         "anon": ["/tidak-ada"],  # the 404 page
         "asn": ["/dinas/dasbor"] + [f"/asn/laporan/{rid}" for rid in receipts[1:]],  # 403
     }
-    return args, extra
+    # Forms sent empty, to check the page that shows their errors.
+    refused = {
+        "anon": ["/auth/masuk", "/auth/aktivasi"],
+        "asn": ["/auth/sandi", "/asn/pindai", f"/asn/lapor/{args['token']}"],
+    }
+    return args, extra, refused
 
 
 def candidate_urls(app, args: dict) -> list[str]:
@@ -153,7 +158,7 @@ def is_page(page, url: str, extra: list[str]) -> bool:
 @pytest.mark.slow
 def test_every_page_of_every_role_passes_the_checkers(app, town, browser, live_server):
     services.need("axe-core, vnu-jar and Java", checkers.missing() is None, checkers.missing())
-    args, extra = town
+    args, extra, refused = town
     urls = candidate_urls(app, args)
     problems: dict[str, list[str]] = {}
     html: dict[str, str] = {}
@@ -185,6 +190,14 @@ def test_every_page_of_every_role_passes_the_checkers(app, town, browser, live_s
                     found += [f"desktop: {problem}" for problem in checkers.check_page(page)]
                     page.set_viewport_size(PHONE)
                 if found:
+                    problems[name] = found
+            for url in refused.get(role, []):
+                name = f"{role} {url} sent empty"
+                page.goto(url)
+                with page.expect_navigation() as sent:
+                    page.locator("form[novalidate] button").first.click()
+                html[name] = sent.value.text()
+                if found := checkers.check_page(page):
                     problems[name] = found
         finally:
             context.close()
