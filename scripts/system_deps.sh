@@ -7,7 +7,7 @@ scope=${2:-runtime}
 
 runtime=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-core fonts-dejavu-core
          shared-mime-info)
-test=(chromium poppler-utils zbar-tools)
+test=(chromium poppler-utils zbar-tools default-jre-headless)
 wanted=("${runtime[@]}")
 [ "$scope" = test ] && wanted+=("${test[@]}")
 
