@@ -17,7 +17,8 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from promkm_qr import audit
-from promkm_qr.auth.services import create_user, issue_activation_code
+from promkm_qr.auth.activation import issue_code
+from promkm_qr.auth.services import create_user
 from promkm_qr.core.money import parse_rupiah
 from promkm_qr.core.nip import InvalidNip, parse_nip
 from promkm_qr.extensions import db
@@ -41,6 +42,10 @@ REQUIRED = ("nip", "name", "opd", "position")
 
 class RosterFileError(ValueError):
     """The file cannot be read as a roster at all (wrong type, missing columns, empty)."""
+
+
+class ExcelNumber(str):
+    """Text of an XLSX cell that Excel stored as a number (an 18-digit NIP loses digits)."""
 
 
 @dataclass
@@ -76,9 +81,7 @@ def read_table(filename: str, data: bytes) -> list[list[str]]:
             sheet = load_workbook(io.BytesIO(data), read_only=True, data_only=True).active
         except Exception as exc:  # openpyxl raises many types for a broken file
             raise RosterFileError(_("Berkas XLSX tidak dapat dibaca.")) from exc
-        return [
-            ["" if v is None else str(v) for v in row] for row in sheet.iter_rows(values_only=True)
-        ]
+        return [[_cell_text(v) for v in row] for row in sheet.iter_rows(values_only=True)]
     if not filename.lower().endswith(".csv"):
         raise RosterFileError(_("Unggah berkas CSV atau XLSX."))
     text = data.decode("utf-8-sig", errors="replace")
@@ -91,6 +94,15 @@ def read_table(filename: str, data: bytes) -> list[list[str]]:
         return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
     except csv.Error as exc:
         raise RosterFileError(_("Berkas CSV tidak dapat dibaca.")) from exc
+
+
+def _cell_text(value) -> str:
+    """An XLSX cell as text, numbers marked as such."""
+    if value is None:
+        return ""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return ExcelNumber(value)
+    return str(value)
 
 
 def _position_slug(text: str) -> str:
@@ -115,6 +127,16 @@ def parse_roster(table: list[list[str]]) -> tuple[list[RosterRow], list[tuple[in
         if any("\x00" in text for text in values.values()):
             # PostgreSQL cannot store NUL, and no name or number holds one.
             errors.append((line, _("Baris berisi karakter NUL yang tidak sah.")))
+            continue
+        nip_cell = _nip_cell(cells, columns)
+        if isinstance(nip_cell, ExcelNumber):
+            # Excel keeps 15 significant digits, so the NIP's last digits are already lost.
+            message = _(
+                "NIP tersimpan sebagai angka oleh Excel, sehingga digit terakhirnya hilang "
+                "(%(v)s). Format kolom NIP sebagai Teks, ketik ulang NIP-nya, lalu unggah lagi.",
+                v=nip_cell,
+            )
+            errors.append((line, message))
             continue
         try:
             nip = parse_nip(values.get("nip", "")).digits
@@ -156,6 +178,11 @@ def parse_roster(table: list[list[str]]) -> tuple[list[RosterRow], list[tuple[in
     return rows, errors
 
 
+def _nip_cell(cells: list[str], columns: dict) -> str | None:
+    """The raw NIP cell of a row, before stripping (which would drop the number mark)."""
+    return next((c for i, c in enumerate(cells) if columns.get(i) == "nip"), None)
+
+
 def _opd_for(name: str, opds: dict[str, Opd], result: RosterResult) -> Opd:
     """The OPD named (by code or name, any case), added to the list when new."""
     opd = opds.get(name.lower())
@@ -192,7 +219,7 @@ def apply_roster(rows: list[RosterRow]) -> RosterResult:
             user = create_user("asn", row.name, row.nip, None)
             profile = AsnProfile(user_id=user.id)
             db.session.add(profile)
-            code = issue_activation_code(user)
+            code = issue_code(user)
             result.codes.append({"nip": row.nip, "name": row.name, "opd": opd.name, "code": code})
             result.created += 1
         else:

@@ -143,6 +143,7 @@ def roster_page():
             return redirect(_record_import(result))
         db.session.rollback()
     rows, total = roster.asn_page(request.args.get("q", ""), _int_arg("opd"), _int_arg("hal") or 1)
+    refused = problem is not None or (result is not None and result.errors)
     return render_template(
         "dinas/roster.html",
         result=result,
@@ -152,7 +153,7 @@ def roster_page():
         page=_int_arg("hal") or 1,
         opds=db.session.scalars(select(Opd).order_by(Opd.name)).all(),
         on_roster=roster.roster_count(),
-    )
+    ), (400 if refused else 200)
 
 
 @bp.post("/opd")

@@ -74,7 +74,7 @@ def test_a_bad_nip_row_is_reported_by_line_and_nothing_changes(client):
     )
     response = _upload(client, body.encode())
     html = response.get_data(as_text=True)
-    assert response.status_code == 200
+    assert response.status_code == 400  # a refused form, like every other one
     assert "<td>3</td>" in html and "NIP tidak sah" in html
     assert "<td>4</td>" in html and "Kelas jabatan tidak dikenal" in html
     db.session.expire_all()
@@ -127,3 +127,29 @@ def test_opd_list_is_editable_and_codes_stay_unique(client):
     assert db.session.scalar(select(Opd).where(Opd.name == "Dobel")) is None
     html = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "sudah dipakai" in html and html.count("Daftar OPD") == 1
+
+
+def test_unreadable_file_is_refused_with_400(client):
+    _setup(client)
+    response = _upload(client, b"just text", "roster.txt")
+    assert response.status_code == 400
+    assert "CSV atau XLSX" in response.get_data(as_text=True)
+
+
+def test_xlsx_nip_stored_as_a_number_says_excel_lost_the_digits(client):
+    _setup(client)
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["NIP", "Nama", "Unit Kerja", "Jabatan", "Golongan"])
+    sheet.append([STAYS, "Tetap", "Dinas Kesehatan", "Pelaksana", "III/a"])
+    sheet.append([float(NEW), "Baru", "Dinas Kesehatan", "Pelaksana", "III/a"])  # as Excel does
+    sheet.append([int(MOVES), "Pindah", "Dinas Kesehatan", "Pelaksana", "III/a"])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    response = _upload(client, buffer.getvalue(), "roster.xlsx")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert html.count("Excel") == 2 and "Teks" in html and "hanya boleh berisi angka" not in html
+    assert "<td>3</td>" in html and "<td>4</td>" in html and "<td>2</td>" not in html
+    db.session.expire_all()
+    assert db.session.scalar(select(User).where(User.nip == NEW)) is None
