@@ -217,7 +217,7 @@ def staff_page():
         return redirect(url_for("dinas.staff"))
     return render_template(
         "dinas/staff.html", form=form, people=staff.staff_list(), label=staff.scope_label
-    )
+    ), (400 if request.method == "POST" else 200)
 
 
 @bp.route("/staf/<int:user_id>", methods=["GET", "POST"])
@@ -233,4 +233,5 @@ def staff_edit(user_id: int):
     if form.validate_on_submit() and staff.save_staff(form, current_user.id, user):
         flash(_("Akun petugas disimpan."))
         return redirect(url_for("dinas.staff"))
-    return render_template("dinas/staff_edit.html", form=form, person=user)
+    status = 400 if request.method == "POST" else 200
+    return render_template("dinas/staff_edit.html", form=form, person=user), status
