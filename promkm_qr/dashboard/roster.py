@@ -18,7 +18,6 @@ from sqlalchemy import func, select
 
 from promkm_qr import audit
 from promkm_qr.auth.activation import issue_code
-from promkm_qr.auth.services import create_user
 from promkm_qr.core.money import parse_rupiah
 from promkm_qr.core.nip import InvalidNip, parse_nip
 from promkm_qr.extensions import db
@@ -212,15 +211,16 @@ def apply_roster(rows: list[RosterRow]) -> RosterResult:
         for u in db.session.scalars(select(User).where(User.role == "asn", User.nip.is_not(None)))
     }
     profiles = {p.user_id: p for p in db.session.scalars(select(AsnProfile))}
+    # New accounts are flushed together, not one by one: a first roster holds thousands.
+    fresh = []
     for row in rows:
         opd = _opd_for(row.opd, opds, result)
         user = existing.get(row.nip)
         if user is None:
-            user = create_user("asn", row.name, row.nip, None)
-            profile = AsnProfile(user_id=user.id)
+            user = User(role="asn", name=row.name, nip=row.nip)
+            profile = AsnProfile(user=user)
             db.session.add(profile)
-            code = issue_code(user)
-            result.codes.append({"nip": row.nip, "name": row.name, "opd": opd.name, "code": code})
+            fresh.append((row, user, opd))
             result.created += 1
         else:
             profile = profiles.get(user.id) or AsnProfile(user_id=user.id)
@@ -235,6 +235,10 @@ def apply_roster(rows: list[RosterRow]) -> RosterResult:
         profile.golongan, profile.on_roster = row.golongan, True
         if row.tpp is not None:
             profile.tpp_amount = row.tpp
+    db.session.flush()
+    for row, user, opd in fresh:
+        code = issue_code(user)
+        result.codes.append({"nip": row.nip, "name": row.name, "opd": opd.name, "code": code})
     listed = {row.nip for row in rows}
     for nip, user in existing.items():
         profile = profiles.get(user.id)
