@@ -30,7 +30,7 @@ from promkm_qr.storage import get_storage
 
 VALID_DAYS = 30
 ALPHABET = "ACDEFGHJKLMNPQRTUVWXY34679"  # no 0/O, 1/I, 2/Z, 5/S, 8/B: read out loud safely
-LENGTH = 10  # 26**10 is about 2**47; sign-in limits allow a few hundred tries a day
+LENGTH = 10  # 26**10 is about 2**47, against 8 tries a minute per account
 PREFIX = "hmac-sha256$"
 
 
@@ -52,7 +52,9 @@ def _digest(user_id: int, code: str) -> str:
     (and a roster of 6,000 new ASN is not held up for half an hour by scrypt): without the
     secret, a copy of the database does not let anyone test codes offline.
     """
-    key = hmac.digest(current_app.secret_key.encode(), b"promkm activation code", "sha256")
+    secret = current_app.secret_key
+    secret = secret.encode() if isinstance(secret, str) else secret
+    key = hmac.digest(secret, b"promkm activation code", "sha256")
     mac = hmac.digest(key, f"{user_id}:{_canonical(code)}".encode(), "sha256")
     return PREFIX + mac.hex()
 

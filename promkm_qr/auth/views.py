@@ -74,6 +74,7 @@ def activate_umkm():
 
 
 def _activate(role: str, form: ActivateForm):
+    """The activation form of either role: a valid code sets the password and signs in."""
     if request.method == "GET":
         form.next.data = request.args.get("next", "")
     status = 200
