@@ -280,3 +280,24 @@ def test_change_password_is_in_every_menu_and_keeps_the_menu(client, role, ident
     assert 'href="/auth/sandi"' in client.get(home).get_data(as_text=True)
     page = client.get("/auth/sandi").get_data(as_text=True)
     assert f'href="{menu}"' in page and 'aria-current="page"' in page
+
+
+@pytest.mark.browser
+def test_merchant_activates_on_a_phone_from_the_sign_in_page(live_server, phone):
+    merchant = make_merchant(phone=PHONE)
+    merchant.password_hash = None
+    code = activation.issue_code(merchant)
+    db.session.commit()
+    phone.goto(f"{live_server}/auth/masuk")
+    phone.click("text=Aktivasi akun pelaku UMKM (nomor HP)")
+    phone.wait_for_url("**/auth/aktivasi/umkm")
+    assert phone.get_attribute("input[name=identifier]", "inputmode") == "tel"
+    phone.fill("input[name=identifier]", "0813-5555-6666")
+    phone.fill("input[name=code]", code)
+    phone.fill("input[name=password]", NEW_PASSWORD)
+    phone.fill("input[name=confirm]", NEW_PASSWORD)
+    phone.click("button:has-text('Simpan dan masuk')")
+    phone.wait_for_url("**/umkm/")
+    phone.click("nav >> text=Kata sandi")
+    phone.wait_for_url("**/auth/sandi")
+    assert "Penjualan" in phone.inner_text("nav")  # still the merchant's menu
