@@ -100,6 +100,16 @@ def test_login_is_rate_limited_per_account(client, app):
     assert statuses[-1] == 429
 
 
+def test_account_limit_holds_however_the_nip_is_written(client):
+    make_asn(nip=NIP)
+    spellings = [NIP, "19860926 201505 1 001", "NIP. 198609262015051001", "19860926-201505-1-001"]
+    statuses = [
+        login(client, "asn", spellings[i % 4], "salah-salah").status_code for i in range(10)
+    ]
+    assert statuses[0] == 401
+    assert statuses[-1] == 429
+
+
 def test_password_change_ends_other_sessions(app, client):
     make_asn(nip=NIP)
     other = app.test_client()

@@ -1,5 +1,7 @@
 """Sign-in pages."""
 
+import contextlib
+
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
@@ -19,7 +21,11 @@ def home_url(user) -> str:
 def _account_key() -> str:
     """Rate-limit key for one account, whatever client tries it (sign-in and activation)."""
     role = request.form.get("role") or ("merchant" if request.endpoint.endswith("umkm") else "asn")
-    return "acct:" + role + ":" + request.form.get("identifier", "")[:40]
+    typed = request.form.get("identifier", "")[:40]
+    # One account, however its NIP or phone is written; malformed ones are refused unchecked.
+    with contextlib.suppress(services.LoginError):
+        typed = services.normalize_identifier(role, typed)
+    return "acct:" + role + ":" + typed
 
 
 def _client_limit() -> str:
