@@ -1,7 +1,9 @@
 """Migration 0011 on a database with codes from before: plain-text code files go, codes expire."""
 
+import importlib.util
 import json
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from flask_migrate import upgrade
 from sqlalchemy import text
@@ -16,6 +18,16 @@ from tests.faults.conftest import other_app
 NIP = "198609262015051001"
 
 
+def _revision_before() -> str:
+    """The revision the activation-codes migration follows, whatever its number."""
+    versions = Path(__file__).parents[1] / "migrations" / "versions"
+    (path,) = versions.glob("*_activation_codes.py")
+    spec = importlib.util.spec_from_file_location("activation_codes_migration", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.down_revision
+
+
 def test_upgrade_removes_code_files_and_gives_old_codes_an_end(tmp_path):
     if BACKEND == "postgres":
         url, drop = create_pg_database()
@@ -25,7 +37,7 @@ def test_upgrade_removes_code_files_and_gives_old_codes_an_end(tmp_path):
     try:
         with other_app(config) as app:
             with app.app_context():
-                upgrade(revision="0010")
+                upgrade(revision=_revision_before())
                 get_storage().put("roster/old.csv", b"NIP,Nama,OPD,Kode aktivasi\n1,A,B,C0DE1234\n")
                 db.session.execute(
                     text(
