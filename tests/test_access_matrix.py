@@ -70,6 +70,7 @@ EXPECTED = {
     "public.stats": everyone(),
     "auth.login": everyone(),
     "auth.activate": everyone(),
+    "auth.activate_umkm": everyone(),
     "auth.logout": dict.fromkeys(ROLES, "login"),  # signs out, then shows sign-in
     "auth.change_password": signed_in(),
     "asn.home": only("asn"),
@@ -128,6 +129,9 @@ EXPECTED = {
     "dinas.export": staff(*ALL_STAFF),
     "dinas.roster": staff("operator", scoped="403"),
     "dinas.opd_save": staff("operator", scoped="403"),
+    # Resetting access shows a new code: the roster's staff for ASN, the stall's for its owner.
+    "dinas.asn_access": staff("operator", scoped="403"),
+    "dinas.stall_owner_access": {**staff("operator"), "outscope": "404"},
     "dinas.review": staff("reviewer"),
     "dinas.review_decide": staff("reviewer"),
     "dinas.stalls": staff(*ALL_STAFF),
@@ -239,6 +243,7 @@ def world(app):
         "fmt": "csv",
         "filename": "app.css",
         "stall_id": stall.id,
+        "asn_id": asn.id,
         "name": "jsQR.js",
         "doc_id": document.id,
         "public_id": document.public_id,

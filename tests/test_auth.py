@@ -100,6 +100,16 @@ def test_login_is_rate_limited_per_account(client, app):
     assert statuses[-1] == 429
 
 
+def test_account_limit_holds_however_the_nip_is_written(client):
+    make_asn(nip=NIP)
+    spellings = [NIP, "19860926 201505 1 001", "NIP. 198609262015051001", "19860926-201505-1-001"]
+    statuses = [
+        login(client, "asn", spellings[i % 4], "salah-salah").status_code for i in range(10)
+    ]
+    assert statuses[0] == 401
+    assert statuses[-1] == 429
+
+
 def test_password_change_ends_other_sessions(app, client):
     make_asn(nip=NIP)
     other = app.test_client()
@@ -129,20 +139,20 @@ def test_session_cookie_flags(client):
 
 
 def test_imported_asn_activates_with_code(client):
-    from promkm_qr.auth.services import issue_activation_code
+    from promkm_qr.auth.activation import issue_code
     from promkm_qr.extensions import db
 
     user = make_asn(nip=NIP, password=None)
-    code = issue_activation_code(user)
+    code = issue_code(user)
     db.session.commit()
     first = login(client, "asn", NIP, "anything")
-    assert first.status_code == 302 and "/auth/aktivasi" in first.headers["Location"]
+    assert first.status_code == 401  # told nothing until a valid code is shown
     token = csrf_token(client, "/auth/aktivasi")
     bad = client.post(
         "/auth/aktivasi",
         data={
             "csrf_token": token,
-            "nip": NIP,
+            "identifier": NIP,
             "code": "WRONG",
             "password": "baru-12345",
             "confirm": "baru-12345",
@@ -153,7 +163,7 @@ def test_imported_asn_activates_with_code(client):
         "/auth/aktivasi",
         data={
             "csrf_token": token,
-            "nip": NIP,
+            "identifier": NIP,
             "code": code.lower(),
             "password": "baru-12345",
             "confirm": "baru-12345",

@@ -106,7 +106,7 @@ def test_the_migration_keeps_rows_chunks_triggers_and_partial_indexes(session_en
         url, drop = f"sqlite:///{tmp_path / 'before.sqlite'}", None
     try:
         with other_app({"SQLALCHEMY_DATABASE_URI": url}) as other, other.app_context():
-            upgrade(revision="0010")
+            upgrade(revision="0011")
             reference.load_regions(other.config["REGIONS_CSV"])
             reference.seed_defaults()
             job = create_job("posters")
@@ -123,7 +123,7 @@ def test_the_migration_keeps_rows_chunks_triggers_and_partial_indexes(session_en
             make_report(asn=make_asn(), stall=make_stall())
             # The rollup triggers still write a delta row for a new report.
             assert db.session.scalar(select(func.count()).select_from(RollupDelta)) > deltas
-            downgrade(revision="0010")
+            downgrade(revision="0011")
             assert _schema_sql() == before
             db.session.remove()
             for engine in db.engines.values():

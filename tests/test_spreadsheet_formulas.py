@@ -119,6 +119,7 @@ def _argument_values() -> dict[str, list]:
         "report_id": ids(PurchaseReport),
         "stall_id": ids(Stall),
         "user_id": ids(User),
+        "asn_id": ids(User),
         "token": [link_token(s.code, s.poster_version) for s in db.session.scalars(select(Stall))],
         "filename": ["app.css"],
         "name": ["jsQR.js"],

@@ -25,9 +25,9 @@ class LoginForm(Form):
 
 
 class ActivateForm(Form):
-    """First sign-in of an imported ASN: NIP, activation code and a new password."""
+    """Setting a password with an activation code: first sign-in, or after a staff reset."""
 
-    nip = StringField(_l("NIP"), validators=[DataRequired()])
+    identifier = StringField(_l("NIP"), validators=[DataRequired()])
     code = StringField(_l("Kode aktivasi"), validators=[DataRequired()])
     password = PasswordField(_l("Kata sandi baru"), validators=[DataRequired(), Length(min=8)])
     confirm = PasswordField(
@@ -35,6 +35,12 @@ class ActivateForm(Form):
         validators=[DataRequired(), EqualTo("password", _l("Kata sandi tidak sama."))],
     )
     next = HiddenField()
+
+
+class MerchantActivateForm(ActivateForm):
+    """A merchant activates with the phone number the stall was registered with."""
+
+    identifier = StringField(_l("Nomor HP"), validators=[DataRequired()])
 
 
 class PasswordForm(Form):

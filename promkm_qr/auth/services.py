@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from promkm_qr import audit
 from promkm_qr.core.nik import normalize_phone
 from promkm_qr.core.nip import InvalidNip, parse_nip
 from promkm_qr.core.text import check_text
@@ -61,20 +62,18 @@ def find_account(role: str, key: str) -> User | None:
 
 
 def authenticate(role: str, identifier: str, password: str) -> User:
-    """Return the account if the password matches; otherwise raise LoginError."""
+    """Return the account if the password matches; otherwise raise LoginError.
+
+    An unknown account, one still waiting for activation and a wrong password get the same
+    answer after the same work; only the right password learns that an account is inactive.
+    """
     key = normalize_identifier(role, identifier)
     user = find_account(role, key)
-    wrong = LoginError(_("NIP/nomor HP/nama pengguna atau kata sandi salah."))
-    if user is None:
-        # Same cost as a real check, so timing does not reveal which accounts exist.
-        check_password_hash(_dummy_hash(), password)
-        raise wrong
+    stored = user.password_hash if user is not None else None
+    if not check_password_hash(stored or dummy_hash(), password) or stored is None:
+        raise LoginError(_("NIP/nomor HP/nama pengguna atau kata sandi salah."))
     if not user.active:
         raise LoginError(_("Akun ini tidak aktif. Hubungi petugas dinas."), 403)
-    if user.password_hash is None:
-        raise LoginError(_("Akun belum diaktifkan. Gunakan kode aktivasi dari OPD Anda."), 409)
-    if not check_password_hash(user.password_hash, password):
-        raise wrong
     user.last_login_at = utcnow()
     db.session.commit()
     return user
@@ -86,7 +85,7 @@ def hash_password(password: str) -> str:
 
 
 @functools.cache
-def _dummy_hash() -> str:
+def dummy_hash() -> str:
     """A hash to check unknown accounts against, made on first use (scrypt is slow)."""
     return hash_password(secrets.token_hex(8))
 
@@ -95,28 +94,15 @@ def set_password(user: User, password: str) -> None:
     """Store a new password and end every other session of the account."""
     user.password_hash = hash_password(password)
     user.activation_code_hash = None
+    user.activation_expires_at = None
     user.session_version += 1
     db.session.commit()
 
 
-def issue_activation_code(user: User) -> str:
-    """Create a one-time activation code for an account without a password."""
-    code = secrets.token_hex(4).upper()
-    user.activation_code_hash = hash_password(code)
-    return code
-
-
-def activate(nip: str, code: str, password: str) -> User:
-    """Set the first password of an imported ASN who holds a valid activation code."""
-    user = find_account("asn", normalize_identifier("asn", nip))
-    if (
-        user is None
-        or user.activation_code_hash is None
-        or not check_password_hash(user.activation_code_hash, code.strip().upper())
-    ):
-        raise LoginError(_("NIP atau kode aktivasi salah."))
+def change_own_password(user: User, password: str) -> None:
+    """A signed-in person sets a new password: recorded in the audit trail."""
+    audit.record("account.password_changed", "user", user.id, actor_id=user.id)
     set_password(user, password)
-    return user
 
 
 def create_user(role: str, name: str, identifier: str, password: str | None, **fields) -> User:

@@ -1,11 +1,13 @@
 """Sign-in pages."""
 
+import contextlib
+
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from promkm_qr.auth import bp, services
-from promkm_qr.auth.forms import ActivateForm, LoginForm, PasswordForm
+from promkm_qr.auth import activation, bp, services
+from promkm_qr.auth.forms import ActivateForm, LoginForm, MerchantActivateForm, PasswordForm
 from promkm_qr.extensions import limiter
 
 HOME = {"asn": "asn.home", "merchant": "merchant.home", "dinas": "dinas.home"}
@@ -17,8 +19,13 @@ def home_url(user) -> str:
 
 
 def _account_key() -> str:
-    """Rate-limit key for one account, whatever client tries it."""
-    return "acct:" + request.form.get("role", "") + ":" + request.form.get("identifier", "")[:40]
+    """Rate-limit key for one account, whatever client tries it (sign-in and activation)."""
+    role = request.form.get("role") or ("merchant" if request.endpoint.endswith("umkm") else "asn")
+    typed = request.form.get("identifier", "")[:40]
+    # One account, however its NIP or phone is written; malformed ones are refused unchecked.
+    with contextlib.suppress(services.LoginError):
+        typed = services.normalize_identifier(role, typed)
+    return "acct:" + role + ":" + typed
 
 
 def _client_limit() -> str:
@@ -48,10 +55,6 @@ def login():
         except services.LoginError as exc:
             form.identifier.errors = [*form.identifier.errors, exc.message]
             status = exc.status
-            if exc.status == 409:
-                return redirect(
-                    url_for("auth.activate", nip=form.identifier.data, next=form.next.data)
-                )
         else:
             login_user(user)
             return redirect(services.safe_next(form.next.data) or home_url(user))
@@ -62,16 +65,30 @@ def login():
 
 @bp.route("/aktivasi", methods=["GET", "POST"])
 @limiter.limit(_client_limit, methods=["POST"])
+@limiter.limit(_account_limit, key_func=_account_key, methods=["POST"])
 def activate():
-    """First sign-in of an imported ASN: set a password with the activation code."""
-    form = ActivateForm()
+    """An ASN sets a password with the activation code from the OPD or dinas."""
+    return _activate("asn", ActivateForm())
+
+
+@bp.route("/aktivasi/umkm", methods=["GET", "POST"])
+@limiter.limit(_client_limit, methods=["POST"])
+@limiter.limit(_account_limit, key_func=_account_key, methods=["POST"])
+def activate_umkm():
+    """A merchant sets a password with the activation code from dinas."""
+    return _activate("merchant", MerchantActivateForm())
+
+
+def _activate(role: str, form: ActivateForm):
+    """The activation form of either role: a valid code sets the password and signs in."""
     if request.method == "GET":
-        form.nip.data = request.args.get("nip", "")
         form.next.data = request.args.get("next", "")
     status = 200
     if form.validate_on_submit():
         try:
-            user = services.activate(form.nip.data, form.code.data, form.password.data)
+            user = activation.activate(
+                role, form.identifier.data, form.code.data, form.password.data
+            )
         except services.LoginError as exc:
             form.code.errors = [*form.code.errors, exc.message]
             status = exc.status
@@ -81,7 +98,7 @@ def activate():
             return redirect(services.safe_next(form.next.data) or home_url(user))
     elif request.method == "POST":
         status = 400
-    return render_template("auth/activate.html", form=form), status
+    return render_template("auth/activate.html", form=form, role=role), status
 
 
 @bp.route("/sandi", methods=["GET", "POST"])
@@ -95,7 +112,7 @@ def change_password():
             form.current.errors = [*form.current.errors, _("Kata sandi sekarang salah.")]
             return render_template("auth/password.html", form=form), 400
         user = current_user._get_current_object()
-        services.set_password(user, form.password.data)
+        services.change_own_password(user, form.password.data)
         login_user(user)  # this session continues with the new session version
         flash(_("Kata sandi diganti. Sesi lain telah diakhiri."), "success")
         return redirect(home_url(current_user))

@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from promkm_qr import audit
-from promkm_qr.auth.services import create_user, issue_activation_code
+from promkm_qr.auth.activation import issue_code
 from promkm_qr.core.cells import csv_writer
 from promkm_qr.core.money import parse_rupiah
 from promkm_qr.core.nip import InvalidNip, parse_nip
@@ -43,6 +43,10 @@ REQUIRED = ("nip", "name", "opd", "position")
 
 class RosterFileError(ValueError):
     """The file cannot be read as a roster at all (wrong type, missing columns, empty)."""
+
+
+class ExcelNumber(str):
+    """Text of an XLSX cell that Excel stored as a number (an 18-digit NIP loses digits)."""
 
 
 @dataclass
@@ -81,10 +85,7 @@ def read_table(filename: str, data: bytes) -> list[list[str]]:
         except Exception as exc:  # openpyxl raises many types for a broken file
             raise RosterFileError(_("Berkas XLSX tidak dapat dibaca.")) from exc
         # A Formula stays one, so parse_roster can refuse it by line and column.
-        return [
-            [v if isinstance(v, Formula) else "" if v is None else str(v) for v in row]
-            for row in rows
-        ]
+        return [[v if isinstance(v, Formula) else _cell_text(v) for v in row] for row in rows]
     if not filename.lower().endswith(".csv"):
         raise RosterFileError(_("Unggah berkas CSV atau XLSX."))
     text = data.decode("utf-8-sig", errors="replace")
@@ -97,6 +98,15 @@ def read_table(filename: str, data: bytes) -> list[list[str]]:
         return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
     except csv.Error as exc:
         raise RosterFileError(_("Berkas CSV tidak dapat dibaca.")) from exc
+
+
+def _cell_text(value) -> str:
+    """An XLSX cell as text, numbers marked as such."""
+    if value is None:
+        return ""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return ExcelNumber(value)
+    return str(value)
 
 
 def _position_slug(text: str) -> str:
@@ -140,6 +150,16 @@ def parse_roster(table: list[list[str]]) -> tuple[list[RosterRow], list[tuple[in
         values = {columns[i]: c.strip() for i, c in enumerate(cells) if columns.get(i)}
         if not any(values.values()):
             continue
+        nip_cell = _nip_cell(cells, columns)
+        if isinstance(nip_cell, ExcelNumber):
+            # Excel keeps 15 significant digits, so the NIP's last digits are already lost.
+            message = _(
+                "NIP tersimpan sebagai angka oleh Excel, sehingga digit terakhirnya hilang "
+                "(%(v)s). Format kolom NIP sebagai Teks, ketik ulang NIP-nya, lalu unggah lagi.",
+                v=nip_cell,
+            )
+            errors.append((line, message))
+            continue
         try:
             nip = parse_nip(values.get("nip", "")).digits
         except InvalidNip as exc:
@@ -180,6 +200,11 @@ def parse_roster(table: list[list[str]]) -> tuple[list[RosterRow], list[tuple[in
     return rows, errors
 
 
+def _nip_cell(cells: list[str], columns: dict) -> str | None:
+    """The raw NIP cell of a row, before stripping (which would drop the number mark)."""
+    return next((c for i, c in enumerate(cells) if columns.get(i) == "nip"), None)
+
+
 def _opd_for(name: str, opds: dict[str, Opd], result: RosterResult) -> Opd:
     """The OPD named (by code or name, any case), added to the list when new."""
     opd = opds.get(name.lower())
@@ -209,15 +234,16 @@ def apply_roster(rows: list[RosterRow]) -> RosterResult:
         for u in db.session.scalars(select(User).where(User.role == "asn", User.nip.is_not(None)))
     }
     profiles = {p.user_id: p for p in db.session.scalars(select(AsnProfile))}
+    # New accounts are flushed together, not one by one: a first roster holds thousands.
+    fresh = []
     for row in rows:
         opd = _opd_for(row.opd, opds, result)
         user = existing.get(row.nip)
         if user is None:
-            user = create_user("asn", row.name, row.nip, None)
-            profile = AsnProfile(user_id=user.id)
+            user = User(role="asn", name=row.name, nip=row.nip)
+            profile = AsnProfile(user=user)
             db.session.add(profile)
-            code = issue_activation_code(user)
-            result.codes.append({"nip": row.nip, "name": row.name, "opd": opd.name, "code": code})
+            fresh.append((row, user, opd))
             result.created += 1
         else:
             profile = profiles.get(user.id) or AsnProfile(user_id=user.id)
@@ -232,6 +258,10 @@ def apply_roster(rows: list[RosterRow]) -> RosterResult:
         profile.golongan, profile.on_roster = row.golongan, True
         if row.tpp is not None:
             profile.tpp_amount = row.tpp
+    db.session.flush()
+    for row, user, opd in fresh:
+        code = issue_code(user)
+        result.codes.append({"nip": row.nip, "name": row.name, "opd": opd.name, "code": code})
     listed = {row.nip for row in rows}
     for nip, user in existing.items():
         profile = profiles.get(user.id)

@@ -86,7 +86,14 @@ def save_staff(form: StaffForm, actor_id: int, user: User | None = None) -> User
         user = create_user("dinas", form.name.data, username, form.password.data)
     elif form.password.data:
         user.password_hash = hash_password(form.password.data)
-        user.session_version += 1
+        user.session_version += 1  # whoever held the old password is signed out
+        audit.record(
+            "staff.password_reset",
+            "user",
+            user.id,
+            actor_id=actor_id,
+            data={"username": user.username, "sessions_ended": True},
+        )
     kind, _sep, ident = form.scope.data.partition(":")
     was_active = user.active
     user.username, user.name, user.staff_role = (

@@ -143,6 +143,7 @@ def roster_page():
             return redirect(_record_import(result))
         db.session.rollback()
     rows, total = roster.asn_page(request.args.get("q", ""), _int_arg("opd"), _int_arg("hal") or 1)
+    refused = problem is not None or (result is not None and result.errors)
     return render_template(
         "dinas/roster.html",
         result=result,
@@ -152,7 +153,7 @@ def roster_page():
         page=_int_arg("hal") or 1,
         opds=db.session.scalars(select(Opd).order_by(Opd.name)).all(),
         on_roster=roster.roster_count(),
-    )
+    ), (400 if refused else 200)
 
 
 @bp.post("/opd")
@@ -216,7 +217,7 @@ def staff_page():
         return redirect(url_for("dinas.staff"))
     return render_template(
         "dinas/staff.html", form=form, people=staff.staff_list(), label=staff.scope_label
-    )
+    ), (400 if request.method == "POST" else 200)
 
 
 @bp.route("/staf/<int:user_id>", methods=["GET", "POST"])
@@ -232,4 +233,5 @@ def staff_edit(user_id: int):
     if form.validate_on_submit() and staff.save_staff(form, current_user.id, user):
         flash(_("Akun petugas disimpan."))
         return redirect(url_for("dinas.staff"))
-    return render_template("dinas/staff_edit.html", form=form, person=user)
+    status = 400 if request.method == "POST" else 200
+    return render_template("dinas/staff_edit.html", form=form, person=user), status

@@ -1,8 +1,12 @@
 """Dinas views: the start page and background-job progress shared by every area."""
 
-from flask import abort, redirect, render_template, send_file, url_for
+import io
+
+from flask import abort, flash, redirect, render_template, send_file, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
+from promkm_qr.auth import activation
 from promkm_qr.dinas import bp
 from promkm_qr.extensions import db
 from promkm_qr.jobs import job_status
@@ -27,7 +31,9 @@ def _own_job(job_id: str) -> Job:
 @bp.route("/jobs/<job_id>")
 def job(job_id: str):
     """A progress page for one background job."""
-    return render_template("dinas/job.html", job=job_status(_own_job(job_id)))
+    job = _own_job(job_id)
+    codes = activation.codes_file_state(job) if job.kind == "roster_import" else None
+    return render_template("dinas/job.html", job=job_status(job), codes=codes)
 
 
 @bp.route("/jobs/<job_id>.json")
@@ -40,7 +46,25 @@ def job_json(job_id: str):
 def job_result(job_id: str):
     """Download the file a finished job produced (a PDF of posters, an error report...)."""
     job = _own_job(job_id)
+    if job.kind == "roster_import":
+        return _codes_file(job)
     if job.state != "done" or not job.result_key or not get_storage().exists(job.result_key):
         abort(404)
     path = get_storage().path(job.result_key)
     return send_file(path, as_attachment=True, download_name=path.name)
+
+
+def _codes_file(job: Job):
+    """A roster import's activation codes: one download, then the file is gone."""
+    data = activation.take_codes_file(job, current_user.id)
+    if data is None:
+        flash(_("Berkas kode aktivasi tidak tersedia lagi."), "error")
+        return redirect(url_for("dinas.job", job_id=job.id))
+    response = send_file(
+        io.BytesIO(data),
+        mimetype="text/csv",
+        as_attachment=True,
+        download_name=f"kode-aktivasi-{job.created_at:%Y%m%d}.csv",
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -34,8 +34,10 @@ class User(UserMixin, db.Model):
     username: Mapped[str | None] = mapped_column(String(64), unique=True)
     # None until the first sign-in sets it (ASN imported from the roster).
     password_hash: Mapped[str | None] = mapped_column(String(256))
-    # Hash of the one-time code an imported ASN uses to set the first password.
+    # Hash of the one-time code an ASN or merchant uses to set a password (first sign-in or
+    # after staff reset their access); the code itself is never stored.
     activation_code_hash: Mapped[str | None] = mapped_column(String(256))
+    activation_expires_at: Mapped[datetime | None]
     active: Mapped[bool] = mapped_column(default=True)
     # Bumped on password change or deactivation, which ends every other session.
     session_version: Mapped[int] = mapped_column(default=1)

@@ -13,7 +13,7 @@ def utcnow() -> datetime:
 
 def one_of(column: str, values: Iterable[str]) -> CheckConstraint:
     """A CHECK that a state column holds one of the states the code knows, named after the
-    column (ck_<table>_<column>, by the naming convention); migration 0011 adds them."""
+    column (ck_<table>_<column>, by the naming convention); migration 0012 adds them."""
     listed = ", ".join(f"'{value}'" for value in values)
     return CheckConstraint(f"{column} IN ({listed})", name=column)
 

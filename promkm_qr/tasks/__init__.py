@@ -70,6 +70,10 @@ def beat_schedule() -> dict:
             "task": "promkm_qr.reports.sweep_unanswered",
             "schedule": crontab(hour=1, minute=15),
         },
+        "sweep-expired-activation-codes": {
+            "task": "promkm_qr.accounts.sweep_expired_codes",
+            "schedule": crontab(hour=2, minute=10),
+        },
         "monthly-documents": {
             "task": "promkm_qr.documents.monthly",
             "schedule": crontab(minute=0, hour=1, day_of_month=1),

@@ -25,3 +25,11 @@ def flush_outbox() -> int:
     from promkm_qr.outbox import flush
 
     return flush()
+
+
+@shared_task(name="promkm_qr.accounts.sweep_expired_codes")
+def sweep_expired_codes() -> int:
+    """Remove expired activation codes and roster code files nobody downloaded in time."""
+    from promkm_qr.auth.activation import sweep_expired
+
+    return sweep_expired()

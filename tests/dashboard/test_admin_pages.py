@@ -46,7 +46,9 @@ def test_taken_username_keeps_what_was_typed(client):
         "scope": "",
         "password": "rahasia-123",
     }
-    html = client.post("/dinas/staf", data=form).get_data(as_text=True)
+    response = client.post("/dinas/staf", data=form)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400  # a refused form, like every other one
     assert "sudah dipakai" in html and "Nama Yang Diketik" in html
 
 
