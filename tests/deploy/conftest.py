@@ -1,5 +1,6 @@
 """A fresh PostgreSQL database with one ASN and one stall, for the layouts started from deploy/."""
 
+import contextlib
 import re
 import uuid
 
@@ -11,10 +12,20 @@ from tests.faults.conftest import other_app
 from tests.support.layout import PASSWORD
 
 
-def seed(env: dict, instance: str) -> dict:
+@contextlib.contextmanager
+def layout_app(env: dict, instance: str):
+    """An app built from a layout's environment, for the test's own queries and tasks."""
+    with pytest.MonkeyPatch.context() as patch:
+        for key, value in {**env, "PROMKM_INSTANCE": instance}.items():
+            patch.setenv(key, value)
+        with other_app({}) as app, app.app_context():
+            yield app
+
+
+def seed(app) -> dict:
     """Migrate the layout's database and add an ASN, a stall and its poster link.
 
-    Runs an app built from the layout's own environment, so the link is signed with the
+    The app is built from the layout's own environment, so the link is signed with the
     layout's QR keys. Returns the ASN's NIP and id, the form's path and the app's routes.
     """
     from flask_migrate import upgrade
@@ -24,22 +35,18 @@ def seed(env: dict, instance: str) -> dict:
     from promkm_qr.stalls.links import link_token
     from tests.factories import make_asn, make_stall
 
-    with pytest.MonkeyPatch.context() as patch:
-        for key, value in {**env, "PROMKM_INSTANCE": instance}.items():
-            patch.setenv(key, value)
-        with other_app({}) as app, app.app_context():
-            upgrade()
-            reference.load_regions(app.config["REGIONS_CSV"])
-            reference.seed_defaults()
-            asn = make_asn(name="Sri Rahayu")
-            stall = make_stall(name="Pecel Bu Wiwik")
-            world = {
-                "nip": asn.nip,
-                "asn_id": asn.id,
-                "form_path": f"/asn/lapor/{link_token(stall.code, stall.poster_version)}",
-                "routes": {rule.rule for rule in app.url_map.iter_rules()},
-            }
-            db.session.remove()
+    upgrade()
+    reference.load_regions(app.config["REGIONS_CSV"])
+    reference.seed_defaults()
+    asn = make_asn(name="Sri Rahayu")
+    stall = make_stall(name="Pecel Bu Wiwik")
+    world = {
+        "nip": asn.nip,
+        "asn_id": asn.id,
+        "form_path": f"/asn/lapor/{link_token(stall.code, stall.poster_version)}",
+        "routes": {rule.rule for rule in app.url_map.iter_rules()},
+    }
+    db.session.remove()
     return world
 
 

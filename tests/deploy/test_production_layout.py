@@ -16,7 +16,14 @@ import pytest
 import requests
 
 from tests.asn.conftest import jpeg_bytes
-from tests.deploy.conftest import csrf_of, report_fields, report_id_of, seed, sign_in
+from tests.deploy.conftest import (
+    csrf_of,
+    layout_app,
+    report_fields,
+    report_id_of,
+    seed,
+    sign_in,
+)
 from tests.support.layout import (
     ROOT,
     Machine,
@@ -67,7 +74,8 @@ def layout(tmp_path_factory, layout_database):
         PROXY_HOPS="1",
         MAX_UPLOAD_BYTES=str(MAX_UPLOAD),
     )
-    world = seed(env, str(folder / "seed"))
+    with layout_app(env, str(folder / "seed")) as app:
+        world = seed(app)
     machine = Machine("one", env, folder / "machine")
     nginx = None
     try:
