@@ -7,7 +7,8 @@ scope=${2:-runtime}
 
 runtime=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-core fonts-dejavu-core
          shared-mime-info)
-test=(chromium poppler-utils zbar-tools)
+# nginx and openssl: the production layout test (tests/deploy) runs the deploy/ site.
+test=(chromium poppler-utils zbar-tools nginx openssl)
 wanted=("${runtime[@]}")
 [ "$scope" = test ] && wanted+=("${test[@]}")
 
