@@ -104,10 +104,12 @@ def layout(tmp_path_factory, layout_database):
         wait_for(lambda: _answers(probe, f"{base}/healthz"), 120, "gunicorn's workers")
         yield ready
     finally:
-        if nginx:
-            nginx.stop()
-        machine.stop()
-        forget_queue(env)
+        try:
+            if nginx:
+                nginx.stop()
+        finally:
+            machine.stop()
+            forget_queue(env)
 
 
 def _answers(session: requests.Session, url: str) -> bool:

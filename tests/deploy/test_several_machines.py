@@ -65,9 +65,11 @@ def machines(tmp_path_factory, layout_database):
             url_a, url_b = f"http://127.0.0.1:{port_a}", f"http://127.0.0.1:{port_b}"
             yield TwoMachines(a, b, url_a, url_b, world, storage, app)
     finally:
-        a.stop()
-        b.stop()
-        forget_queue(env)
+        try:
+            a.stop()
+        finally:
+            b.stop()
+            forget_queue(env)
 
 
 def files_under(folder) -> set[str]:

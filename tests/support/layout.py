@@ -6,6 +6,7 @@ Debian's binary on the site file of deploy/nginx/ with its placeholders filled i
 """
 
 import configparser
+import contextlib
 import os
 import re
 import shlex
@@ -113,11 +114,13 @@ def stop_process(process: subprocess.Popen, timeout: float = 30) -> None:
     """SIGTERM the process's group (gunicorn's and celery's children too), then SIGKILL."""
     if process.poll() is not None:
         return
-    os.killpg(process.pid, signal.SIGTERM)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
     try:
         process.wait(timeout)
     except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
         process.wait(10)
 
 
