@@ -6,12 +6,14 @@ FLASK := $(VENV)/bin/flask --app wsgi
 CAN_APT := $(shell [ "$$(id -u)" = 0 ] || sudo -n true 2>/dev/null && echo yes)
 APT_MODE := $(if $(CAN_APT),install,check)
 
-.PHONY: install run test lint format messages clean
+.PHONY: install run test lint format messages clean lock
 
-$(VENV)/.installed: requirements.txt package.json
+# requirements-dev.txt: runtime + test + bench + dev, pinned with hashes (`make lock`).
+# A production server installs requirements.txt alone (docs/operations.md).
+$(VENV)/.installed: requirements-dev.txt package.json
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
-	$(VENV)/bin/pip install --quiet -r requirements.txt
+	$(VENV)/bin/pip install --quiet --require-hashes -r requirements-dev.txt
 	npm install --no-audit --no-fund --silent
 	touch $@
 
@@ -36,6 +38,14 @@ test: install
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+
+# Regenerate both locks from pyproject.toml after changing its dependencies; versions
+# already locked are kept unless UPGRADE=--upgrade.
+COMPILE := $(VENV)/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
+	--no-emit-index-url --no-emit-find-links $(UPGRADE)
+lock:
+	$(COMPILE) -o requirements.txt pyproject.toml
+	$(COMPILE) --extra test --extra bench --extra dev -o requirements-dev.txt pyproject.toml
 
 format: install
 	$(VENV)/bin/ruff check --fix .

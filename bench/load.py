@@ -1,12 +1,17 @@
 """Load test of the real stack (gunicorn, PostgreSQL, Redis, Celery) with Locust, headless.
 
-    .venv/bin/python bench/load.py [--users 50] [--duration 60] [--spawn-rate 10]
+    .venv/bin/python bench/load.py [--users 50] [--duration 60] [--spawn-rate 10] [--nginx]
 
 Builds a city on a fresh PostgreSQL database (promkm_qr.demo), starts gunicorn and a
 worker on loopback, runs the users of bench/load_users.py (ASN scanning posters and
 reporting with a ~300 KB photo, merchants confirming, staff on the dashboard and printing
 a kelurahan's stickers) for a bounded time, waits for the background work, then checks that
 every accepted submission is stored exactly once. Last line: one JSON object.
+
+With --nginx the users go over HTTPS through nginx on the site file of deploy/nginx/ (a
+self-signed certificate), and gunicorn listens on a unix socket as the systemd unit has it.
+The users' own X-Forwarded-For stands for a load balancer's (PROXY_HOPS=2), so each still
+signs in from an address of its own.
 """
 
 import argparse
@@ -17,6 +22,8 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+
+import requests
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -101,6 +108,35 @@ def check_database(database_url: str, accepted: list[str]) -> dict:
     }  # fmt: skip
 
 
+def start_nginx(env: dict, work: Path, port: int):
+    """gunicorn on a unix socket and the worker, nginx in front on `port` over HTTPS.
+
+    Returns (base URL, the certificate to trust, nginx, whose `stack` are the processes).
+    """
+    from tests.support.layout import ROOT as APP_DIR
+    from tests.support.layout import Nginx, nginx_site, self_signed_certificate
+
+    sock = work / "web.sock"
+    processes = stack.start(env, port, bind=f"unix:{sock}")
+    cert, key = self_signed_certificate(work)
+    (work / "nginx").mkdir()
+    site = nginx_site({"SERVER_NAME": "localhost", "HTTP_PORT": str(port + 1),
+                       "HTTPS_PORT": str(port), "TLS_CERTIFICATE": str(cert),
+                       "TLS_CERTIFICATE_KEY": str(key), "APP_DIR": str(APP_DIR),
+                       "SOCKET": str(sock), "MAX_UPLOAD_BYTES": str(20 * 1024 * 1024)})  # fmt: skip
+    nginx = Nginx(work / "nginx", site)
+    nginx.stack = processes
+    base = f"https://127.0.0.1:{port}"
+    for _ in range(300):
+        try:
+            if requests.get(f"{base}/healthz", verify=str(cert), timeout=2).status_code == 200:
+                return base, str(cert), nginx
+        except requests.RequestException:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError("nginx or gunicorn did not start")
+
+
 def main() -> None:
     """Run the load test and print one JSON line."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -110,11 +146,14 @@ def main() -> None:
     parser.add_argument("--stalls", type=int, default=600)
     parser.add_argument("--asn", type=int, default=400)
     parser.add_argument("--port", type=int, default=5078)
+    parser.add_argument("--nginx", action="store_true", help="through nginx over HTTPS")
     stack.add_service_arguments(parser)
     args = parser.parse_args()
 
     env, work, database_url, drop = stack.environment("load", args.postgres, args.redis)
-    processes = []
+    if args.nginx:
+        env.update(PROXY_HOPS="2", COOKIE_SECURE="1")
+    processes, nginx = [], None
     try:
         accounts = build_city(env, args.stalls, args.asn)
         photo = work / "photo.jpg"
@@ -123,18 +162,22 @@ def main() -> None:
         (work / "accounts.json").write_text(json.dumps(accounts))
         accepted_file = work / "accepted.txt"
         accepted_file.touch()
-        processes = stack.start(env, args.port)
-        child_env = {**os.environ, **env}
+        host = f"http://127.0.0.1:{args.port}"
         locust_env = {
-            **child_env,
+            **os.environ,
+            **env,
             "PROMKM_LOAD_ACCOUNTS": str(work / "accounts.json"),
             "PROMKM_LOAD_ACCEPTED": str(accepted_file),
         }
+        if args.nginx:
+            host, locust_env["PROMKM_LOAD_CA"], nginx = start_nginx(env, work, args.port)
+        else:
+            processes = stack.start(env, args.port)
         started = time.perf_counter()
         subprocess.run(
             [VENV_BIN / "locust", "-f", str(ROOT / "bench" / "load_users.py"), "--headless",
              "-u", str(args.users), "-r", str(args.spawn_rate), "-t", f"{args.duration}s",
-             "--host", f"http://127.0.0.1:{args.port}", "--csv", str(work / "locust"),
+             "--host", host, "--csv", str(work / "locust"),
              "--only-summary", "--stop-timeout", "10", "--exit-code-on-error", "0"],
             cwd=ROOT, env=locust_env, check=True, stdout=sys.stderr)  # fmt: skip
         load_s = time.perf_counter() - started
@@ -146,13 +189,17 @@ def main() -> None:
             time.sleep(1)
         routes, total = route_figures(work / "locust_stats.csv")
         result = {
-            "users": args.users, "duration_s": args.duration, "load_wall_s": round(load_s, 1),
+            "users": args.users, "through": "nginx" if args.nginx else "gunicorn",
+            "duration_s": args.duration, "load_wall_s": round(load_s, 1),
             "rate_per_s": total.get("rps"), "p50_ms": total.get("p50_ms"),
             "p95_ms": total.get("p95_ms"), "p99_ms": total.get("p99_ms"),
             "requests": total.get("requests"), "errors": total.get("failures"),
             **check_database(database_url, accepted), "routes": routes,
         }  # fmt: skip
     finally:
+        if nginx:
+            nginx.stop()
+            processes = nginx.stack
         stack.stop(processes)
         drop()
     print(json.dumps(result))

@@ -38,6 +38,11 @@ class Person(HttpUser):
     def on_start(self):
         n = next(_addresses)
         self.client.headers["X-Forwarded-For"] = f"10.{n // 65536 % 256}.{n // 256 % 256}.{n % 256}"
+        # Over HTTPS the CSRF check wants a same-origin Referer, as a browser sends.
+        self.client.headers["Referer"] = f"{self.host}/"
+        if os.environ.get("PROMKM_LOAD_CA"):  # through nginx: trust its certificate only
+            self.client.trust_env = False
+            self.client.verify = os.environ["PROMKM_LOAD_CA"]
         page = self.client.get("/auth/masuk", name="sign-in page").text
         with self.client.post(
             "/auth/masuk", name="sign in", allow_redirects=False, catch_response=True,

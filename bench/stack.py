@@ -62,19 +62,21 @@ def migrated_app(env: dict):
 
 
 def start(env: dict, port: int, *, web_workers=4, web_threads=1, worker_concurrency=2,
-          worker_pool="prefork", worker_nice=10) -> list[subprocess.Popen]:  # fmt: skip
+          worker_pool="prefork", worker_nice=10, bind=None) -> list[subprocess.Popen]:  # fmt: skip
     """Start gunicorn and a worker; return once the web answers and the worker had time to bind.
 
     The worker runs niced so requests come first, as background work should. The web runs
     as the Procfile's: four single-threaded (sync) workers, behind a proxy that buffers
     uploads. Against 2 x 4 threads this halved the submission's p95 at the same throughput
-    (docs/load.md): threads of one process wait on each other for the GIL.
+    (docs/load.md): threads of one process wait on each other for the GIL. With `bind`
+    (e.g. a unix socket behind nginx) the caller waits for the web itself.
     """
     child_env = {**os.environ, **env}
     # A proxy in front keeps client connections open in production; gunicorn's 2 s default
     # raced the clients' reuse of idle connections under load.
-    web = [VENV_BIN / "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", str(web_workers),
-           "--threads", str(web_threads), "--keep-alive", "30", "wsgi:app"]  # fmt: skip
+    web = [VENV_BIN / "gunicorn", "--bind", bind or f"127.0.0.1:{port}",
+           "--workers", str(web_workers), "--threads", str(web_threads),
+           "--keep-alive", "30", "wsgi:app"]  # fmt: skip
     worker = ["nice", "-n", str(worker_nice), VENV_BIN / "celery", "-A", "celery_worker",
               "worker", "--loglevel", "ERROR", "--pool", worker_pool, "--concurrency",
               str(worker_concurrency), "-Q", env["PROMKM_QUEUE"], "--without-gossip",
@@ -83,7 +85,8 @@ def start(env: dict, port: int, *, web_workers=4, web_threads=1, worker_concurre
         subprocess.Popen(command, cwd=ROOT, env=child_env, stderr=subprocess.DEVNULL)
         for command in (web, worker)
     ]
-    wait_http(port)
+    if not bind:
+        wait_http(port)
     time.sleep(3)  # let the worker bind its queue
     return processes
 

@@ -20,11 +20,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     Path(app.config["INSTANCE_DIR"]).mkdir(parents=True, exist_ok=True)
     Path(app.config["STORAGE_DIR"]).mkdir(parents=True, exist_ok=True)
 
-    from promkm_qr import cli, errors, tasks, web
+    from promkm_qr import assets, cli, errors, tasks, web
 
     web.register_extensions(app)
     web.register_blueprints(app)
     web.register_template_helpers(app)
+    assets.register(app)
     web.register_security(app)
     errors.register(app)
     cli.register(app)

@@ -49,6 +49,8 @@ def _celery_config(instance: Path) -> dict:
         ),
         "broker_connection_retry_on_startup": True,
         "beat_schedule_filename": str(instance / "celerybeat-schedule"),
+        # Exactly one beat per deployment: a second one exits (promkm_qr/tasks/beat_lock.py).
+        "beat_scheduler": "promkm_qr.tasks.beat_lock:SingleBeatScheduler",
     }
 
 

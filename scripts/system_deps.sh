@@ -7,7 +7,8 @@ scope=${2:-runtime}
 
 runtime=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-core fonts-dejavu-core
          shared-mime-info)
-test=(chromium poppler-utils zbar-tools default-jre-headless)
+# Java: the Nu Html Checker; nginx and openssl: the production layout test (tests/deploy).
+test=(chromium poppler-utils zbar-tools default-jre-headless nginx openssl)
 wanted=("${runtime[@]}")
 [ "$scope" = test ] && wanted+=("${test[@]}")
 
