@@ -106,6 +106,7 @@ def town(app):
         "token": link_token(stall.code, stall.poster_version),
         "job_id": job.id,
         "user_id": operator.id,
+        "asn_id": asn.id,
         "stall_id": stall.id,
         "doc_id": document.id,
         "public_id": document.public_id,
