@@ -20,7 +20,7 @@ install: $(VENV)/.installed
 	$(VENV)/bin/pybabel compile -d promkm_qr/translations >/dev/null
 
 run: install
-	$(FLASK) setup
+	$(FLASK) setup --demo
 	@$(PY) -m promkm_qr.banner
 	$(VENV)/bin/honcho -f Procfile start
 

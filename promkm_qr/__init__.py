@@ -2,7 +2,9 @@
 
 from pathlib import Path
 
+import click
 from flask import Flask
+from flask.cli import ScriptInfo
 
 from promkm_qr.config import ROOT, load_config
 
@@ -29,4 +31,15 @@ def create_app(test_config: dict | None = None) -> Flask:
     errors.register(app)
     cli.register(app)
     tasks.celery_init_app(app)
+    if app.config["PROMKM_ENV"] == "production" and not _loaded_by_flask_cli():
+        from promkm_qr import deployment
+
+        deployment.refuse_unsafe_start(app)
     return app
+
+
+def _loaded_by_flask_cli() -> bool:
+    """Whether `flask --app wsgi ...` builds the app: its commands (check-deploy, setup,
+    create-user) are how a production machine is made safe, so they must run."""
+    context = click.get_current_context(silent=True)
+    return context is not None and context.find_object(ScriptInfo) is not None
