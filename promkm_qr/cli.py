@@ -84,8 +84,10 @@ def register(app: Flask) -> None:
         """Restore a backup directory into an empty database and storage directory."""
         from promkm_qr.backup import restore_backup
 
-        restore_backup(src)
+        manifest = restore_backup(src)
         click.echo(f"restored from {src}")
+        if manifest["key_warning"]:
+            click.echo(f"WARNING: {manifest['key_warning']}", err=True)
 
     @app.cli.command("rollups")
     @click.argument("action", type=click.Choice(["fold", "rebuild"]))
