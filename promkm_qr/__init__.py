@@ -22,13 +22,14 @@ def create_app(test_config: dict | None = None) -> Flask:
     Path(app.config["INSTANCE_DIR"]).mkdir(parents=True, exist_ok=True)
     Path(app.config["STORAGE_DIR"]).mkdir(parents=True, exist_ok=True)
 
-    from promkm_qr import cli, errors, tasks, web
+    from promkm_qr import cli, errors, monitoring, tasks, web
 
     web.register_extensions(app)
     web.register_blueprints(app)
     web.register_template_helpers(app)
     web.register_security(app)
     errors.register(app)
+    monitoring.register(app)
     cli.register(app)
     tasks.celery_init_app(app)
     if app.config["PROMKM_ENV"] == "production" and not _loaded_by_flask_cli():

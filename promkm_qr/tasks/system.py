@@ -25,3 +25,11 @@ def flush_outbox() -> int:
     from promkm_qr.outbox import flush
 
     return flush()
+
+
+@shared_task(name="promkm_qr.system.heartbeat")
+def heartbeat() -> None:
+    """Scheduled by beat: its timestamp shows /readyz and /metrics that beat is alive."""
+    from promkm_qr.monitoring import record_heartbeat
+
+    record_heartbeat()
