@@ -22,8 +22,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     Path(app.config["INSTANCE_DIR"]).mkdir(parents=True, exist_ok=True)
     Path(app.config["STORAGE_DIR"]).mkdir(parents=True, exist_ok=True)
 
-    from promkm_qr import cli, errors, monitoring, tasks, web
+    from promkm_qr import cli, errors, logs, monitoring, tasks, web
 
+    logs.configure(app)  # first, so the request id is there for every later hook
     web.register_extensions(app)
     web.register_blueprints(app)
     web.register_template_helpers(app)
