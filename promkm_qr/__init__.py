@@ -30,6 +30,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     web.register_template_helpers(app)
     web.register_security(app)
     errors.register(app)
+    errors.init_sentry(app)
     monitoring.register(app)
     cli.register(app)
     tasks.celery_init_app(app)
