@@ -62,6 +62,8 @@ def configure(app: Flask) -> None:
         if not root.handlers:
             root.addHandler(logging.StreamHandler(sys.stderr))
         root.setLevel(logging.INFO)
+        # A line per layout step of every PDF: noise at INFO.
+        logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
         _use_json(root)
 
     @app.before_request

@@ -128,6 +128,11 @@ def _run(args: list[str], env: dict) -> subprocess.CompletedProcess:
 FLASK = [sys.executable, "-m", "flask", "--app", "wsgi"]
 
 
+def _problems(result: subprocess.CompletedProcess) -> list[str]:
+    """check-deploy's PROBLEM lines (stderr also carries the JSON log lines of production)."""
+    return [line for line in result.stderr.splitlines() if line.startswith("PROBLEM")]
+
+
 def test_check_deploy_names_every_problem_and_exits_nonzero(production_env):
     unsafe = {
         "SECRET_KEY": None,
@@ -139,7 +144,7 @@ def test_check_deploy_names_every_problem_and_exits_nonzero(production_env):
     }
     result = _run([*FLASK, "check-deploy"], {**production_env, **unsafe})
     assert result.returncode == 1
-    named = [line.split(":")[0] for line in result.stderr.splitlines()]
+    named = [line.split(":")[0] for line in _problems(result)]
     assert named == [
         "PROBLEM SECRET_KEY",
         "PROBLEM QR_SIGNING_KEYS",
@@ -148,7 +153,7 @@ def test_check_deploy_names_every_problem_and_exits_nonzero(production_env):
         "PROBLEM REDIS_URL",
         "PROBLEM FLASK_DEBUG",
     ]
-    assert all("Fix: " in line for line in result.stderr.splitlines())
+    assert all("Fix: " in line for line in _problems(result))
 
 
 def test_check_deploy_compares_with_a_reference_machine(production_env):
@@ -162,7 +167,7 @@ def test_check_deploy_compares_with_a_reference_machine(production_env):
     other = {**production_env, "QR_SIGNING_KEYS": "c" * 64, "PROMKM_STORAGE": "/srv/elsewhere"}
     differs = _run([*FLASK, "check-deploy", "--reference", reference], other)
     assert differs.returncode == 1
-    assert differs.stderr.splitlines() == [
+    assert _problems(differs) == [
         "PROBLEM QR_SIGNING_KEYS: differs from the reference machine. "
         "Fix: copy QR_SIGNING_KEYS from the reference machine's environment.",
         "PROBLEM PROMKM_STORAGE: differs from the reference machine. "

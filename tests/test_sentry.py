@@ -38,8 +38,10 @@ def sentry_server():
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield server
-    server.shutdown()
+    sentry_sdk.get_client().close()
     sentry_sdk.init()  # no DSN: the SDK is off again for the rest of the session
+    server.shutdown()
+    server.server_close()
 
 
 def _boom_app(config):
