@@ -16,7 +16,7 @@ def register(app: Flask) -> None:
     audit_cli.register(app)
 
     @app.cli.command("setup")
-    @click.option("--demo", is_flag=True, help="Load demo data into an empty database.")
+    @click.option("--demo/--no-demo", default=False, help="Load demo data into an empty database.")
     def setup(demo: bool) -> None:
         """Migrate the database, load regions and defaults, and demo data when asked."""
         if demo and current_app.config["PROMKM_ENV"] == "production":

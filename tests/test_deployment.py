@@ -188,7 +188,7 @@ def test_production_setup_never_loads_demo_data(production_env):
     refused = _run([*FLASK, "setup", "--demo"], production_env)
     assert refused.returncode != 0
     assert "never loads demo data" in refused.stderr
-    done = _run([*FLASK, "setup"], production_env)
+    done = _run([*FLASK, "setup"], production_env)  # no demo unless asked
     assert done.returncode == 0, done.stderr
     assert _run([*FLASK, "check-deploy"], production_env).returncode == 0
 
