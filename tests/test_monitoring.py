@@ -141,3 +141,31 @@ def test_gunicorn_workers_add_up_in_multiprocess_mode(app, session_env, tmp_path
     labels = {"endpoint": "public.health", "method": "GET", "status": "200"}
     # Each worker counted its own requests in its own file; /metrics adds them up.
     assert _sample(body, "promkm_http_request_seconds_count", **labels) == sent
+
+
+def test_beat_writes_its_heartbeat_as_it_starts(app, session_env, tmp_path):
+    from promkm_qr.monitoring import heartbeat_age
+
+    env = {**os.environ, **session_env, "PROMKM_INSTANCE": str(tmp_path)}
+    beat = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "celery_worker", "beat", "--loglevel=WARNING"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            db.session.rollback()  # a new snapshot each time
+            age = heartbeat_age()
+            if age is not None:
+                break
+            assert beat.poll() is None, "beat exited"
+            assert time.monotonic() < deadline, "beat wrote no heartbeat"
+            time.sleep(0.5)
+    finally:
+        beat.terminate()
+        beat.wait(30)
+    assert age < 60

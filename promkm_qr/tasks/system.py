@@ -1,6 +1,9 @@
 """Housekeeping tasks: a ping that proves a worker runs, and the outbox flush."""
 
+import logging
+
 from celery import shared_task
+from celery.signals import beat_init
 
 from promkm_qr.extensions import db
 from promkm_qr.jobs import finish_job
@@ -33,3 +36,13 @@ def heartbeat() -> None:
     from promkm_qr.monitoring import record_heartbeat
 
     record_heartbeat()
+
+
+@beat_init.connect
+def _heartbeat_at_start(sender=None, **_kwargs) -> None:
+    """Beat's first heartbeat, written by beat itself as it starts: /readyz need not wait
+    for the first scheduled one (30 s) after a restart."""
+    try:
+        sender.app.tasks["promkm_qr.system.heartbeat"]()  # runs here, in an app context
+    except Exception as exc:  # the database may be down; the scheduled ones follow
+        logging.getLogger(__name__).warning("first beat heartbeat not written: %s", exc)
