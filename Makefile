@@ -27,7 +27,7 @@ PORT ?= 5000
 RUN_BASE_URL = $(or $(PUBLIC_BASE_URL),http://127.0.0.1:$(PORT))
 
 run: install
-	$(FLASK) setup
+	$(FLASK) setup --demo
 	@PORT=$(PORT) PUBLIC_BASE_URL=$(RUN_BASE_URL) $(PY) -m promkm_qr.banner
 	PUBLIC_BASE_URL=$(RUN_BASE_URL) $(VENV)/bin/honcho -f Procfile start -p $(PORT)
 

@@ -8,6 +8,8 @@ file in the archive; an archive may hold a few newer files no row names yet, whi
 
 import hashlib
 import json
+import logging
+import os
 import shutil
 import sqlite3
 import subprocess
@@ -15,9 +17,12 @@ import tarfile
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 
+from promkm_qr.deployment import qr_key_fingerprints
 from promkm_qr.models.base import utcnow
+
+log = logging.getLogger(__name__)
 
 
 def _sha256(path: Path) -> str:
@@ -28,9 +33,36 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _libpq_url(url) -> str:
-    """The URL without SQLAlchemy's driver suffix, as pg_dump and pg_restore expect."""
-    return url.set(drivername="postgresql").render_as_string(hide_password=False)
+def _libpq(url) -> tuple[str, dict]:
+    """The URL for pg_dump/pg_restore, and their environment.
+
+    The password goes in PGPASSWORD, never on the command line, where every user of the
+    machine sees it in the process list. Without one in the URL, libpq reads ~/.pgpass.
+    """
+    env = dict(os.environ)
+    if url.password:
+        env["PGPASSWORD"] = url.password
+    command_url = URL.create(
+        "postgresql", url.username, None, url.host, url.port, url.database, url.query
+    )
+    return command_url.render_as_string(hide_password=False), env
+
+
+def key_mismatch(manifest: dict) -> str | None:
+    """The warning for a machine whose QR keys cannot verify the backup's posters."""
+    theirs = manifest.get("qr_key_fingerprints")
+    if theirs is None:
+        return None  # an older backup that did not record them
+    missing = [key for key in theirs if key not in qr_key_fingerprints()]
+    if not missing:
+        return None
+    return (
+        f"the QR signing keys here do not match the backup ({len(missing)} of {len(theirs)} "
+        f"missing: {', '.join(missing)}): printed posters signed with them will not verify. "
+        "Fix: set QR_SIGNING_KEYS (and SECRET_KEY) to the values of the machine the backup "
+        "came from, then restart web and workers; `flask --app wsgi check-deploy` compares "
+        "fingerprints"
+    )
 
 
 def create_backup(dest: str | Path) -> dict:
@@ -40,10 +72,12 @@ def create_backup(dest: str | Path) -> dict:
     url = make_url(current_app.config["SQLALCHEMY_DATABASE_URI"])
     if url.get_backend_name() == "postgresql":
         db_file = dest / "database.dump"
+        command_url, env = _libpq(url)
         subprocess.run(
-            ["pg_dump", "-Fc", "--no-owner", "-f", str(db_file), _libpq_url(url)],
+            ["pg_dump", "-Fc", "--no-owner", "-f", str(db_file), command_url],
             check=True,
             capture_output=True,
+            env=env,
         )
     else:
         db_file = dest / "database.sqlite"
@@ -57,6 +91,8 @@ def create_backup(dest: str | Path) -> dict:
         "created_at": utcnow().isoformat() + "Z",
         "database": {"file": db_file.name, "sha256": _sha256(db_file)},
         "storage": {"file": archive.name, "sha256": _sha256(archive)},
+        # Printed posters verify only with these keys, which the backup does not hold.
+        "qr_key_fingerprints": qr_key_fingerprints(),
     }
     (dest / "manifest.json").write_text(json.dumps(manifest, indent=2))
     return manifest
@@ -72,10 +108,12 @@ def restore_backup(src: str | Path) -> dict:
     url = make_url(current_app.config["SQLALCHEMY_DATABASE_URI"])
     db_file = src / manifest["database"]["file"]
     if url.get_backend_name() == "postgresql":
+        command_url, env = _libpq(url)
         subprocess.run(
-            ["pg_restore", "--no-owner", "--exit-on-error", "-d", _libpq_url(url), str(db_file)],
+            ["pg_restore", "--no-owner", "--exit-on-error", "-d", command_url, str(db_file)],
             check=True,
             capture_output=True,
+            env=env,
         )
     else:
         if Path(url.database).exists() and Path(url.database).stat().st_size:
@@ -87,4 +125,7 @@ def restore_backup(src: str | Path) -> dict:
         raise FileExistsError(f"{storage} is not empty: restore needs an empty directory")
     with tarfile.open(src / manifest["storage"]["file"]) as tar:
         tar.extractall(storage, filter="data")
-    return manifest
+    warning = key_mismatch(manifest)
+    if warning:
+        log.warning(warning)
+    return {**manifest, "key_warning": warning}

@@ -17,9 +17,11 @@ def register(app: Flask) -> None:
     audit_cli.register(app)
 
     @app.cli.command("setup")
-    @click.option("--demo/--no-demo", default=True, help="Load demo data into an empty database.")
+    @click.option("--demo/--no-demo", default=False, help="Load demo data into an empty database.")
     def setup(demo: bool) -> None:
-        """Migrate the database, load regions and defaults, and demo data if empty."""
+        """Migrate the database, load regions and defaults, and demo data when asked."""
+        if demo and current_app.config["PROMKM_ENV"] == "production":
+            raise click.UsageError("PROMKM_ENV=production never loads demo data")
         upgrade()
         reference.load_regions(current_app.config["REGIONS_CSV"])
         reference.seed_defaults()
@@ -28,6 +30,22 @@ def register(app: Flask) -> None:
 
             summary = build_demo()
             click.echo(f"Demo data: {summary}")
+
+    @app.cli.command("check-deploy")
+    @click.option("--reference", help="Another machine's fingerprint, to compare with.")
+    def check_deploy(reference: str | None) -> None:
+        """List what makes this machine unsafe for production; exit 1 if anything does."""
+        from promkm_qr import deployment
+
+        found = deployment.problems(current_app)
+        if reference:
+            found += deployment.differences(current_app, reference)
+        click.echo(f"fingerprint: {deployment.fingerprint(current_app)}")
+        for problem in found:
+            click.echo(f"PROBLEM {problem}", err=True)
+        if found:
+            raise click.exceptions.Exit(1)
+        click.echo("ready for production")
 
     @app.cli.command("load-regions")
     @click.argument("path", required=False)
@@ -69,8 +87,10 @@ def register(app: Flask) -> None:
         """Restore a backup directory into an empty database and storage directory."""
         from promkm_qr.backup import restore_backup
 
-        restore_backup(src)
+        manifest = restore_backup(src)
         click.echo(f"restored from {src}")
+        if manifest["key_warning"]:
+            click.echo(f"WARNING: {manifest['key_warning']}", err=True)
 
     @app.cli.command("rollups")
     @click.argument("action", type=click.Choice(["fold", "rebuild"]))

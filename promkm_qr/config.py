@@ -54,7 +54,7 @@ def _celery_config(instance: Path) -> dict:
     }
 
 
-def _secret_key(instance: Path) -> str:
+def _secret_key(instance: Path) -> str | None:
     """SECRET_KEY from the environment, else a random key kept in instance/ (0600).
 
     Web, worker and beat on one machine then share it, and sessions survive a restart;
@@ -62,6 +62,8 @@ def _secret_key(instance: Path) -> str:
     """
     if os.environ.get("SECRET_KEY"):
         return os.environ["SECRET_KEY"]
+    if _environment() == "production":
+        return None  # never generated there: the start is refused instead (deployment.py)
     path = instance / "secret_key"
     if not path.exists():
         instance.mkdir(parents=True, exist_ok=True)
@@ -71,10 +73,17 @@ def _secret_key(instance: Path) -> str:
     return path.read_text().strip()
 
 
+def _environment() -> str:
+    """`production` turns on the deployment checks and JSON logs; anything else is a laptop."""
+    return os.environ.get("PROMKM_ENV", "development")
+
+
 def load_config() -> dict:
     """Build the Flask config mapping from environment variables."""
     instance = _instance_path()
+    environment = _environment()
     return {
+        "PROMKM_ENV": environment,
         "SECRET_KEY": _secret_key(instance),
         "INSTANCE_DIR": str(instance),
         "SQLALCHEMY_DATABASE_URI": _database_url(instance),
@@ -83,6 +92,7 @@ def load_config() -> dict:
         "CELERY": _celery_config(instance),
         "STORAGE_DIR": os.environ.get("PROMKM_STORAGE", str(instance / "storage")),
         "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000"),
+        "PUBLIC_BASE_URL_SET": bool(os.environ.get("PUBLIC_BASE_URL")),
         # Comma-separated; the first signs new QR links, all verify (key rotation).
         "QR_SIGNING_KEYS": [k for k in os.environ.get("QR_SIGNING_KEYS", "").split(",") if k],
         "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_UPLOAD_BYTES", 20 * 1024 * 1024)),
@@ -107,6 +117,14 @@ def load_config() -> dict:
         "QR_LINK_LIMIT_PER_CLIENT": "120/minute",
         "PROXY_HOPS": int(os.environ.get("PROXY_HOPS", "0")),
         "CITY_NAME": os.environ.get("CITY_NAME", "Kota Madiun"),
+        "LOG_FORMAT": os.environ.get(
+            "LOG_FORMAT", "json" if environment == "production" else "text"
+        ),
+        # /metrics answers loopback, and other addresses only with this bearer token.
+        "METRICS_TOKEN": os.environ.get("METRICS_TOKEN"),
+        "SENTRY_DSN": os.environ.get("SENTRY_DSN"),
+        # /readyz fails when beat has not written its heartbeat for this long.
+        "BEAT_HEARTBEAT_MAX_AGE": int(os.environ.get("BEAT_HEARTBEAT_MAX_AGE", "180")),
         "REGIONS_CSV": os.environ.get(
             "REGIONS_CSV", str(Path(__file__).parent / "data" / "wilayah_kota_madiun.csv")
         ),

@@ -59,3 +59,29 @@ def register(app: Flask) -> None:
         # it after the rollback) would fail again and turn the clear 503 into a 500.
         g._login_user = login_manager.anonymous_user()
         return render_error(503)
+
+
+def init_sentry(app: Flask) -> bool:
+    """Report errors of web and workers to Sentry when SENTRY_DSN is set; else send nothing.
+
+    No personal data leaves: no request bodies (NIK, phone numbers, photos), cookies,
+    addresses or user names; the SDK's scrubber also drops values of secret-looking keys.
+    """
+    dsn = app.config.get("SENTRY_DSN")
+    if not dsn:
+        return False
+    import sentry_sdk
+    from sentry_sdk.integrations.celery import CeleryIntegration
+    from sentry_sdk.integrations.flask import FlaskIntegration
+
+    sentry_sdk.init(
+        dsn=dsn,
+        environment=app.config["PROMKM_ENV"],
+        integrations=[FlaskIntegration(), CeleryIntegration()],
+        # No user names or addresses, no request bodies (NIK, phone numbers, photos).
+        data_collection={"user_info": False, "http_bodies": []},
+        max_request_body_size="never",
+        include_local_variables=False,  # a frame's locals may hold a NIK or a password
+        traces_sample_rate=0,
+    )
+    return True

@@ -12,6 +12,7 @@ from promkm_qr.extensions import db
 from promkm_qr.jobs import create_job, finish_job
 from promkm_qr.models import Document, Evidence, Kecamatan, PurchaseReport
 from promkm_qr.models.base import utcnow
+from promkm_qr.monitoring import record_heartbeat
 from promkm_qr.stalls.links import link_token
 from promkm_qr.storage import get_storage
 from tests.conftest import csrf_token, login
@@ -66,6 +67,9 @@ EXPECTED = {
     "public.index": signed_in(),  # sends everyone else to sign in
     "public.health": everyone(),
     "public.favicon": everyone(),
+    # Loopback (the test client) may read both; other addresses: tests/test_monitoring.py.
+    "ops.metrics": everyone(),
+    "ops.ready": everyone(),
     "public.stall_link": everyone(),
     "public.stats": everyone(),
     "auth.login": everyone(),
@@ -196,6 +200,7 @@ def world(app):
     make_staff("operator", username="scoped", scope_kecamatan_id=kecamatan.id)
     taman = db.session.query(Kecamatan).filter_by(code="35.77.03").one()
     make_staff("operator", username="outscope", scope_kecamatan_id=taman.id)
+    record_heartbeat()  # /readyz answers 200 only while beat is alive
     stall = make_stall(owner=merchant, photo_key="matrix/photo.jpg")
     report = PurchaseReport(
         reference="PRMATRIX",

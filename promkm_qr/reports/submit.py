@@ -8,6 +8,7 @@ the worker (reports.evidence_queue). Decoding and re-encoding the photo is the w
 (promkm_qr.tasks.evidence), so a submission never waits for Pillow or for the broker.
 """
 
+import logging
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -29,9 +30,12 @@ from promkm_qr.models import (
     PurchaseReport,
     ReportTransition,
 )
+from promkm_qr.monitoring import REPORTS_SUBMITTED
 from promkm_qr.reference import get_setting
 from promkm_qr.reports import evidence_queue
 from promkm_qr.storage import get_storage
+
+log = logging.getLogger(__name__)
 
 RULES_TASK = "promkm_qr.reports.check_rules"
 
@@ -187,7 +191,10 @@ def submit(sub: Submission) -> Recorded:
     if not recorded.created:
         if upload_key:
             storage.delete(upload_key)
-    elif upload_key:
+        return recorded
+    REPORTS_SUBMITTED.inc()
+    log.info("report %s submitted", recorded.report_id)
+    if upload_key:
         evidence_queue.announce(recorded.report_id)
     else:
         outbox.send_pending([message])

@@ -57,6 +57,7 @@ def beat_schedule() -> dict:
     """Periodic jobs, in Asia/Jakarta time."""
     return {
         "flush-outbox": {"task": "promkm_qr.outbox.flush", "schedule": 30.0},
+        "heartbeat": {"task": "promkm_qr.system.heartbeat", "schedule": 30.0},
         "requeue-stale-uploads": {
             "task": "promkm_qr.evidence.requeue_stale_uploads",
             "schedule": crontab(minute=20),

@@ -186,8 +186,9 @@ def _process(claimed) -> list[tuple[int, str, str, dict | None]]:
     if finished:
         check_reports([owner for owner, *_rest in finished])
     db.session.commit()
-    for _owner, upload_key, _state, _evidence in finished:
+    for owner, upload_key, state, _evidence in finished:
         storage.delete(upload_key)
+        log.info("photo of report %s %s, rules checked", owner, state)
     return finished
 
 

@@ -1,6 +1,9 @@
 """Housekeeping tasks: a ping that proves a worker runs, and the outbox flush."""
 
+import logging
+
 from celery import shared_task
+from celery.signals import beat_init
 
 from promkm_qr.extensions import db
 from promkm_qr.jobs import finish_job
@@ -33,3 +36,21 @@ def sweep_expired_codes() -> int:
     from promkm_qr.auth.activation import sweep_expired
 
     return sweep_expired()
+
+
+@shared_task(name="promkm_qr.system.heartbeat")
+def heartbeat() -> None:
+    """Scheduled by beat: its timestamp shows /readyz and /metrics that beat is alive."""
+    from promkm_qr.monitoring import record_heartbeat
+
+    record_heartbeat()
+
+
+@beat_init.connect
+def _heartbeat_at_start(sender=None, **_kwargs) -> None:
+    """Beat's first heartbeat, written by beat itself as it starts: /readyz need not wait
+    for the first scheduled one (30 s) after a restart."""
+    try:
+        sender.app.tasks["promkm_qr.system.heartbeat"]()  # runs here, in an app context
+    except Exception as exc:  # the database may be down; the scheduled ones follow
+        logging.getLogger(__name__).warning("first beat heartbeat not written: %s", exc)

@@ -1,11 +1,15 @@
 """Verification tasks: the flagging rules after each submission or for a batch, and the
 daily sweep that sends reports merchants left unanswered to the dinas review queue."""
 
+import logging
+
 from celery import shared_task
 
 from promkm_qr.extensions import db
 from promkm_qr.reports.checks import check_reports
 from promkm_qr.reports.review import sweep_unanswered
+
+log = logging.getLogger(__name__)
 
 
 @shared_task(name="promkm_qr.reports.check_rules")
@@ -13,6 +17,7 @@ def check_rules(report_id: int) -> dict:
     """Run the rules on one report (sent by the submission's outbox message)."""
     result = check_reports([report_id])
     db.session.commit()
+    log.info("rules checked for report %s", report_id)
     return result
 
 

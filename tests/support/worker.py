@@ -13,7 +13,9 @@ ROOT = Path(__file__).resolve().parents[2]
 class Worker:
     """A running `celery -A celery_worker worker` subprocess."""
 
-    def __init__(self, env: dict, *, pool: str = "solo", concurrency: int = 1, log=None):
+    def __init__(
+        self, env: dict, *, pool: str = "solo", concurrency: int = 1, log=None, loglevel="WARNING"
+    ):
         # The node name, so that control commands (inspect) can address this worker alone.
         self.name = f"test-{os.getpid()}-{time.monotonic_ns()}@{socket.gethostname()}"
         args = [
@@ -25,7 +27,7 @@ class Worker:
             "worker",
             f"--pool={pool}",
             f"--concurrency={concurrency}",
-            "--loglevel=WARNING",
+            f"--loglevel={loglevel}",
             "--without-gossip",
             "--without-mingle",
             "--without-heartbeat",
