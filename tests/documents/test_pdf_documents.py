@@ -111,7 +111,7 @@ def test_long_receipt_repeats_its_header_and_numbers_pages(month):
     for number, page in enumerate(pages, start=1):
         assert f"Halaman {number} dari {len(pages)}" in page
         if "Nasi pecel" in page:  # a page with rows of the list starts with its header
-            assert "Tanggal Lapak, kelurahan Barang Nilai" in page
+            assert "Tanggal Lapak (kode), kelurahan Barang Nilai" in page
     assert sum("Nasi pecel" in page for page in pages) >= 2
     count, amount = _db_sum("r.asn_id = :id", id=month["rina"].id)
     assert (count, amount) == (70, sum(1_000 + d for d in range(70)))
