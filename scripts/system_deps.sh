@@ -6,8 +6,8 @@ mode=${1:-check}
 scope=${2:-runtime}
 
 runtime=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-core fonts-dejavu-core
-         shared-mime-info)
-test=(chromium poppler-utils zbar-tools)
+         fonts-noto-color-emoji shared-mime-info)
+test=(chromium poppler-utils qpdf zbar-tools)
 wanted=("${runtime[@]}")
 [ "$scope" = test ] && wanted+=("${test[@]}")
 

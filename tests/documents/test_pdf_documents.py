@@ -118,6 +118,15 @@ def test_long_receipt_repeats_its_header_and_numbers_pages(month):
     assert _counted_text(count, amount) in " ".join(pages)
 
 
+def test_every_receipt_line_names_its_stall_by_code(month):
+    run_inline(kinds=["asn_receipt"], subject=str(month["sri"].id))
+    _, pdf = _doc("asn_receipt", month["sri"].id)
+    body = pdf_text(pdf)
+    assert "Tanggal Lapak (kode), kelurahan Barang Nilai" in body
+    # Sri's four October lines; a long name may wrap the code (after its hyphen) onto a line.
+    assert re.sub(r"\s", "", body).count(f"({month['stall'].code}),") == 4
+
+
 def test_qr_links_to_a_page_that_checks_the_file(month, client, tmp_path):
     run_inline(kinds=["verification_opd"], subject=str(month["opd"].id))
     doc, pdf = _doc("verification_opd", month["opd"].id)
