@@ -85,5 +85,7 @@ def assert_pdfa_3b(pdf: bytes) -> None:
         assert profile.N == 3 and profile.read_bytes()[36:40] == b"acsp"  # an ICC profile
         assert len(doc.trailer.ID) == 2  # the file identifier
         assert not has_javascript(doc)
+        images = [o for o in doc.objects if isinstance(o, pikepdf.Stream) and "/Width" in o]
+        assert not any(bool(image.get("/Interpolate", False)) for image in images)  # 6.2.8
     assert unembedded_fonts(pdf) == []
     qpdf_check(pdf)
