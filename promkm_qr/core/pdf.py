@@ -308,11 +308,9 @@ os.register_at_fork(after_in_child=_forget_renderers_after_fork)
 atexit.register(_release_renderers_at_exit)
 
 
-def render_pdf(
-    name: str, context: Mapping, *, root: Path | str | None = None, archival: bool = False
-) -> bytes:
+def render_pdf(name: str, context: Mapping, *, root: Path | str | None = None) -> bytes:
     """Render printables/<name>/template.html with a plain-data context to PDF bytes."""
-    return get_renderer(root).render_pdf(name, context, archival=archival)
+    return get_renderer(root).render_pdf(name, context)
 
 
 def render_pdf_pages(
