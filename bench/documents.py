@@ -58,7 +58,7 @@ def min_cpu_ms(renderer, documents, rounds: int) -> list[float]:
     for _ in range(rounds):
         for i, (_kind, printable, context) in enumerate(documents):
             started = time.process_time()
-            renderer.render_pdf(printable, context)
+            renderer.render_pdf(printable, context, archival=True)  # as the batch writes them
             best[i] = min(best[i], (time.process_time() - started) * 1000)
     return best
 

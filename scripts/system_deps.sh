@@ -6,9 +6,10 @@ mode=${1:-check}
 scope=${2:-runtime}
 
 runtime=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-core fonts-dejavu-core
-         shared-mime-info)
-# Java: the Nu Html Checker; nginx and openssl: the production layout test (tests/deploy).
-test=(chromium poppler-utils zbar-tools default-jre-headless nginx openssl)
+         fonts-noto-color-emoji shared-mime-info)
+# qpdf: checks the archived documents; Java: the Nu Html Checker; nginx and openssl: the
+# production layout test (tests/deploy).
+test=(chromium poppler-utils qpdf zbar-tools default-jre-headless nginx openssl)
 wanted=("${runtime[@]}")
 [ "$scope" = test ] && wanted+=("${test[@]}")
 

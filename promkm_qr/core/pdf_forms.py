@@ -20,7 +20,6 @@ from promkm_qr import tuning
 from promkm_qr.core.qr import qr_pdf_path
 
 PT_PER_PX = 0.75  # WeasyPrint lays out in CSS px and writes PDF points
-MM_IN_PT = 72 / 25.4
 
 
 @dataclass(frozen=True)
@@ -103,37 +102,6 @@ class RecordedPage:
         self._recording = (scale, list(scratch.stream), fonts, dict(states))
 
 
-def footer_marks(pages: list[Page]) -> list[tuple[int, bytes]]:
-    """(page, drawing) of the page footer the root element asks for in data-footer.
-
-    "{page}" and "{pages}" in it become the page number and the page count. Margin boxes
-    with the count (counter(pages)) make WeasyPrint paginate a second time to learn it;
-    after layout it is known. The footer is set in
-    Helvetica, one of the fonts every PDF reader has, so nothing is embedded for it, at the
-    page's left margin, 6 mm above the bottom edge, 7.5 pt grey.
-    """
-    if not pages:
-        return []
-    root = tuning.page_box(pages[0]).children[0]
-    template = root.element.get("data-footer") if root.element is not None else None
-    if not template:
-        return []
-    marks = []
-    for number, page in enumerate(pages):
-        text = template.replace("{pages}", str(len(pages))).replace("{page}", str(number + 1))
-        x = tuning.page_box(page).margin_left * PT_PER_PX
-        marks.append((number, _helvetica_line(text, x, MM_IN_PT * 6, 7.5)))
-    return marks
-
-
-def _helvetica_line(text: str, x: float, y: float, size: float) -> bytes:
-    """Drawing operators for one grey line of text in the standard Helvetica font."""
-    # WinAnsiEncoding is Latin-1 for the letters a footer uses; others print as "?".
-    raw = text.encode("latin-1", errors="replace")
-    literal = raw.replace(b"\\", b"\\\\").replace(b"(", b"\\(").replace(b")", b"\\)")
-    return b"q 0.333 g BT /Helvetica %.2f Tf %.3f %.3f Td (%s) Tj ET Q" % (size, x, y, literal)
-
-
 def marked_boxes(page: Page, attribute: str) -> Iterator[tuple[str, Box]]:
     """(value, box) of each element carrying the attribute on a laid-out page."""
     seen = set()
@@ -212,16 +180,6 @@ def draw_forms(
         pdf.add_object(draw)
         target["Contents"] = pydyf.Array([draw.reference, *_contents(target)])
     if marks:
-        fonts = _fonts_dictionary(pdf, targets[0])
-        if "Helvetica" not in fonts:
-            fonts["Helvetica"] = pydyf.Dictionary(
-                {
-                    "Type": "/Font",
-                    "Subtype": "/Type1",
-                    "BaseFont": "/Helvetica",
-                    "Encoding": "/WinAnsiEncoding",
-                }
-            )
         # A page's own content leaves WeasyPrint's flipped, scaled matrix in effect: save the
         # graphics state around it so marks are drawn in the page's default coordinates.
         save, restore = pydyf.Stream([b"q"]), pydyf.Stream([b"Q"])
@@ -273,9 +231,3 @@ def _contents(page) -> list:
 def _rounded(box) -> list[float]:
     """A PDF box's coordinates to a hundredth of a point: page sizes are sums of lengths."""
     return [round(float(value), 2) for value in box]
-
-
-def _fonts_dictionary(pdf: pydyf.PDF, page) -> pydyf.Dictionary:
-    """The fonts dictionary of the resources WeasyPrint gives every page."""
-    resources = pdf.objects[int(page["Resources"].split()[0])]
-    return pdf.objects[int(resources["Font"].split()[0])]

@@ -127,7 +127,7 @@ def generate(job_id: str, document_ids: list[int]) -> int:
         for doc in docs:
             try:
                 context = document_context(common, kind, period, doc.public_id, data[doc.subject])
-                pdf, pages = render_pdf_pages(KINDS[kind].printable, context)
+                pdf, pages = render_pdf_pages(KINDS[kind].printable, context, archival=True)
             except (KeyError, ValueError, TypeError) as exc:
                 # A subject that vanished or bad data fails this document, not the chunk.
                 doc.state, doc.error = "failed", f"{type(exc).__name__}: {exc}"[:500]

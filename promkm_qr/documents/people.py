@@ -83,6 +83,7 @@ def asn_receipts(period: str, asn_ids: list[int]) -> dict[int, dict]:
             PurchaseReport.asn_id,
             *REPORT_COLUMNS,
             Stall.name.label("stall"),
+            Stall.code.label("code"),
             Kelurahan.name.label("kelurahan"),
         )
         .join(Stall, Stall.id == PurchaseReport.stall_id)
@@ -95,7 +96,9 @@ def asn_receipts(period: str, asn_ids: list[int]) -> dict[int, dict]:
     for person in people:
         mine = reports.get(person.id, [])
         groups, counted_sum = _by_state(
-            mine, counted, lambda r: _report_row(r, stall=r.stall, kelurahan=r.kelurahan)
+            mine,
+            counted,
+            lambda r: _report_row(r, stall=r.stall, code=r.code, kelurahan=r.kelurahan),
         )
         quota = quota_amount(rules.get(person.position_class), person.tpp_amount)
         contexts[person.id] = {

@@ -9,6 +9,7 @@ import subprocess
 from pathlib import Path
 
 import jinja2
+import pikepdf
 import pypdf
 import pytest
 from fontTools.ttLib import TTFont
@@ -22,6 +23,7 @@ from promkm_qr.core.pdf import (
     get_renderer,
     render_pdf,
 )
+from tests.support.pdf_files import assert_pdfa_3b, pdffonts, unembedded_fonts
 
 ROOT = Path(__file__).parent / "printables_fixture"
 HOSTILE_NAME = '<img src="file:///etc/passwd"> & "Warung Bu Sri"'
@@ -285,3 +287,22 @@ def test_forked_child_gets_its_own_renderer_and_spares_the_parents_fonts():
     assert get_renderer(ROOT) is renderer
     fonts = set(_embedded_fonts(renderer.render_pdf("sample", _context())).values())
     assert "NotoSansJavanese-Regular" in fonts
+
+
+def test_footer_is_set_in_a_font_the_file_embeds():
+    # The footer was drawn in standard Helvetica, the one font of the file not embedded.
+    pdf = Renderer(ROOT).render_pdf("lettered", {"lines": ["Satu"], "kop": "Kota"})
+    assert "Dokumen (uji) \\ 1/1" in _text(pdf)
+    assert unembedded_fonts(pdf) == []
+    assert all(embedded for _name, embedded in pdffonts(pdf)), pdffonts(pdf)
+
+
+def test_archival_output_is_pdf_a_3b_and_plain_output_is_not():
+    renderer = Renderer(ROOT)
+    lines = [f"Baris {i}" for i in range(12)]  # two pages, both forms drawn, a footer on each
+    pdf = renderer.render_pdf("lettered", {"lines": lines, "kop": "<b>&"}, archival=True)
+    assert_pdfa_3b(pdf)
+    assert "Dokumen (uji) \\ 2/2" in _text(pdf)
+    plain = renderer.render_pdf("lettered", {"lines": lines, "kop": "<b>&"})
+    with pikepdf.open(io.BytesIO(plain)) as doc:
+        assert "/OutputIntents" not in doc.Root and "/Metadata" not in doc.Root

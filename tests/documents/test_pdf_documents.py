@@ -111,11 +111,20 @@ def test_long_receipt_repeats_its_header_and_numbers_pages(month):
     for number, page in enumerate(pages, start=1):
         assert f"Halaman {number} dari {len(pages)}" in page
         if "Nasi pecel" in page:  # a page with rows of the list starts with its header
-            assert "Tanggal Lapak, kelurahan Barang Nilai" in page
+            assert "Tanggal Lapak (kode), kelurahan Barang Nilai" in page
     assert sum("Nasi pecel" in page for page in pages) >= 2
     count, amount = _db_sum("r.asn_id = :id", id=month["rina"].id)
     assert (count, amount) == (70, sum(1_000 + d for d in range(70)))
     assert _counted_text(count, amount) in " ".join(pages)
+
+
+def test_every_receipt_line_names_its_stall_by_code(month):
+    run_inline(kinds=["asn_receipt"], subject=str(month["sri"].id))
+    _, pdf = _doc("asn_receipt", month["sri"].id)
+    body = pdf_text(pdf)
+    assert "Tanggal Lapak (kode), kelurahan Barang Nilai" in body
+    # Sri's four October lines; a long name may wrap the code (after its hyphen) onto a line.
+    assert re.sub(r"\s", "", body).count(f"({month['stall'].code}),") == 4
 
 
 def test_qr_links_to_a_page_that_checks_the_file(month, client, tmp_path):

@@ -1,6 +1,9 @@
 """Posters, table cards and sticker sheets: real PDFs, rasterised and decoded by zxing-cpp."""
 
+import subprocess
+
 import pytest
+from PIL import Image
 from sqlalchemy import func, select
 
 from promkm_qr.core.qr import qr_version
@@ -9,6 +12,7 @@ from promkm_qr.models import PosterPrint
 from promkm_qr.stalls import links, posters
 from tests.factories import make_staff, make_stall
 from tests.stalls.conftest import decode_pages, page_count, pdf_text
+from tests.support.pdf_files import pdffonts
 
 HOSTILE = '<img src="file:///etc/passwd"> & "Warung Bu Sri"'
 
@@ -58,6 +62,34 @@ def test_javanese_name_prints(app, tmp_path):
     with app.test_request_context():
         pdf = posters.render_labels("card", posters.stall_labels([stall.id]))
     assert "ꦮꦫꦸꦁ" in pdf_text(pdf)
+
+
+def _warm_pixels(pdf: bytes, tmp_path) -> int:
+    """Pixels of the first page (pdftoppm, 100 dpi) clearly redder than green and blue: nothing
+    a poster prints in black, grey or its green has them; a colour emoji has many."""
+    (tmp_path / "name.pdf").write_bytes(pdf)
+    subprocess.run(
+        ["pdftoppm", "-r", "100", "-png", "-singlefile", "-f", "1", "-l", "1", "name.pdf", "page"],
+        cwd=tmp_path,
+        check=True,
+    )
+    image = Image.open(tmp_path / "page.png").convert("RGB")
+    return sum(1 for r, g, b in image.get_flattened_data() if r > g + 40 and r > b + 40)
+
+
+@pytest.mark.parametrize("fmt", posters.FORMATS)
+def test_emoji_in_a_name_prints_in_colour(app, tmp_path, fmt):
+    # Users type emoji into names: printed in colour from the Debian package's font (in
+    # scripts/system_deps.sh), not as an empty box.
+    stall = make_stall(name="Mie Ayam 🍜 Pak Budi")
+    plain = make_stall(name="Mie Ayam Pak Budi")
+    with app.test_request_context():
+        pdf = posters.render_labels(fmt, posters.stall_labels([stall.id]))
+        without = posters.render_labels(fmt, posters.stall_labels([plain.id]))
+    assert "Mie Ayam 🍜 Pak Budi" in pdf_text(pdf)
+    assert any("+Noto-Color-Emoji" in name for name, _ in pdffonts(pdf)), pdffonts(pdf)
+    assert _warm_pixels(without, tmp_path) == 0
+    assert _warm_pixels(pdf, tmp_path) >= 20
 
 
 def test_reprint_with_revoke_bumps_version_and_records_the_print(app):
