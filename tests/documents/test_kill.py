@@ -55,14 +55,17 @@ def _pool_children(worker: Worker) -> list[int]:
     return [int(child) for child in children]
 
 
-def _kill_a_busy_pool_process(sender, worker: Worker, log, job_id: str, attempts: int = 10) -> int:
+def _kill_a_busy_pool_process(sender, worker: Worker, log, job_id: str) -> int:
     """SIGKILL the pool process while it runs a chunk; the documents done at that moment.
 
     A chunk takes a fraction of a second, so the kill can land just after the chunk ended;
-    the worker then only replaces an idle process. Kill again until the worker reports the
-    chunk lost.
+    the worker then only replaces an idle process. Kill again, for as long as the batch
+    runs, until the worker reports the chunk lost.
     """
-    for _ in range(attempts):
+    while True:
+        db.session.rollback()  # to see the workers' commits
+        if db.session.get(Job, job_id).state == "done":
+            break
         inspect = sender.control.inspect([worker.name], timeout=2, limit=1)
         active = inspect.active() or {}
         pids = [task["worker_pid"] for tasks in active.values() for task in tasks]
@@ -74,7 +77,7 @@ def _kill_a_busy_pool_process(sender, worker: Worker, log, job_id: str, attempts
             log.seek(0)
             if b"WorkerLostError" in log.read():
                 return at_kill
-    raise AssertionError("no kill landed on a running chunk")
+    raise AssertionError("the batch ended before a kill landed on a running chunk")
 
 
 def _assert_each_document_once(job_id: str, period: str) -> None:
