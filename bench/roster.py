@@ -34,7 +34,7 @@ def main() -> None:
     from flask_migrate import upgrade
 
     from promkm_qr import create_app, reference
-    from promkm_qr.dashboard import roster
+    from promkm_qr.accounts import roster
     from promkm_qr.extensions import db
 
     app = create_app()

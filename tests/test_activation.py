@@ -12,7 +12,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, text
 
-from promkm_qr.auth import activation
+from promkm_qr.accounts import activation
 from promkm_qr.extensions import db
 from promkm_qr.jobs import create_job, finish_job
 from promkm_qr.models import AuditEntry, Category, Job, Stall, User

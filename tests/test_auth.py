@@ -139,7 +139,7 @@ def test_session_cookie_flags(client):
 
 
 def test_imported_asn_activates_with_code(client):
-    from promkm_qr.auth.activation import issue_code
+    from promkm_qr.accounts.activation import issue_code
     from promkm_qr.extensions import db
 
     user = make_asn(nip=NIP, password=None)

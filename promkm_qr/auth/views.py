@@ -6,7 +6,8 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from promkm_qr.auth import activation, bp, services
+from promkm_qr.accounts import activation
+from promkm_qr.auth import bp, services
 from promkm_qr.auth.forms import ActivateForm, LoginForm, MerchantActivateForm, PasswordForm
 from promkm_qr.extensions import limiter
 

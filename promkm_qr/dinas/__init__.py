@@ -9,7 +9,7 @@ require_role(bp, "dinas")
 
 # One module per area of the workspace.
 from promkm_qr.dinas import (  # noqa: E402, F401
-    access,
+    accounts,
     bulk,
     dashboard,
     documents,

@@ -6,7 +6,7 @@ from flask import abort, flash, redirect, render_template, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from promkm_qr.auth import activation
+from promkm_qr.accounts import activation
 from promkm_qr.dinas import bp
 from promkm_qr.extensions import db
 from promkm_qr.jobs import job_status

@@ -33,7 +33,7 @@ def flush_outbox() -> int:
 @shared_task(name="promkm_qr.accounts.sweep_expired_codes")
 def sweep_expired_codes() -> int:
     """Remove expired activation codes and roster code files nobody downloaded in time."""
-    from promkm_qr.auth.activation import sweep_expired
+    from promkm_qr.accounts.activation import sweep_expired
 
     return sweep_expired()
 

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from promkm_qr.dashboard import roster
+from promkm_qr.accounts import roster, roster_file
 from promkm_qr.extensions import db
 from promkm_qr.models import User
 from promkm_qr.reference import QUOTA_RULES
@@ -23,7 +23,7 @@ SETTINGS = settings(
 )
 # Each field under one of the names BKPSDM exports use, in any case, padded.
 FIELD_NAMES = {
-    field: sorted(name for name, f in roster.HEADERS.items() if f == field)
+    field: sorted(name for name, f in roster_file.HEADERS.items() if f == field)
     for field in ("nip", "name", "opd", "position", "golongan", "tpp")
 }
 
@@ -87,8 +87,8 @@ def valid_row(draw) -> dict:
 @given(data=st.binary(max_size=300), name=st.sampled_from(["r.csv", "r.xlsx", "r.txt"]))
 def test_any_bytes_are_read_or_refused_with_a_message(app, data, name):
     try:
-        table = roster.read_table(name, data)
-    except roster.RosterFileError as exc:
+        table = roster_file.read_table(name, data)
+    except roster_file.RosterFileError as exc:
         assert str(exc)
     else:
         assert all(isinstance(cell, str) for row in table for cell in row)
@@ -98,14 +98,14 @@ def test_any_bytes_are_read_or_refused_with_a_message(app, data, name):
 @given(head=header(), body=st.lists(st.lists(CELL, max_size=8), max_size=6))
 def test_any_cells_are_refused_row_by_row_with_their_line(app, head, body):
     table = [head, *body]
-    rows, errors = roster.parse_roster(table)
+    rows, errors = roster_file.parse_roster(table)
     lines = [row.line for row in rows] + [line for line, _message in errors]
     assert len(lines) == len(set(lines))  # each line is either taken or refused, once
     assert all(2 <= line <= len(table) for line in lines)
     assert all(message for _line, message in errors)
     # Only blank lines are neither taken nor refused.
     skipped = set(range(2, len(table) + 1)) - set(lines)
-    columns = {i for i, h in enumerate(head) if h.strip().lower() in roster.HEADERS}
+    columns = {i for i, h in enumerate(head) if h.strip().lower() in roster_file.HEADERS}
     for line in skipped:
         cells = table[line - 1]
         assert not any(cells[i].strip() for i in columns if i < len(cells))
@@ -114,7 +114,7 @@ def test_any_cells_are_refused_row_by_row_with_their_line(app, head, body):
 def test_a_nul_in_a_cell_refuses_that_row(app):
     table = [["NIP", "Nama", "OPD", "Kelas Jabatan"]]
     table += [["198609262015051001", "Sri\x00", "Dinas Kesehatan", "Pelaksana"]]
-    rows, errors = roster.parse_roster(table)
+    rows, errors = roster_file.parse_roster(table)
     assert rows == [] and [line for line, _message in errors] == [2]
 
 
@@ -122,11 +122,11 @@ def test_a_nul_in_a_cell_refuses_that_row(app):
 @given(cells=st.lists(st.text(max_size=12), max_size=6))
 def test_a_header_without_the_required_columns_refuses_the_file(app, cells):
     names = {c.strip().lower() for c in cells}
-    required = {n for n, f in roster.HEADERS.items() if f in roster.REQUIRED}
-    if {roster.HEADERS[n] for n in names & required} >= set(roster.REQUIRED):
+    required = {n for n, f in roster_file.HEADERS.items() if f in roster_file.REQUIRED}
+    if {roster_file.HEADERS[n] for n in names & required} >= set(roster_file.REQUIRED):
         return  # a complete header by chance
-    with pytest.raises(roster.RosterFileError):
-        roster.parse_roster([cells, ["198609262015051001", "A", "B", "Pelaksana"]])
+    with pytest.raises(roster_file.RosterFileError):
+        roster_file.parse_roster([cells, ["198609262015051001", "A", "B", "Pelaksana"]])
 
 
 def _file(people: list[dict], kind: str) -> tuple[bytes, str]:
@@ -149,7 +149,7 @@ KINDS = st.sampled_from(["csv,", "csv;", "xlsx"])
 @given(people=PEOPLE, kind=KINDS)
 def test_a_valid_roster_parses_to_its_values(app, people, kind):
     data, name = _file(people, kind)
-    rows, errors = roster.parse_roster(roster.read_table(name, data))
+    rows, errors = roster_file.parse_roster(roster_file.read_table(name, data))
     assert errors == []
     assert [(r.line, r.nip, r.name, r.opd, r.position, r.golongan, r.tpp) for r in rows] == [
         (n, p["nip"], p["name"], p["opd"], p["position"], p["golongan"] or None, p["tpp"])

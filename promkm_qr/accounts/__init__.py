@@ -1,0 +1,1 @@
+"""Accounts: the ASN roster, staff accounts and activation codes, apart from their pages."""
