@@ -6,6 +6,7 @@ from flask_migrate import upgrade
 from sqlalchemy import func, select
 
 from promkm_qr import audit_cli, reference
+from promkm_qr.accounts.passwords import WeakPassword
 from promkm_qr.auth.services import LoginError, create_user
 from promkm_qr.core.text import HiddenCharacter
 from promkm_qr.extensions import db
@@ -69,6 +70,8 @@ def register(app: Flask) -> None:
             raise click.BadParameter(exc.message, param_hint="--login") from exc
         except HiddenCharacter as exc:
             raise click.BadParameter(str(exc), param_hint="--name") from exc
+        except WeakPassword as exc:
+            raise click.BadParameter(str(exc), param_hint="--password") from exc
         db.session.commit()
         click.echo(f"created {user.role} account #{user.id}")
 

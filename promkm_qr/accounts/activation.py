@@ -18,6 +18,7 @@ from werkzeug.security import check_password_hash
 from promkm_qr import audit
 from promkm_qr.auth.services import (
     LoginError,
+    check_account_password,
     dummy_hash,
     find_account,
     normalize_identifier,
@@ -109,6 +110,7 @@ def activate(role: str, identifier: str, code: str, password: str) -> User:
         raise LoginError(_("NIP atau kode aktivasi salah."))
     if not user.active:
         raise LoginError(_("Akun ini tidak aktif. Hubungi petugas dinas."), 403)
+    check_account_password(user, password)  # refused: the code stays valid for another try
     audit.record("account.activated", "user", user.id, actor_id=user.id, data={"role": role})
     set_password(user, password)  # clears the code and commits
     return user

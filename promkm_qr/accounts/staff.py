@@ -6,6 +6,7 @@ from wtforms import BooleanField, PasswordField, SelectChoice, SelectField, Stri
 from wtforms.validators import DataRequired, Length, Optional
 
 from promkm_qr import audit
+from promkm_qr.accounts.passwords import WeakPassword, check_new_password
 from promkm_qr.auth.services import create_user, find_account, hash_password
 from promkm_qr.extensions import db
 from promkm_qr.forms import Form
@@ -56,7 +57,7 @@ class StaffForm(Form):
         default="viewer",
     )
     scope = SelectField(_l("Wilayah"), choices=[])
-    password = PasswordField(_l("Kata sandi"), validators=[Optional(), Length(min=8)])
+    password = PasswordField(_l("Kata sandi"), validators=[Optional()])
     active = BooleanField(_l("Aktif"), default=True)
 
     def __init__(self, *args, **kwargs):
@@ -78,6 +79,12 @@ def save_staff(form: StaffForm, actor_id: int, user: User | None = None) -> User
     if other is not None and other is not user:
         form.username.errors.append(_l("Nama pengguna sudah dipakai."))
         return None
+    if form.password.data:
+        try:
+            check_new_password(form.password.data, username=username)
+        except WeakPassword as exc:
+            form.password.errors.append(str(exc))
+            return None
     creating = user is None
     if creating:
         if not form.password.data:

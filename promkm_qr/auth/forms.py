@@ -2,7 +2,7 @@
 
 from flask_babel import lazy_gettext as _l
 from wtforms import HiddenField, PasswordField, RadioField, SelectChoice, StringField
-from wtforms.validators import DataRequired, EqualTo, Length
+from wtforms.validators import DataRequired, EqualTo
 
 from promkm_qr.forms import Form
 
@@ -29,7 +29,8 @@ class ActivateForm(Form):
 
     identifier = StringField(_l("NIP"), validators=[DataRequired()])
     code = StringField(_l("Kode aktivasi"), validators=[DataRequired()])
-    password = PasswordField(_l("Kata sandi baru"), validators=[DataRequired(), Length(min=8)])
+    # The rules (length, common, equal to the login) are the service's: one place for all.
+    password = PasswordField(_l("Kata sandi baru"), validators=[DataRequired()])
     confirm = PasswordField(
         _l("Ulangi kata sandi"),
         validators=[DataRequired(), EqualTo("password", _l("Kata sandi tidak sama."))],
@@ -47,7 +48,7 @@ class PasswordForm(Form):
     """Change of password by a signed-in user."""
 
     current = PasswordField(_l("Kata sandi sekarang"), validators=[DataRequired()])
-    password = PasswordField(_l("Kata sandi baru"), validators=[DataRequired(), Length(min=8)])
+    password = PasswordField(_l("Kata sandi baru"), validators=[DataRequired()])
     confirm = PasswordField(
         _l("Ulangi kata sandi"),
         validators=[DataRequired(), EqualTo("password", _l("Kata sandi tidak sama."))],

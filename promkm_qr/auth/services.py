@@ -9,6 +9,7 @@ from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from promkm_qr import audit
+from promkm_qr.accounts.passwords import check_new_password
 from promkm_qr.core.nik import normalize_phone
 from promkm_qr.core.nip import InvalidNip, parse_nip
 from promkm_qr.core.text import check_text
@@ -90,8 +91,14 @@ def dummy_hash() -> str:
     return hash_password(secrets.token_hex(8))
 
 
+def check_account_password(user: User, password: str) -> None:
+    """Raise WeakPassword unless password meets the rules for this account."""
+    check_new_password(password, user.nip, user.phone, user.username)
+
+
 def set_password(user: User, password: str) -> None:
-    """Store a new password and end every other session of the account."""
+    """Store a new password (WeakPassword if refused) and end every other session."""
+    check_account_password(user, password)
     user.password_hash = hash_password(password)
     user.activation_code_hash = None
     user.activation_expires_at = None
@@ -101,6 +108,7 @@ def set_password(user: User, password: str) -> None:
 
 def change_own_password(user: User, password: str) -> None:
     """A signed-in person sets a new password: recorded in the audit trail."""
+    check_account_password(user, password)  # before anything is recorded
     audit.record("account.password_changed", "user", user.id, actor_id=user.id)
     set_password(user, password)
 
@@ -114,6 +122,7 @@ def create_user(role: str, name: str, identifier: str, password: str | None, **f
     if role == "merchant" and "phone" not in fields:
         user.phone = key
     if password:
+        check_account_password(user, password)
         user.password_hash = hash_password(password)
     db.session.add(user)
     db.session.flush()

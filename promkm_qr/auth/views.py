@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from promkm_qr.accounts import activation
+from promkm_qr.accounts.passwords import WeakPassword
 from promkm_qr.auth import bp, services
 from promkm_qr.auth.forms import ActivateForm, LoginForm, MerchantActivateForm, PasswordForm
 from promkm_qr.extensions import limiter
@@ -93,6 +94,9 @@ def _activate(role: str, form: ActivateForm):
         except services.LoginError as exc:
             form.code.errors = [*form.code.errors, exc.message]
             status = exc.status
+        except WeakPassword as exc:
+            form.password.errors = [*form.password.errors, str(exc)]
+            status = 400
         else:
             login_user(user)
             flash(_("Kata sandi tersimpan. Selamat datang!"), "success")
@@ -113,7 +117,11 @@ def change_password():
             form.current.errors = [*form.current.errors, _("Kata sandi sekarang salah.")]
             return render_template("auth/password.html", form=form), 400
         user = current_user._get_current_object()
-        services.change_own_password(user, form.password.data)
+        try:
+            services.change_own_password(user, form.password.data)
+        except WeakPassword as exc:
+            form.password.errors = [*form.password.errors, str(exc)]
+            return render_template("auth/password.html", form=form), 400
         login_user(user)  # this session continues with the new session version
         flash(_("Kata sandi diganti. Sesi lain telah diakhiri."), "success")
         return redirect(home_url(current_user))
