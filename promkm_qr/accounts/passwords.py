@@ -19,7 +19,10 @@ class WeakPassword(ValueError):
 
 @functools.cache
 def _common() -> frozenset[str]:
-    """The common-password list, read once (the module is large, so not at import)."""
+    """The common-password list, read on the first password set.
+
+    zxcvbn's word lists take about 17 MB of a process; workers that never set one are spared.
+    """
     from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
     return frozenset(FREQUENCY_LISTS["passwords"])
