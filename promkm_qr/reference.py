@@ -52,6 +52,8 @@ DEFAULT_SETTINGS = {
         "usual_hours": [5, 22],
         "history_days": 90,
     },
+    # How long personal data is kept (promkm_qr.retention, README "Personal data").
+    "retention": {"photo_months": 24, "position_months": 24, "address_days": 90},
     "branding": {
         "pemerintah": "Pemerintah Kota Madiun",
         "dinas": "Dinas Tenaga Kerja, Koperasi, Usaha Kecil dan Menengah",
