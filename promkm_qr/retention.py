@@ -20,6 +20,13 @@ from promkm_qr.reference import get_setting
 from promkm_qr.storage import get_storage
 
 BATCH = 500
+# The periods an admin may set: (setting key, smallest, largest).
+PERIODS = (("photo_months", 1, 120), ("position_months", 1, 120), ("address_days", 1, 3650))
+
+
+def periods() -> dict[str, int]:
+    """The retention periods in force, for the settings page, the notices and the purge."""
+    return get_setting("retention")
 
 
 def _naive_utc(moment: datetime) -> datetime:
