@@ -1,14 +1,17 @@
 """Personal data past its retention period is removed, and only that."""
 
+import time
 from datetime import datetime, timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from promkm_qr import audit, retention
 from promkm_qr.extensions import db
 from promkm_qr.models import AuditEntry, Document, Evidence, PurchaseReport, RefusedScan
+from promkm_qr.models.base import utcnow
 from promkm_qr.storage import get_storage
-from tests.factories import make_asn, make_report, make_stall
+from tests.factories import make_asn, make_merchant, make_report, make_stall
 from tests.verify.factories import make_evidence
 
 # The clock, moved: 10 March 2029, 12:00 WIB.
@@ -132,3 +135,35 @@ def test_periods_come_from_the_settings(app):
 def test_purge_is_scheduled_daily(app):
     schedule = app.extensions["celery"].conf.beat_schedule
     assert schedule["purge-expired-personal-data"]["task"] == "promkm_qr.privacy.purge_expired"
+
+
+def test_a_purged_photo_is_not_found_for_asn_and_merchant(app):
+    from tests.conftest import login
+
+    merchant = make_merchant()
+    asn, stall = make_asn(), make_stall(owner=merchant)
+    at = datetime(2027, 1, 10, 3, 0)
+    report = make_report(asn, stall, purchased_at=at, evidence=_photo(at, at))
+    retention.purge(NOW)
+    for role, identifier, url in (
+        ("merchant", merchant.phone, f"/umkm/laporan/{report.id}/foto"),
+        ("asn", asn.nip, f"/asn/foto/{report.id}"),
+    ):
+        client = app.test_client()
+        login(client, role, identifier)
+        assert client.get(url).status_code == 404
+
+
+@pytest.mark.worker
+def test_the_scheduled_task_purges_on_a_real_worker(app, worker):
+    old = utcnow() - timedelta(days=4 * 366)
+    report = make_report(make_asn(), make_stall(), purchased_at=old, evidence=_photo(old, old))
+    app.extensions["celery"].send_task("promkm_qr.privacy.purge_expired")
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        db.session.rollback()
+        if db.session.get(Evidence, report.evidence_id).purged_at is not None:
+            break
+        time.sleep(0.3)
+    assert not get_storage().exists(db.session.get(Evidence, report.evidence_id).storage_key)
+    assert db.session.get(PurchaseReport, report.id).amount == 25_000
