@@ -152,6 +152,9 @@ def test_a_purged_photo_is_not_found_for_asn_and_merchant(app):
         client = app.test_client()
         login(client, role, identifier)
         assert client.get(url).status_code == 404
+        page = "/umkm/?bulan=2027-01" if role == "merchant" else f"/asn/laporan/{report.id}"
+        html = client.get(page).get_data(as_text=True)
+        assert "data-photo-purged" in html and url not in html
 
 
 @pytest.mark.worker
