@@ -28,6 +28,26 @@ QUOTA_RULES = [
     ("eselon-ii", 200_000),
 ]
 
+# The privacy page's text until the city edits it (plain text, paragraphs split by blank lines).
+PRIVACY_NOTICE = """\
+Pemerintah Kota Madiun melalui dinas yang membina UMKM mengolah data pribadi dalam aplikasi ini \
+untuk menjalankan tugas pelayanan publik: memantau belanja Aparatur Sipil Negara (ASN) di usaha \
+mikro, kecil dan menengah (UMKM) Kota Madiun dan menyusun rekap serta tanda terima bulanan.
+
+Data yang dikumpulkan: NIP, nama dan unit kerja ASN; nama, NIK dan nomor HP pelaku UMKM; \
+foto barang atau nota; lokasi ponsel saat melapor (bila diizinkan); alamat IP perangkat pada \
+pemindaian QR yang ditolak.
+
+Yang dapat melihat: ASN melihat laporannya sendiri; pelaku UMKM melihat laporan di lapaknya; \
+petugas dinas melihat sesuai wilayah tugasnya. Data tidak dijual dan tidak dibagikan kepada \
+pihak lain di luar pemerintah kota kecuali diwajibkan oleh undang-undang.
+
+Data disimpan hanya selama jangka waktu pada tabel di bawah; sesudahnya dihapus otomatis. \
+Laporan, nominalnya dan dokumen yang sudah terbit tetap disimpan sebagai arsip.
+
+Anda berhak mengetahui, memperbaiki dan meminta salinan data Anda sesuai Undang-Undang Nomor 27 \
+Tahun 2022 tentang Pelindungan Data Pribadi. Hubungi dinas melalui alamat pada kop dokumen."""
+
 DEFAULT_SETTINGS = {
     "counted_states": ["submitted", "confirmed", "verified"],
     "report_ceiling": 5_000_000,
@@ -52,6 +72,9 @@ DEFAULT_SETTINGS = {
         "usual_hours": [5, 22],
         "history_days": 90,
     },
+    # How long personal data is kept (promkm_qr.retention, README "Personal data").
+    "retention": {"photo_months": 24, "position_months": 24, "address_days": 90},
+    "privacy_notice": PRIVACY_NOTICE,
     "branding": {
         "pemerintah": "Pemerintah Kota Madiun",
         "dinas": "Dinas Tenaga Kerja, Koperasi, Usaha Kecil dan Menengah",

@@ -72,6 +72,7 @@ EXPECTED = {
     "ops.ready": everyone(),
     "public.stall_link": everyone(),
     "public.stats": everyone(),
+    "public.privacy": everyone(),
     "auth.login": everyone(),
     "auth.activate": everyone(),
     "auth.activate_umkm": everyone(),

@@ -1,4 +1,4 @@
-"""The admin settings: quota rules, counted states, the report ceiling and branding.
+"""The admin settings: quota rules, counted states, report ceiling, branding and privacy.
 
 Values travel as the text a person typed, so a form with an error shows it back unchanged;
 nothing is saved until every field is valid, and each change is written to the audit trail.
@@ -7,7 +7,7 @@ nothing is saved until every field is valid, and each change is written to the a
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from promkm_qr import audit
+from promkm_qr import audit, retention
 from promkm_qr.core.money import format_rupiah, parse_rupiah
 from promkm_qr.core.text import HiddenCharacter, check_text
 from promkm_qr.extensions import db
@@ -17,6 +17,7 @@ from promkm_qr.reference import get_setting
 
 BRANDING_FIELDS = ("pemerintah", "dinas", "address", "city")
 RULE_KINDS = ("fixed", "tpp_share")
+PRIVACY_NOTICE_MAX = 10_000
 
 
 def _rules() -> list[QuotaRule]:
@@ -34,6 +35,8 @@ def current_values() -> dict:
     }
     branding = get_setting("branding") or {}
     values.update({f"brand_{k}": branding.get(k, "") for k in BRANDING_FIELDS})
+    values.update({f"retention_{k}": str(v) for k, v in retention.periods().items()})
+    values["privacy_notice"] = get_setting("privacy_notice")
     for rule in _rules():
         values[f"kind_{rule.position_class}"] = rule.kind
         values[f"amount_{rule.position_class}"] = format_rupiah(rule.amount)
@@ -67,6 +70,7 @@ def parse_values(form) -> tuple[dict, dict, dict]:
         except HiddenCharacter as exc:
             errors[f"brand_{key}"] = str(exc)
     parsed["branding"] = branding
+    _parse_privacy(form, shown, parsed, errors)
     for rule in _rules():
         pc = rule.position_class
         kind, amount, pct = (form.get(f"{p}_{pc}", "").strip() for p in ("kind", "amount", "pct"))
@@ -85,10 +89,35 @@ def parse_values(form) -> tuple[dict, dict, dict]:
     return shown, parsed, errors
 
 
+def _parse_privacy(form, shown: dict, parsed: dict, errors: dict) -> None:
+    """The retention periods (whole numbers within bounds) and the privacy page's text."""
+    parsed["retention"] = {}
+    for key, low, high in retention.PERIODS:
+        text = shown[f"retention_{key}"] = form.get(f"retention_{key}", "").strip()
+        if not (text.isdigit() and low <= int(text) <= high):
+            errors[f"retention_{key}"] = _(
+                "Angka bulat %(low)s sampai %(high)s.", low=low, high=high
+            )
+        else:
+            parsed["retention"][key] = int(text)
+    # Line ends as typed in a browser (CRLF) are stored as plain newlines.
+    notice = form.get("privacy_notice", "").replace("\r\n", "\n").strip()
+    shown["privacy_notice"] = parsed["privacy_notice"] = notice
+    if not notice:
+        errors["privacy_notice"] = _("Wajib diisi.")
+    elif len(notice) > PRIVACY_NOTICE_MAX:
+        errors["privacy_notice"] = _("Paling banyak %(n)s karakter.", n=PRIVACY_NOTICE_MAX)
+    else:
+        try:
+            check_text(notice)
+        except HiddenCharacter as exc:
+            errors["privacy_notice"] = str(exc)
+
+
 def save(parsed: dict, actor_id: int) -> int:
     """Store parsed settings; each changed value gets an audit entry. Returns how many changed."""
     changed = 0
-    for key in ("counted_states", "report_ceiling", "branding"):
+    for key in ("counted_states", "report_ceiling", "branding", "retention", "privacy_notice"):
         old = get_setting(key)
         if old == parsed[key]:
             continue

@@ -107,7 +107,8 @@ def photo(report_id: int):
         (report,) = review.merchant_reports([report_id], current_user.id)
     except LookupError:
         abort(404)
-    if report.evidence is None:
+    # A photo past its retention period is gone; its row stays with the report.
+    if report.evidence is None or report.evidence.purged_at is not None:
         abort(404)
     key = (
         report.evidence.storage_key

@@ -38,6 +38,8 @@ class Evidence(db.Model):
     gps_lon: Mapped[float | None] = mapped_column(Float)
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Set when the retention period removed the photo files; the hashes stay for duplicate checks.
+    purged_at: Mapped[datetime | None]
 
 
 class PurchaseReport(db.Model):

@@ -3,11 +3,13 @@
 from flask import current_app, redirect, render_template, send_from_directory, url_for
 from flask_login import current_user
 
+from promkm_qr import retention
 from promkm_qr.asn.views import form_page
 from promkm_qr.auth.views import home_url
 from promkm_qr.dashboard.public import city_totals
 from promkm_qr.extensions import db, limiter
 from promkm_qr.public import bp
+from promkm_qr.reference import get_setting
 from promkm_qr.stalls import links
 
 # Not fingerprinted, so not forever: a changed mark reaches browsers within a month.
@@ -69,3 +71,18 @@ def stall_link(token: str):
 def stats():
     """City-wide totals by kelurahan and month, for anyone (no names, no NIP)."""
     return render_template("public/stats.html", stats=city_totals())
+
+
+@bp.app_context_processor
+def _retention_periods() -> dict:
+    """Pages that collect personal data state how long it is kept, as the settings say."""
+    return {"retention_periods": retention.periods}
+
+
+@bp.route("/privasi")
+def privacy():
+    """What personal data is collected, why, who sees it and for how long; the city edits it."""
+    paragraphs = [p.strip() for p in get_setting("privacy_notice").split("\n\n") if p.strip()]
+    return render_template(
+        "public/privacy.html", paragraphs=paragraphs, periods=retention.periods()
+    )

@@ -75,6 +75,10 @@ def beat_schedule() -> dict:
             "task": "promkm_qr.accounts.sweep_expired_codes",
             "schedule": crontab(hour=2, minute=10),
         },
+        "purge-expired-personal-data": {
+            "task": "promkm_qr.privacy.purge_expired",
+            "schedule": crontab(hour=2, minute=40),
+        },
         "monthly-documents": {
             "task": "promkm_qr.documents.monthly",
             "schedule": crontab(minute=0, hour=1, day_of_month=1),

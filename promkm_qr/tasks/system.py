@@ -38,6 +38,14 @@ def sweep_expired_codes() -> int:
     return sweep_expired()
 
 
+@shared_task(name="promkm_qr.privacy.purge_expired")
+def purge_expired_personal_data() -> dict[str, int]:
+    """Remove photos, positions and addresses past their retention period."""
+    from promkm_qr.retention import purge
+
+    return purge()
+
+
 @shared_task(name="promkm_qr.system.heartbeat")
 def heartbeat() -> None:
     """Scheduled by beat: its timestamp shows /readyz and /metrics that beat is alive."""

@@ -69,6 +69,10 @@ def _settings_form(client, **changes):
         "brand_dinas": "Dinas Koperasi",
         "brand_address": "Jl. Pahlawan 37",
         "brand_city": "Madiun",
+        "retention_photo_months": "24",
+        "retention_position_months": "24",
+        "retention_address_days": "90",
+        "privacy_notice": get_setting("privacy_notice"),
     }
     for rule in db.session.scalars(select(QuotaRule)):
         form[f"kind_{rule.position_class}"] = rule.kind
