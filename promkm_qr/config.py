@@ -113,6 +113,8 @@ def load_config() -> dict:
         "RATELIMIT_HEADERS_ENABLED": False,
         "LOGIN_LIMIT_PER_CLIENT": "20/minute",
         "LOGIN_LIMIT_PER_ACCOUNT": "8/minute",
+        # Viewers see dashboards only; the city decides whether they need a second factor too.
+        "STAFF_TOTP_FOR_VIEWER": os.environ.get("STAFF_TOTP_FOR_VIEWER", "1") == "1",
         # Generous: a whole office may share one public IP behind NAT.
         "QR_LINK_LIMIT_PER_CLIENT": "120/minute",
         "PROXY_HOPS": int(os.environ.get("PROXY_HOPS", "0")),

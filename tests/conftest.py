@@ -12,6 +12,7 @@ import threading
 import time
 import uuid
 
+import pyotp
 import pytest
 from flask import has_app_context
 from flask.testing import FlaskClient
@@ -28,6 +29,8 @@ BACKEND = os.environ.get("TEST_DATABASE", "sqlite")
 BROKER = os.environ.get("TEST_BROKER", "sqlite")
 KEEP_TABLES = {"kecamatan", "kelurahan"}
 PASSWORD = "rahasia-123"
+# Every staff account made by tests.factories.make_staff is enrolled with this TOTP secret.
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 
 
 def _psycopg(url: str) -> str:
@@ -211,9 +214,9 @@ def csrf_token(client, url: str) -> str:
 
 
 def login(client, role: str, identifier: str, password: str = PASSWORD, next_url: str = ""):
-    """Sign in through the real form; returns the response."""
+    """Sign in through the real form, with the second step where asked; returns the response."""
     token = csrf_token(client, "/auth/masuk")
-    return client.post(
+    response = client.post(
         "/auth/masuk",
         data={
             "csrf_token": token,
@@ -223,6 +226,60 @@ def login(client, role: str, identifier: str, password: str = PASSWORD, next_url
             "next": next_url,
         },
     )
+    location = response.headers.get("Location", "")
+    if location.endswith("/auth/dua-langkah/daftar"):
+        html = client.get(location).get_data(as_text=True)
+        secret = re.search(r"<code data-secret>([A-Z2-7]+)</code>", html).group(1)
+        return second_step(client, "/auth/dua-langkah/daftar", pyotp.TOTP(secret).now())
+    if location.endswith("/auth/dua-langkah"):
+        with client.session_transaction() as session:
+            user_id = session["half_signed_in"]["id"]
+        return second_step(client, "/auth/dua-langkah", totp_code(client.application, user_id))
+    return response
+
+
+def second_step(client, url: str, code: str):
+    """Send a code to the second sign-in step (or enrollment); returns the response."""
+    return client.post(url, data={"csrf_token": csrf_token(client, url), "code": code})
+
+
+def browser_second_step(page, app, username: str) -> None:
+    """In a browser just past the password step: enter the staff account's code if asked."""
+    from sqlalchemy import select
+
+    from promkm_qr.extensions import db
+    from promkm_qr.models import User
+
+    page.wait_for_function("!location.pathname.startsWith('/auth/masuk')")
+    if "/auth/dua-langkah/daftar" in page.url:  # not enrolled yet (the demo admin)
+        page.fill("#code", pyotp.TOTP(page.inner_text("[data-secret]")).now())
+        page.click("form button.primary")
+        page.get_by_role("link", name="Lanjut").click()
+    elif "/auth/dua-langkah" in page.url:
+        with app.app_context():
+            user_id = db.session.scalar(select(User.id).where(User.username == username))
+        page.fill("#code", totp_code(app, user_id))
+        page.click("form button.primary")
+    else:
+        return
+    page.wait_for_function("!location.pathname.startsWith('/auth/dua-langkah')")
+
+
+def totp_code(app, user_id: int) -> str:
+    """A current code for an enrolled test account.
+
+    Tests sign the same account in many times within one 30-second step, and a step once
+    used is refused: the account's last used step is forgotten first, as a new step would.
+    """
+    from promkm_qr.extensions import db
+    from promkm_qr.models import User
+
+    with app.app_context():
+        user = db.session.get(User, user_id)
+        user.totp_last_step = None
+        secret = user.totp_secret
+        db.session.commit()
+    return pyotp.TOTP(secret).now()
 
 
 @pytest.fixture(scope="session")

@@ -23,7 +23,7 @@ from promkm_qr.models import (
     User,
 )
 from promkm_qr.models.base import utcnow
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, TOTP_SECRET
 
 _seq = itertools.count(1)
 _HASH = hash_password(PASSWORD)
@@ -76,15 +76,19 @@ def make_merchant(phone: str | None = None, name: str = "Bu Sugeng") -> User:
     return user
 
 
-def make_staff(staff_role: str = "admin", username: str | None = None, **scope) -> User:
-    """A dinas staff account with a role and an optional kecamatan/kelurahan scope."""
+def make_staff(staff_role: str = "admin", username: str | None = None, **fields) -> User:
+    """A dinas staff account with a role and an optional kecamatan/kelurahan scope.
+
+    Enrolled in the second factor with TOTP_SECRET unless totp_secret=None is given.
+    """
+    fields.setdefault("totp_secret", TOTP_SECRET)
     user = User(
         role="dinas",
         name=f"Petugas {staff_role}",
         staff_role=staff_role,
         username=username or f"staff{next(_seq)}",
         password_hash=_HASH,
-        **scope,
+        **fields,
     )
     db.session.add(user)
     db.session.commit()

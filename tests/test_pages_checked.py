@@ -21,7 +21,7 @@ from promkm_qr.models.base import utcnow
 from promkm_qr.stalls.links import link_token
 from promkm_qr.storage import get_storage
 from tests.asn.conftest import jpeg_bytes
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, browser_second_step
 from tests.factories import make_report, make_staff
 from tests.support import checkers, services
 
@@ -137,13 +137,15 @@ def candidate_urls(app, args: dict) -> list[str]:
     return sorted(set(urls))
 
 
-def sign_in(page, base: str, who: tuple[str, str, str]) -> None:
+def sign_in(page, app, base: str, who: tuple[str, str, str]) -> None:
     role, identifier, password = who
     page.goto(f"{base}/auth/masuk")
     page.check(f"input[name=role][value={role}]")
     page.fill("#identifier", identifier)
     page.fill("#password", password)
     page.click("form button.primary")
+    if role == "dinas":
+        browser_second_step(page, app, identifier)
     page.wait_for_function("!location.pathname.startsWith('/auth/masuk')")
 
 
@@ -178,7 +180,7 @@ def test_every_page_of_every_role_passes_the_checkers(app, town, browser, live_s
         page = context.new_page()
         try:
             if who:
-                sign_in(page, live_server, who)
+                sign_in(page, app, live_server, who)
             pages = [u for u in urls + extra.get(role, []) if is_page(page, u, extra.get(role, []))]
             walked[role] = len(pages)
             for url in pages:

@@ -53,3 +53,9 @@ class PasswordForm(Form):
         _l("Ulangi kata sandi"),
         validators=[DataRequired(), EqualTo("password", _l("Kata sandi tidak sama."))],
     )
+
+
+class SecondFactorForm(Form):
+    """The second sign-in step: a code from the authenticator app, or a recovery code."""
+
+    code = StringField(_l("Kode"), validators=[DataRequired()])

@@ -17,6 +17,8 @@ from promkm_qr.extensions import db
 from promkm_qr.models import User
 from promkm_qr.models.base import utcnow
 
+HOME_ENDPOINTS = {"asn": "asn.home", "merchant": "merchant.home", "dinas": "dinas.home"}
+
 
 class LoginError(Exception):
     """A refused sign-in, with the message to show and the HTTP status to answer."""

@@ -8,16 +8,14 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from promkm_qr.accounts import activation
 from promkm_qr.accounts.passwords import WeakPassword
-from promkm_qr.auth import bp, services
+from promkm_qr.auth import bp, second_step, services
 from promkm_qr.auth.forms import ActivateForm, LoginForm, MerchantActivateForm, PasswordForm
 from promkm_qr.extensions import limiter
-
-HOME = {"asn": "asn.home", "merchant": "merchant.home", "dinas": "dinas.home"}
 
 
 def home_url(user) -> str:
     """Where each role lands after signing in."""
-    return url_for(HOME[user.role])
+    return url_for(services.HOME_ENDPOINTS[user.role])
 
 
 def _account_key() -> str:
@@ -58,6 +56,9 @@ def login():
             form.identifier.errors = [*form.identifier.errors, exc.message]
             status = exc.status
         else:
+            halfway = second_step.start(user, form.next.data)
+            if halfway is not None:
+                return halfway
             login_user(user)
             return redirect(services.safe_next(form.next.data) or home_url(user))
     elif request.method == "POST":

@@ -8,7 +8,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from promkm_qr import audit
-from promkm_qr.accounts import roster, staff
+from promkm_qr.accounts import roster, second_factor, staff
 from promkm_qr.accounts.activation import reset_access
 from promkm_qr.accounts.roster_file import RosterFileError
 from promkm_qr.auth.access import staff_roles
@@ -18,6 +18,7 @@ from promkm_qr.dinas.dashboard import _int_arg
 from promkm_qr.dinas.scope import scoped_kelurahan_ids
 from promkm_qr.dinas.stalls import _stall_in_scope
 from promkm_qr.extensions import db
+from promkm_qr.forms import Form
 from promkm_qr.jobs import create_job, finish_job
 from promkm_qr.models import Opd, User
 from promkm_qr.storage import get_storage
@@ -140,6 +141,25 @@ def staff_edit(user_id: int):
         return redirect(url_for("dinas.staff"))
     status = 400 if request.method == "POST" else 200
     return render_template("dinas/staff_edit.html", form=form, person=user), status
+
+
+@bp.route("/staf/<int:user_id>/dua-langkah", methods=["POST"])
+@staff_roles()
+def staff_second_factor_reset(user_id: int):
+    """Clear a staff member's second factor (admin only): they enroll again at next sign-in."""
+    user = db.session.get(User, user_id)
+    if user is None or user.role != "dinas":
+        abort(404)
+    if not Form().validate_on_submit():
+        abort(400)
+    second_factor.reset(user, current_user.id)
+    flash(
+        _(
+            "Verifikasi dua langkah %(name)s diatur ulang; semua sesinya berakhir.",
+            name=user.username,
+        )
+    )
+    return redirect(url_for("dinas.staff_edit", user_id=user.id))
 
 
 @bp.route("/asn/<int:asn_id>/akses", methods=["GET", "POST"])

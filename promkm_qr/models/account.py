@@ -3,7 +3,7 @@
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import JSON, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from promkm_qr.extensions import db
@@ -44,6 +44,11 @@ class User(UserMixin, db.Model):
     staff_role: Mapped[str | None] = mapped_column(String(16))
     scope_kecamatan_id: Mapped[int | None] = mapped_column(ForeignKey("kecamatan.id"))
     scope_kelurahan_id: Mapped[int | None] = mapped_column(ForeignKey("kelurahan.id"))
+    # Second factor of staff: the TOTP secret once enrolled, the last time step accepted (a code
+    # is refused when its step is not newer) and the hashes of the unused recovery codes.
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_last_step: Mapped[int | None]
+    recovery_code_hashes: Mapped[list | None] = mapped_column(JSON)
     locale: Mapped[str | None] = mapped_column(String(8))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]

@@ -3,12 +3,12 @@
 import pytest
 from openpyxl import load_workbook
 
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, browser_second_step
 from tests.factories import make_staff
 
 
 @pytest.mark.browser
-def test_staff_download_the_month_as_xlsx(browser, live_server, city, tmp_path):
+def test_staff_download_the_month_as_xlsx(app, browser, live_server, city, tmp_path):
     make_staff("viewer", username="pengamat")
     context = browser.new_context(
         viewport={"width": 1280, "height": 800}, locale="id-ID", accept_downloads=True
@@ -20,6 +20,7 @@ def test_staff_download_the_month_as_xlsx(browser, live_server, city, tmp_path):
         page.fill("#identifier", "pengamat")
         page.fill("#password", PASSWORD)
         page.get_by_role("button", name="Masuk").click()
+        browser_second_step(page, app, "pengamat")
         page.wait_for_url(f"{live_server}/dinas/dasbor")
         page.fill("#mulai", "2026-03-01")
         page.fill("#sampai", "2026-03-31")
