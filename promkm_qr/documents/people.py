@@ -5,6 +5,7 @@ from collections import defaultdict
 from sqlalchemy import func, select
 
 from promkm_qr.core.dates import format_date_numeric
+from promkm_qr.core.nik import mask_phone
 from promkm_qr.documents.data import (
     counted_states,
     counted_total,
@@ -165,7 +166,10 @@ def merchant_recaps(period: str, merchant_ids: list[int]) -> dict[int, dict]:
                 day["count"] += 1
                 day["amount"] += sale.amount
         contexts[merchant.id] = {
-            "merchant": {"name": merchant.name, "phone": merchant.phone or ""},
+            "merchant": {
+                "name": merchant.name,
+                "phone": mask_phone(merchant.phone) if merchant.phone else "",
+            },
             "stalls": stalls.get(merchant.id, []),
             "groups": groups,
             "counted": counted_sum,

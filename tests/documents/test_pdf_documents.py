@@ -5,6 +5,7 @@ import re
 from sqlalchemy import text
 
 from promkm_qr.core.money import format_rupiah
+from promkm_qr.core.nik import mask_phone
 from promkm_qr.documents import batch
 from promkm_qr.documents.kinds import KINDS
 from promkm_qr.extensions import db
@@ -125,6 +126,16 @@ def test_every_receipt_line_names_its_stall_by_code(month):
     assert "Tanggal Lapak (kode), kelurahan Barang Nilai" in body
     # Sri's four October lines; a long name may wrap the code (after its hyphen) onto a line.
     assert re.sub(r"\s", "", body).count(f"({month['stall'].code}),") == 4
+
+
+def test_merchant_recap_prints_the_phone_masked(month):
+    # Staff download every recap; the number only identifies the merchant, who knows it.
+    merchant = month["merchant"]
+    run_inline(kinds=["merchant_recap"], subject=str(merchant.id))
+    _, pdf = _doc("merchant_recap", merchant.id)
+    body = pdf_text(pdf)
+    assert f"Telepon: {mask_phone(merchant.phone)}" in body
+    assert merchant.phone not in body
 
 
 def test_qr_links_to_a_page_that_checks_the_file(month, client, tmp_path):
