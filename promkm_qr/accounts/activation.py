@@ -22,7 +22,7 @@ from promkm_qr.auth.services import (
     dummy_hash,
     find_account,
     normalize_identifier,
-    set_password,
+    store_password,
 )
 from promkm_qr.extensions import db
 from promkm_qr.models import Job, User
@@ -112,7 +112,7 @@ def activate(role: str, identifier: str, code: str, password: str) -> User:
         raise LoginError(_("Akun ini tidak aktif. Hubungi petugas dinas."), 403)
     check_account_password(user, password)  # refused: the code stays valid for another try
     audit.record("account.activated", "user", user.id, actor_id=user.id, data={"role": role})
-    set_password(user, password)  # clears the code and commits
+    store_password(user, password)  # clears the code and commits
     return user
 
 

@@ -101,6 +101,11 @@ def check_account_password(user: User, password: str) -> None:
 def set_password(user: User, password: str) -> None:
     """Store a new password (WeakPassword if refused) and end every other session."""
     check_account_password(user, password)
+    store_password(user, password)
+
+
+def store_password(user: User, password: str) -> None:
+    """Store a password already checked by the caller, end every other session and commit."""
     user.password_hash = hash_password(password)
     user.activation_code_hash = None
     user.activation_expires_at = None
@@ -112,7 +117,7 @@ def change_own_password(user: User, password: str) -> None:
     """A signed-in person sets a new password: recorded in the audit trail."""
     check_account_password(user, password)  # before anything is recorded
     audit.record("account.password_changed", "user", user.id, actor_id=user.id)
-    set_password(user, password)
+    store_password(user, password)
 
 
 def create_user(role: str, name: str, identifier: str, password: str | None, **fields) -> User:

@@ -14,9 +14,9 @@ from promkm_qr.accounts.roster_file import RosterFileError
 from promkm_qr.auth.access import staff_roles
 from promkm_qr.core.nik import mask_phone
 from promkm_qr.dinas import bp
-from promkm_qr.dinas.dashboard import _int_arg
+from promkm_qr.dinas.dashboard import int_arg
 from promkm_qr.dinas.scope import scoped_kelurahan_ids
-from promkm_qr.dinas.stalls import _stall_in_scope
+from promkm_qr.dinas.stalls import stall_in_scope
 from promkm_qr.extensions import db
 from promkm_qr.forms import Form
 from promkm_qr.jobs import create_job, finish_job
@@ -48,7 +48,7 @@ def roster_page():
         if result is not None and not result.errors:
             return redirect(_record_import(result))
         db.session.rollback()
-    rows, total = roster.asn_page(request.args.get("q", ""), _int_arg("opd"), _int_arg("hal") or 1)
+    rows, total = roster.asn_page(request.args.get("q", ""), int_arg("opd"), int_arg("hal") or 1)
     refused = problem is not None or (result is not None and result.errors)
     return render_template(
         "dinas/roster.html",
@@ -56,7 +56,7 @@ def roster_page():
         problem=problem,
         rows=rows,
         total=total,
-        page=_int_arg("hal") or 1,
+        page=int_arg("hal") or 1,
         opds=db.session.scalars(select(Opd).order_by(Opd.name)).all(),
         on_roster=roster.roster_count(),
     ), (400 if refused else 200)
@@ -178,7 +178,7 @@ def asn_access(asn_id: int):
 @staff_roles("operator")
 def stall_owner_access(stall_id: int):
     """Reset the access of a stall's owner (staff whose scope covers the stall)."""
-    stall = _stall_in_scope(stall_id)
+    stall = stall_in_scope(stall_id)
     person = stall.owner
     if person is None or person.role != "merchant":
         abort(404)

@@ -27,7 +27,7 @@ EXPORTS = {
 }
 
 
-def _int_arg(name: str) -> int | None:
+def int_arg(name: str) -> int | None:
     """A positive integer query argument, or None."""
     value = request.args.get(name, "")
     return int(value) if value.isdigit() else None
@@ -39,8 +39,8 @@ def _filters():
         scoped_kelurahan_ids(current_user),
         parse_date(request.args.get("mulai")),
         parse_date(request.args.get("sampai")),
-        _int_arg("kecamatan"),
-        _int_arg("kelurahan"),
+        int_arg("kecamatan"),
+        int_arg("kelurahan"),
     )
 
 

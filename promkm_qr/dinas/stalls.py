@@ -33,7 +33,7 @@ def form_regions() -> dict:
     }
 
 
-def _stall_in_scope(stall_id: int) -> Stall:
+def stall_in_scope(stall_id: int) -> Stall:
     """A stall this staff member may see, else 404."""
     stall = db.session.get(Stall, stall_id)
     ids = scoped_kelurahan_ids(current_user)
@@ -129,7 +129,7 @@ def stall_new():
 @staff_roles("operator")
 def stall_edit(stall_id: int):
     """Edit a stall's details (its kelurahan, and so its code, stays)."""
-    stall = _stall_in_scope(stall_id)
+    stall = stall_in_scope(stall_id)
     form = _stall_form(stall)
     form.kelurahan_id.data = stall.kelurahan_id
     if form.validate_on_submit():
@@ -160,7 +160,7 @@ def _record_view(stall: Stall, shown: dict[str, str]) -> None:
 @staff_roles("operator", "reviewer", "viewer")
 def stall_detail(stall_id: int):
     """A stall's details, status actions and poster history."""
-    stall = _stall_in_scope(stall_id)
+    stall = stall_in_scope(stall_id)
     prints = db.session.scalars(
         select(PosterPrint)
         .where(PosterPrint.stall_id == stall.id)
@@ -182,7 +182,7 @@ def stall_detail(stall_id: int):
 @staff_roles("operator")
 def stall_status(stall_id: int):
     """Approve, suspend or reactivate a stall."""
-    stall = _stall_in_scope(stall_id)
+    stall = stall_in_scope(stall_id)
     status = request.form.get("status")
     if status not in ("active", "suspended"):
         abort(400)
@@ -196,7 +196,7 @@ def stall_status(stall_id: int):
 @staff_roles("operator")
 def stall_poster(stall_id: int):
     """Print one stall's poster now; optionally revoke every poster printed before."""
-    stall = _stall_in_scope(stall_id)
+    stall = stall_in_scope(stall_id)
     fmt = request.form.get("format", "poster")
     if fmt not in posters.FORMATS:
         abort(400)
