@@ -30,6 +30,10 @@ def _int_form(name: str) -> int | None:
     return int(value) if value.isdigit() else None
 
 
+# The ASN list and an ASN's access page show each person's NIP and name in full.
+ROSTER_SHOWN = {"nip": "full", "name": "full"}
+
+
 @bp.route("/asn", endpoint="roster", methods=["GET", "POST"])
 @staff_roles("operator")
 def roster_page():
@@ -50,6 +54,10 @@ def roster_page():
         db.session.rollback()
     rows, total = roster.asn_page(request.args.get("q", ""), int_arg("opd"), int_arg("hal") or 1)
     refused = problem is not None or (result is not None and result.errors)
+    audit.record_personal_list_view(
+        current_user.id, "user", [u.id for u, _p, _o in rows], request.path, ROSTER_SHOWN
+    )
+    db.session.commit()
     return render_template(
         "dinas/roster.html",
         result=result,
@@ -171,6 +179,8 @@ def asn_access(asn_id: int):
     person = db.session.get(User, asn_id)
     if person is None or person.role != "asn":
         abort(404)
+    audit.record_personal_view(current_user.id, "user", person.id, request.path, ROSTER_SHOWN)
+    db.session.commit()
     return _access_page(person, person.nip, back=("dinas.roster", {}))
 
 
