@@ -21,6 +21,7 @@ from promkm_qr.extensions import db
 from promkm_qr.forms import Form
 from promkm_qr.jobs import create_job, finish_job
 from promkm_qr.models import Opd, User
+from promkm_qr.personal_data.services import REASON_MAX
 from promkm_qr.storage import get_storage
 
 
@@ -181,7 +182,12 @@ def asn_access(asn_id: int):
         abort(404)
     audit.record_personal_view(current_user.id, "user", person.id, request.path, ROSTER_SHOWN)
     db.session.commit()
-    return _access_page(person, person.nip, back=("dinas.roster", {}))
+    return _access_page(
+        person,
+        person.nip,
+        back=("dinas.roster", {}),
+        data_request=url_for("dinas.asn_data_request", asn_id=person.id),
+    )
 
 
 @bp.route("/lapak/<int:stall_id>/akses", methods=["GET", "POST"])
@@ -197,10 +203,15 @@ def stall_owner_access(stall_id: int):
     )
     db.session.commit()
     shown = mask_phone(person.phone) if person.phone else "-"
-    return _access_page(person, shown, back=("dinas.stall_detail", {"stall_id": stall.id}))
+    return _access_page(
+        person,
+        shown,
+        back=("dinas.stall_detail", {"stall_id": stall.id}),
+        data_request=url_for("dinas.stall_owner_data_request", stall_id=stall.id),
+    )
 
 
-def _access_page(person: User, login_key: str, back: tuple[str, dict]):
+def _access_page(person: User, login_key: str, back: tuple[str, dict], data_request: str):
     """GET: the account's state and what a reset does; POST: reset, show the code once."""
     code = None
     if request.method == "POST":
@@ -208,7 +219,13 @@ def _access_page(person: User, login_key: str, back: tuple[str, dict]):
         db.session.commit()
     response = make_response(
         render_template(
-            "dinas/access.html", person=person, login_key=login_key, code=code, back=back
+            "dinas/access.html",
+            person=person,
+            login_key=login_key,
+            code=code,
+            back=back,
+            data_request=data_request if current_user.staff_role == "admin" else None,
+            reason_max=REASON_MAX,
         )
     )
     # The code is shown on this page only: never kept by a cache or the browser's history.
