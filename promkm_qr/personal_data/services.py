@@ -26,6 +26,7 @@ KEEP_DAYS = 7
 # Roles whose data an archive is made of: staff accounts are not covered by this page.
 PEOPLE = ("asn", "merchant")
 REASON_MAX = 300
+STALE = timedelta(hours=1)
 
 
 class ExportRefused(Exception):
@@ -33,13 +34,17 @@ class ExportRefused(Exception):
 
 
 def _open(requested_by: int) -> Job | None:
-    """A request of this requester still being made: one at a time each."""
+    """A request of this requester still being made: one at a time each.
+
+    One older than STALE is not waited for (its worker died), so nobody is locked out.
+    """
     return db.session.scalar(
         select(Job)
         .where(
             Job.kind == KIND,
             Job.created_by_id == requested_by,
             Job.state.in_(("queued", "running")),
+            Job.created_at > utcnow() - STALE,
         )
         .order_by(Job.created_at.desc())
         .limit(1)
