@@ -79,6 +79,24 @@ def record_personal_view(
     )
 
 
+def record_personal_list_view(
+    actor_id: int, object_type: str, object_ids: list[int], page: str, shown: dict[str, str]
+) -> None:
+    """Note that a staff member opened a list showing several people's personal data.
+
+    One entry per page shown, naming every person on it by id: a roster page of fifty ASN
+    is one entry, not fifty. An empty list is not recorded (nobody was seen).
+    """
+    if object_ids:
+        record(
+            "personal_data.viewed",
+            object_type,
+            None,
+            actor_id=actor_id,
+            data={"page": page, "shown": shown, "ids": sorted(set(object_ids))},
+        )
+
+
 def verify_chain() -> int | None:
     """Return the id of the first broken entry, or None when the whole chain holds."""
     prev = GENESIS

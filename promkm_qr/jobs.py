@@ -9,6 +9,7 @@ from promkm_qr.models import Job
 from promkm_qr.models.base import utcnow
 
 KIND_LABELS = {
+    "data_export": _l("Data pribadi"),
     "documents": _l("Dokumen bulanan"),
     "import": _l("Impor lapak"),
     "posters": _l("Cetak poster"),

@@ -75,6 +75,8 @@ DEFAULT_SETTINGS = {
     # How long personal data is kept (promkm_qr.retention, README "Personal data").
     "retention": {"photo_months": 24, "position_months": 24, "address_days": 90},
     "privacy_notice": PRIVACY_NOTICE,
+    # Days an activation code stays valid (promkm_qr.accounts.activation).
+    "activation_code_days": 30,
     "branding": {
         "pemerintah": "Pemerintah Kota Madiun",
         "dinas": "Dinas Tenaga Kerja, Koperasi, Usaha Kecil dan Menengah",

@@ -3,7 +3,8 @@
 What is due goes in batches of BATCH rows, each in its own transaction, so a first purge of
 years of data never holds locks for long; every step only touches values still present, so a
 second run finds nothing. Reports, their amounts and states stay (totals and issued documents
-do not change); only the photo files, positions and client addresses go. One audit entry per
+do not change); only the photo files, positions and client addresses go, with the data
+archives people downloaded (kept a week). One audit entry per
 run names how many of each kind were removed.
 """
 
@@ -16,6 +17,7 @@ from promkm_qr.core.dates import WIB, month_bounds_utc
 from promkm_qr.extensions import db
 from promkm_qr.models import Evidence, PurchaseReport, RefusedScan
 from promkm_qr.models.base import utcnow
+from promkm_qr.personal_data import services as personal_data
 from promkm_qr.reference import get_setting
 from promkm_qr.storage import get_storage
 
@@ -134,6 +136,8 @@ def purge(now: datetime | None = None) -> dict[str, int]:
             .order_by(RefusedScan.id),
             client=None,
         ),
+        # Archives of "Unduh data saya" are kept a fixed week (personal_data.services).
+        "data_exports": personal_data.purge_expired(now),
     }
     if any(counts.values()):
         audit.record("retention.purged", "retention", None, data=counts)

@@ -184,6 +184,20 @@ EXPECTED = {
     },
     "documents.own_download": {**dict.fromkeys(ROLES, "404"), "anon": "login", "asn": "ok"},
     "documents.verify": everyone(),
+    # "Unduh data saya": a person's own archive; the download names no id, so another
+    # person (or staff) reaches only their own, none here.
+    "personal_data.mine": {
+        **dict.fromkeys(ROLES, "404"),
+        "anon": "login",
+        "asn": "ok",
+        "asn2": "ok",
+        "merchant": "ok",
+        "merchant2": "ok",
+    },
+    "personal_data.download": {**dict.fromkeys(ROLES, "404"), "anon": "login", "asn": "ok"},
+    # An archive on a person's written request: admins only (personal_data.services).
+    "dinas.asn_data_request": staff(),
+    "dinas.stall_owner_data_request": staff(),
     "dinas.settings": staff(),
     "dinas.staff": staff(),
     "dinas.staff_edit": staff(),
@@ -242,6 +256,10 @@ def world(app):
     storage.put(job.result_key, b"%PDF-1.7")
     storage.put(document.storage_key, b"%PDF-1.7")
     finish_job(job)
+    export = create_job("data_export", {"person_id": asn.id}, created_by_id=asn.id)
+    export.result_key = "matrix/data.zip"
+    storage.put(export.result_key, b"PK\x05\x06" + bytes(18))
+    finish_job(export)
     db.session.add(report)
     db.session.commit()
     return {

@@ -194,7 +194,7 @@ def test_expired_codes_are_refused_and_removed_with_unclaimed_files(client, app)
     job.result_key = "roster/lama.csv"
     get_storage().put(job.result_key, b"NIP,Nama,OPD,Kode aktivasi\n")
     finish_job(job)
-    job.finished_at = utcnow() - timedelta(days=activation.VALID_DAYS + 1)
+    job.finished_at = utcnow() - timedelta(days=activation.valid_days() + 1)
     db.session.commit()
 
     assert _activate(client, "asn", NIP, code).status_code == 401
@@ -247,7 +247,7 @@ def test_password_resets_and_changes_are_audited_as_such(client, app):
     )
     assert response.status_code == 302
     reset = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "staff.password_reset"))
-    assert reset.object_id == str(other.id) and reset.data["username"] == "pengamat"
+    assert reset.object_id == str(other.id) and "username" not in reset.data
 
     merchant = app.test_client()
     make_merchant(phone=PHONE)

@@ -38,4 +38,5 @@ def test_every_answer_to_a_signed_in_person_is_private(app, world):  # noqa: F81
         "dinas.documents_download",
         "dinas.job_result",
         "dinas.export",
+        "personal_data.download",
     } <= files

@@ -83,6 +83,7 @@ def test_purge_removes_exactly_what_is_due_once(app):
         "report_positions": 1,
         "evidence_positions": 1,
         "scan_addresses": 1,
+        "data_exports": 0,
     }
     db.session.expire_all()
     feb_ev, march_ev, recent_ev = (

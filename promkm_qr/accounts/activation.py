@@ -27,12 +27,19 @@ from promkm_qr.auth.services import (
 from promkm_qr.extensions import db
 from promkm_qr.models import Job, User
 from promkm_qr.models.base import utcnow
+from promkm_qr.reference import get_setting
 from promkm_qr.storage import get_storage
 
-VALID_DAYS = 30
+# The bounds an admin may set the validity period within (the setting activation_code_days).
+VALID_DAYS_RANGE = (1, 90)
 ALPHABET = "ACDEFGHJKLMNPQRTUVWXY34679"  # no 0/O, 1/I, 2/Z, 5/S, 8/B: read out loud safely
 LENGTH = 10  # 26**10 is about 2**47, against 8 tries a minute per account
 PREFIX = "hmac-sha256$"
+
+
+def valid_days() -> int:
+    """How many days a new code stays valid, as the admin set it."""
+    return int(get_setting("activation_code_days"))
 
 
 def new_code() -> str:
@@ -66,7 +73,7 @@ def issue_code(user: User) -> str:
         db.session.flush()
     code = new_code()
     user.activation_code_hash = _digest(user.id, code)
-    user.activation_expires_at = utcnow() + timedelta(days=VALID_DAYS)
+    user.activation_expires_at = utcnow() + timedelta(days=valid_days())
     return code
 
 
@@ -191,7 +198,7 @@ def sweep_expired() -> int:
         db.select(Job).where(
             Job.kind == "roster_import",
             Job.result_key.is_not(None),
-            Job.finished_at < now - timedelta(days=VALID_DAYS),
+            Job.finished_at < now - timedelta(days=valid_days()),
         )
     ).all()
     keys = []

@@ -112,6 +112,6 @@ def reset(user: User, actor_id: int) -> None:
         "user",
         user.id,
         actor_id=actor_id,
-        data={"username": user.username, "sessions_ended": True},
+        data={"sessions_ended": True},
     )
     db.session.commit()

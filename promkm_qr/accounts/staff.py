@@ -99,7 +99,7 @@ def save_staff(form: StaffForm, actor_id: int, user: User | None = None) -> User
             "user",
             user.id,
             actor_id=actor_id,
-            data={"username": user.username, "sessions_ended": True},
+            data={"sessions_ended": True},
         )
     kind, _sep, ident = form.scope.data.partition(":")
     was_active = user.active
@@ -121,7 +121,6 @@ def save_staff(form: StaffForm, actor_id: int, user: User | None = None) -> User
         user.id,
         actor_id=actor_id,
         data={
-            "username": username,
             "role": user.staff_role,
             "scope": form.scope.data,
             "active": user.active,

@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from promkm_qr import audit, retention
+from promkm_qr.accounts.activation import VALID_DAYS_RANGE
 from promkm_qr.core.money import format_rupiah, parse_rupiah
 from promkm_qr.core.text import HiddenCharacter, check_text
 from promkm_qr.extensions import db
@@ -37,6 +38,7 @@ def current_values() -> dict:
     values.update({f"brand_{k}": branding.get(k, "") for k in BRANDING_FIELDS})
     values.update({f"retention_{k}": str(v) for k, v in retention.periods().items()})
     values["privacy_notice"] = get_setting("privacy_notice")
+    values["activation_code_days"] = str(get_setting("activation_code_days"))
     for rule in _rules():
         values[f"kind_{rule.position_class}"] = rule.kind
         values[f"amount_{rule.position_class}"] = format_rupiah(rule.amount)
@@ -90,7 +92,7 @@ def parse_values(form) -> tuple[dict, dict, dict]:
 
 
 def _parse_privacy(form, shown: dict, parsed: dict, errors: dict) -> None:
-    """The retention periods (whole numbers within bounds) and the privacy page's text."""
+    """Retention periods and code validity (whole numbers within bounds), the privacy text."""
     parsed["retention"] = {}
     for key, low, high in retention.PERIODS:
         text = shown[f"retention_{key}"] = form.get(f"retention_{key}", "").strip()
@@ -100,6 +102,14 @@ def _parse_privacy(form, shown: dict, parsed: dict, errors: dict) -> None:
             )
         else:
             parsed["retention"][key] = int(text)
+    low, high = VALID_DAYS_RANGE
+    text = shown["activation_code_days"] = form.get("activation_code_days", "").strip()
+    if text.isdigit() and low <= int(text) <= high:
+        parsed["activation_code_days"] = int(text)
+    else:
+        errors["activation_code_days"] = _(
+            "Angka bulat %(low)s sampai %(high)s.", low=low, high=high
+        )
     # Line ends as typed in a browser (CRLF) are stored as plain newlines.
     notice = form.get("privacy_notice", "").replace("\r\n", "\n").strip()
     shown["privacy_notice"] = parsed["privacy_notice"] = notice
@@ -117,7 +127,14 @@ def _parse_privacy(form, shown: dict, parsed: dict, errors: dict) -> None:
 def save(parsed: dict, actor_id: int) -> int:
     """Store parsed settings; each changed value gets an audit entry. Returns how many changed."""
     changed = 0
-    for key in ("counted_states", "report_ceiling", "branding", "retention", "privacy_notice"):
+    for key in (
+        "counted_states",
+        "report_ceiling",
+        "branding",
+        "retention",
+        "privacy_notice",
+        "activation_code_days",
+    ):
         old = get_setting(key)
         if old == parsed[key]:
             continue

@@ -12,6 +12,7 @@ from promkm_qr.dinas import (  # noqa: E402, F401
     accounts,
     bulk,
     dashboard,
+    data_requests,
     documents,
     review,
     settings,

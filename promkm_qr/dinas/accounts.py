@@ -21,6 +21,7 @@ from promkm_qr.extensions import db
 from promkm_qr.forms import Form
 from promkm_qr.jobs import create_job, finish_job
 from promkm_qr.models import Opd, User
+from promkm_qr.personal_data.services import REASON_MAX
 from promkm_qr.storage import get_storage
 
 
@@ -28,6 +29,10 @@ def _int_form(name: str) -> int | None:
     """A positive integer form field, or None."""
     value = request.form.get(name, "")
     return int(value) if value.isdigit() else None
+
+
+# The ASN list and an ASN's access page show each person's NIP and name in full.
+ROSTER_SHOWN = {"nip": "full", "name": "full"}
 
 
 @bp.route("/asn", endpoint="roster", methods=["GET", "POST"])
@@ -50,6 +55,10 @@ def roster_page():
         db.session.rollback()
     rows, total = roster.asn_page(request.args.get("q", ""), int_arg("opd"), int_arg("hal") or 1)
     refused = problem is not None or (result is not None and result.errors)
+    audit.record_personal_list_view(
+        current_user.id, "user", [u.id for u, _p, _o in rows], request.path, ROSTER_SHOWN
+    )
+    db.session.commit()
     return render_template(
         "dinas/roster.html",
         result=result,
@@ -171,7 +180,14 @@ def asn_access(asn_id: int):
     person = db.session.get(User, asn_id)
     if person is None or person.role != "asn":
         abort(404)
-    return _access_page(person, person.nip, back=("dinas.roster", {}))
+    audit.record_personal_view(current_user.id, "user", person.id, request.path, ROSTER_SHOWN)
+    db.session.commit()
+    return _access_page(
+        person,
+        person.nip,
+        back=("dinas.roster", {}),
+        data_request=url_for("dinas.asn_data_request", asn_id=person.id),
+    )
 
 
 @bp.route("/lapak/<int:stall_id>/akses", methods=["GET", "POST"])
@@ -187,10 +203,15 @@ def stall_owner_access(stall_id: int):
     )
     db.session.commit()
     shown = mask_phone(person.phone) if person.phone else "-"
-    return _access_page(person, shown, back=("dinas.stall_detail", {"stall_id": stall.id}))
+    return _access_page(
+        person,
+        shown,
+        back=("dinas.stall_detail", {"stall_id": stall.id}),
+        data_request=url_for("dinas.stall_owner_data_request", stall_id=stall.id),
+    )
 
 
-def _access_page(person: User, login_key: str, back: tuple[str, dict]):
+def _access_page(person: User, login_key: str, back: tuple[str, dict], data_request: str):
     """GET: the account's state and what a reset does; POST: reset, show the code once."""
     code = None
     if request.method == "POST":
@@ -198,7 +219,13 @@ def _access_page(person: User, login_key: str, back: tuple[str, dict]):
         db.session.commit()
     response = make_response(
         render_template(
-            "dinas/access.html", person=person, login_key=login_key, code=code, back=back
+            "dinas/access.html",
+            person=person,
+            login_key=login_key,
+            code=code,
+            back=back,
+            data_request=data_request if current_user.staff_role == "admin" else None,
+            reason_max=REASON_MAX,
         )
     )
     # The code is shown on this page only: never kept by a cache or the browser's history.

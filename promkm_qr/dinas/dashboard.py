@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
+from promkm_qr import audit
 from promkm_qr.dashboard import charts, compliance, exports, queries
 from promkm_qr.dashboard.filters import build_filters, parse_date
 from promkm_qr.dinas import bp
@@ -24,6 +25,12 @@ EXPORTS = {
     "lapak": exports.stalls_export,
     "asn": exports.asn_export,
     "tinjauan": exports.review_export,
+}
+
+# The exports that list ASN by NIP and name: each download is written to the audit trail.
+PERSONAL_EXPORTS = {
+    "laporan": {"nip": "full", "name": "full"},
+    "asn": {"nip": "full", "name": "full"},
 }
 
 
@@ -100,6 +107,15 @@ def export(kind: str, fmt: str):
         else EXPORTS[kind](f)
     )
     name = f"{kind}-{f.start:%Y%m%d}-{f.end:%Y%m%d}.{fmt}"
+    if kind in PERSONAL_EXPORTS:
+        audit.record(
+            "personal_data.exported",
+            "export",
+            kind,
+            actor_id=current_user.id,
+            data={"page": request.path, "shown": PERSONAL_EXPORTS[kind]},
+        )
+        db.session.commit()
     if fmt == "xlsx":
         return send_file(exports.xlsx_file(made), as_attachment=True, download_name=name)
     return Response(

@@ -5,6 +5,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
+from promkm_qr import audit
 from promkm_qr.auth.access import staff_roles
 from promkm_qr.core.text import HiddenCharacter
 from promkm_qr.dinas import bp
@@ -23,12 +24,22 @@ from promkm_qr.reports.states import STATE_LABELS
 def review_queue():
     """The queue, filtered by kelurahan, OPD, flag, state and month."""
     filters = QueueFilter.from_args(request.args)
+    page = queue_page(filters, current_user)
+    # Each report on the queue names the ASN who made it.
+    audit.record_personal_list_view(
+        current_user.id,
+        "user",
+        [report.asn_id for report in page["reports"]],
+        request.path,
+        {"name": "full"},
+    )
+    db.session.commit()
     kelurahan = db.session.scalars(
         apply_scope(select(Kelurahan), Kelurahan.id, current_user).order_by(Kelurahan.name)
     ).all()
     return render_template(
         "dinas/review.html",
-        page=queue_page(filters, current_user),
+        page=page,
         filters=filters,
         kelurahan=kelurahan,
         opds=db.session.scalars(select(Opd).order_by(Opd.name)).all(),

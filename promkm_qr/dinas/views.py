@@ -11,6 +11,7 @@ from promkm_qr.dinas import bp
 from promkm_qr.extensions import db
 from promkm_qr.jobs import job_status
 from promkm_qr.models import Job
+from promkm_qr.personal_data import services as personal_data
 from promkm_qr.storage import get_storage
 
 
@@ -24,6 +25,9 @@ def _own_job(job_id: str) -> Job:
     """A job this staff member may watch: their own, or any for an admin."""
     job = db.session.get(Job, job_id)
     if job is None or (job.created_by_id != current_user.id and current_user.staff_role != "admin"):
+        abort(404)
+    # A person's data archive is for the admin who asked for it only.
+    if job.kind == personal_data.KIND and job.created_by_id != current_user.id:
         abort(404)
     return job
 
@@ -48,10 +52,27 @@ def job_result(job_id: str):
     job = _own_job(job_id)
     if job.kind == "roster_import":
         return _codes_file(job)
+    if job.kind == personal_data.KIND:
+        return _data_archive(job)
     if job.state != "done" or not job.result_key or not get_storage().exists(job.result_key):
         abort(404)
     path = get_storage().path(job.result_key)
     return send_file(path, as_attachment=True, download_name=path.name)
+
+
+def _data_archive(job: Job):
+    """A person's data archive, until it expires; each download is audited."""
+    if not personal_data.downloadable(job):
+        abort(404)
+    personal_data.record_download(job, current_user.id)
+    response = send_file(
+        get_storage().path(job.result_key),
+        mimetype="application/zip",
+        as_attachment=True,
+        download_name=f"data-{job.params['person_id']}-{job.finished_at:%Y%m%d}.zip",
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def _codes_file(job: Job):

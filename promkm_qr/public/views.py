@@ -4,6 +4,7 @@ from flask import current_app, redirect, render_template, send_from_directory, u
 from flask_login import current_user
 
 from promkm_qr import retention
+from promkm_qr.accounts import activation
 from promkm_qr.asn.views import form_page
 from promkm_qr.auth.views import home_url
 from promkm_qr.dashboard.public import city_totals
@@ -76,7 +77,7 @@ def stats():
 @bp.app_context_processor
 def _retention_periods() -> dict:
     """Pages that collect personal data state how long it is kept, as the settings say."""
-    return {"retention_periods": retention.periods}
+    return {"retention_periods": retention.periods, "activation_days": activation.valid_days}
 
 
 @bp.route("/privasi")

@@ -57,7 +57,10 @@ def edit_report(report_id: int, asn_id: int, values: dict) -> dict:
             changes=changes,
         )
     )
-    audit.record("report.edited", "report", report_id, actor_id=asn_id, data={"changes": changes})
+    # The trail names the fields; their old and new values stay in the report's history.
+    audit.record(
+        "report.edited", "report", report_id, actor_id=asn_id, data={"fields": sorted(changes)}
+    )
     # Amount and time feed the rules, so they look at the report again.
     message = outbox.enqueue(RULES_TASK, report_id)
     db.session.commit()

@@ -67,6 +67,7 @@ def transition(
         "report",
         report_id,
         actor_id=actor_id,
-        data={"from": before, "reason": reason, "changes": changes},
+        # Identifiers only: the typed reason and the changed values stay in the report's history.
+        data={"from": before, "reason_given": bool(reason), "fields": sorted(changes or {})},
     )
     return before

@@ -45,6 +45,7 @@ def celery_init_app(app: Flask) -> Celery:
         dashboard,
         documents,
         evidence,
+        personal_data,
         stalls,
         system,
         verification,
