@@ -75,6 +75,8 @@ DEFAULT_SETTINGS = {
     # How long personal data is kept (promkm_qr.retention, README "Personal data").
     "retention": {"photo_months": 24, "position_months": 24, "address_days": 90},
     "privacy_notice": PRIVACY_NOTICE,
+    # Staff session limits (promkm_qr.accounts.sessions; ASN and merchant limits are fixed).
+    "sessions": {"staff_idle_minutes": 30, "staff_absolute_hours": 12},
     "branding": {
         "pemerintah": "Pemerintah Kota Madiun",
         "dinas": "Dinas Tenaga Kerja, Koperasi, Usaha Kecil dan Menengah",

@@ -3,18 +3,19 @@
 What is due goes in batches of BATCH rows, each in its own transaction, so a first purge of
 years of data never holds locks for long; every step only touches values still present, so a
 second run finds nothing. Reports, their amounts and states stay (totals and issued documents
-do not change); only the photo files, positions and client addresses go. One audit entry per
+do not change); only the photo files, positions and client addresses go (with the session
+rows that hold one). One audit entry per
 run names how many of each kind were removed.
 """
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from promkm_qr import audit
 from promkm_qr.core.dates import WIB, month_bounds_utc
 from promkm_qr.extensions import db
-from promkm_qr.models import Evidence, PurchaseReport, RefusedScan
+from promkm_qr.models import Evidence, PurchaseReport, RefusedScan, UserSession
 from promkm_qr.models.base import utcnow
 from promkm_qr.reference import get_setting
 from promkm_qr.storage import get_storage
@@ -133,6 +134,13 @@ def purge(now: datetime | None = None) -> dict[str, int]:
             .where(RefusedScan.client.is_not(None))
             .order_by(RefusedScan.id),
             client=None,
+        ),
+        # A session row holds a (masked) address: it goes once unused for as long.
+        "session_rows": _in_batches(
+            select(UserSession.id)
+            .where(UserSession.last_seen_at < addresses)
+            .order_by(UserSession.id),
+            lambda ids: db.session.execute(delete(UserSession).where(UserSession.id.in_(ids))),
         ),
     }
     if any(counts.values()):
