@@ -4,7 +4,7 @@ Each sign-in gets a row in user_sessions and a random token in the browser's sig
 A request is signed in only while its row is not ended, belongs to the account's current
 session version, and is within both limits: idle (time since the last request) and absolute
 (time since sign-in). Staff limits are settings (defaults 30 minutes and 12 hours); ASN and
-merchants sign in on their own phones and keep a session for days (docs/operations.md).
+merchants sign in on their own phones and keep a session for days (README, "Sessions").
 """
 
 import hashlib
