@@ -11,7 +11,7 @@ from promkm_qr.accounts.devices import device_summary, mask_address
 from promkm_qr.extensions import db
 from promkm_qr.models import AuditEntry, UserSession
 from promkm_qr.models.base import utcnow
-from tests.conftest import csrf_token, login
+from tests.conftest import PASSWORD, csrf_token, login
 from tests.dashboard.test_admin_pages import _settings_form
 from tests.factories import make_asn, make_merchant, make_staff
 
@@ -233,3 +233,15 @@ def test_device_names_and_masked_addresses():
     assert mask_address("::ffff:198.51.100.200") == "198.51.100.0/24"
     assert mask_address("2001:db8:1:2:3::9") == "2001:db8:1::/48"
     assert mask_address("not an address") is None and mask_address(None) is None
+
+
+def test_the_half_signed_in_mark_lasts_15_minutes(app, client):
+    make_staff("reviewer", username="rina")
+    token = csrf_token(client, "/auth/masuk")
+    form = {"csrf_token": token, "role": "dinas", "identifier": "rina", "password": PASSWORD}
+    assert client.post("/auth/masuk", data=form).headers["Location"].endswith("/dua-langkah")
+    assert client.get("/auth/dua-langkah").status_code == 200
+    with client.session_transaction() as cookie:
+        mark = cookie["half_signed_in"]
+        cookie["half_signed_in"] = {**mark, "at": mark["at"] - 16 * 60}
+    assert client.get("/auth/dua-langkah").status_code == 404

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from flask import flash, request, session
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
 from promkm_qr import audit
 from promkm_qr.accounts.devices import device_summary, mask_address
@@ -33,6 +33,12 @@ MEMBER_LIFETIME = timedelta(days=30)
 STAFF_LIMITS = (("staff_idle_minutes", 5, 240), ("staff_absolute_hours", 1, 24))
 # What Flask-Login keeps in the cookie for a signed-in browser, dropped with a refused session.
 _LOGIN_KEYS = ("_user_id", "_fresh", "_id", COOKIE_KEY)
+# Built once: every signed-in request runs it.
+_BY_TOKEN = (
+    select(UserSession, User)
+    .join(User, User.id == UserSession.user_id)
+    .where(UserSession.token_hash == bindparam("digest"))
+)
 
 
 @dataclass(frozen=True)
@@ -128,11 +134,7 @@ def check(user_id: int, version: int) -> User | None:
     digest = _current_digest()
     found = None
     if digest is not None:
-        found = db.session.execute(
-            select(UserSession, User)
-            .join(User, User.id == UserSession.user_id)
-            .where(UserSession.token_hash == digest)
-        ).first()
+        found = db.session.execute(_BY_TOKEN, {"digest": digest}).first()
     now = utcnow()
     row, user = found if found is not None else (None, None)
     if (
