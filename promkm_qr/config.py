@@ -101,7 +101,12 @@ def load_config() -> dict:
         "SESSION_COOKIE_SECURE": os.environ.get("COOKIE_SECURE", "0") == "1",
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
-        "PERMANENT_SESSION_LIFETIME": timedelta(hours=12),
+        # The cookie's own limit, no shorter than the longest session (an ASN's 30 days); the
+        # session rows enforce each role's idle and absolute limits (accounts/sessions.py).
+        "PERMANENT_SESSION_LIFETIME": timedelta(days=30),
+        # The cookie set at sign-in already lasts as long as the longest session may: no new
+        # Set-Cookie on every response.
+        "SESSION_REFRESH_EACH_REQUEST": False,
         "WTF_CSRF_TIME_LIMIT": None,
         "BABEL_DEFAULT_LOCALE": "id",
         "BABEL_DEFAULT_TIMEZONE": "Asia/Jakarta",

@@ -77,6 +77,8 @@ DEFAULT_SETTINGS = {
     "privacy_notice": PRIVACY_NOTICE,
     # Days an activation code stays valid (promkm_qr.accounts.activation).
     "activation_code_days": 30,
+    # Staff session limits (promkm_qr.accounts.sessions; ASN and merchant limits are fixed).
+    "sessions": {"staff_idle_minutes": 30, "staff_absolute_hours": 12},
     "branding": {
         "pemerintah": "Pemerintah Kota Madiun",
         "dinas": "Dinas Tenaga Kerja, Koperasi, Usaha Kecil dan Menengah",

@@ -3,19 +3,19 @@
 What is due goes in batches of BATCH rows, each in its own transaction, so a first purge of
 years of data never holds locks for long; every step only touches values still present, so a
 second run finds nothing. Reports, their amounts and states stay (totals and issued documents
-do not change); only the photo files, positions and client addresses go, with the data
-archives people downloaded (kept a week). One audit entry per
+do not change); only the photo files, positions and client addresses go (with the session
+rows that hold one), with the data archives people downloaded (kept a week). One audit entry per
 run names how many of each kind were removed.
 """
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from promkm_qr import audit
 from promkm_qr.core.dates import WIB, month_bounds_utc
 from promkm_qr.extensions import db
-from promkm_qr.models import Evidence, PurchaseReport, RefusedScan
+from promkm_qr.models import Evidence, PurchaseReport, RefusedScan, UserSession
 from promkm_qr.models.base import utcnow
 from promkm_qr.personal_data import services as personal_data
 from promkm_qr.reference import get_setting
@@ -138,6 +138,13 @@ def purge(now: datetime | None = None) -> dict[str, int]:
         ),
         # Archives of "Unduh data saya" are kept a fixed week (personal_data.services).
         "data_exports": personal_data.purge_expired(now),
+        # A session row holds a (masked) address: it goes once unused for as long.
+        "session_rows": _in_batches(
+            select(UserSession.id)
+            .where(UserSession.last_seen_at < addresses)
+            .order_by(UserSession.id),
+            lambda ids: db.session.execute(delete(UserSession).where(UserSession.id.in_(ids))),
+        ),
     }
     if any(counts.values()):
         audit.record("retention.purged", "retention", None, data=counts)

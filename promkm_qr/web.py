@@ -4,12 +4,14 @@ from pathlib import Path
 
 from flask import Flask, abort, has_request_context, request, session
 from flask_babel import get_locale
+from flask_login import current_user, user_logged_in, user_logged_out
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from promkm_qr import jobs
+from promkm_qr.accounts import sessions
 from promkm_qr.core import dates, money
 from promkm_qr.extensions import babel, csrf, db, limiter, login_manager, migrate
 from promkm_qr.reports.states import state_label
@@ -62,10 +64,33 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     login_manager.login_message = None
     login_manager.session_protection = "basic"
+    # Every sign-in (password, second step, activation, password change) begins a session
+    # row; sign-out ends it. Connecting the same functions again (another app) is a no-op.
+    user_logged_in.connect(_begin_session)
+    user_logged_out.connect(_end_session)
+    app.before_request(_load_signed_in_user)
     if app.config["PROXY_HOPS"]:
         app.wsgi_app = ProxyFix(
             app.wsgi_app, x_for=app.config["PROXY_HOPS"], x_proto=app.config["PROXY_HOPS"]
         )
+
+
+def _begin_session(_sender, user, **_extra) -> None:
+    sessions.begin(user)
+
+
+def _end_session(_sender, **_extra) -> None:
+    sessions.end_current()
+
+
+def _load_signed_in_user() -> None:
+    """Check a signed-in browser's session before the view runs, not lazily in the middle.
+
+    The check may write last_seen_at on a connection of its own; on SQLite that would wait for
+    a view's own uncommitted write. Static files never need the account.
+    """
+    if "_user_id" in session and request.endpoint != "static":
+        current_user._get_current_object()
 
 
 def _release_session(_error: BaseException | None = None) -> None:

@@ -78,6 +78,8 @@ EXPECTED = {
     "auth.activate_umkm": everyone(),
     "auth.logout": dict.fromkeys(ROLES, "login"),  # signs out, then shows sign-in
     "auth.change_password": signed_in(),
+    "auth.sessions_page": signed_in(),
+    "auth.end_other_sessions": signed_in(),  # ends only the caller's other sessions
     # Only a session half-way through staff sign-in (password given) reaches these.
     "auth.second_step": dict.fromkeys(ROLES, "404"),
     "auth.enroll": dict.fromkeys(ROLES, "404"),

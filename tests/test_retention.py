@@ -1,6 +1,7 @@
 """Personal data past its retention period is removed, and only that."""
 
 import time
+import uuid
 from datetime import datetime, timedelta
 
 import pytest
@@ -8,7 +9,14 @@ from sqlalchemy import func, select
 
 from promkm_qr import audit, retention
 from promkm_qr.extensions import db
-from promkm_qr.models import AuditEntry, Document, Evidence, PurchaseReport, RefusedScan
+from promkm_qr.models import (
+    AuditEntry,
+    Document,
+    Evidence,
+    PurchaseReport,
+    RefusedScan,
+    UserSession,
+)
 from promkm_qr.models.base import utcnow
 from promkm_qr.storage import get_storage
 from tests.factories import make_asn, make_merchant, make_report, make_stall
@@ -31,6 +39,19 @@ def _scan(at: datetime) -> RefusedScan:
     scan = RefusedScan(at=at, token="x", reason="unknown", client="203.0.113.7")
     db.session.add(scan)
     return scan
+
+
+def _session(user, last_seen_at: datetime) -> UserSession:
+    row = UserSession(
+        user_id=user.id,
+        token_hash=uuid.uuid4().hex,
+        version=1,
+        created_at=last_seen_at,
+        last_seen_at=last_seen_at,
+        client="203.0.113.0/24",
+    )
+    db.session.add(row)
+    return row
 
 
 def _totals():
@@ -61,6 +82,10 @@ def test_purge_removes_exactly_what_is_due_once(app):
     reports["march"].created_at = datetime(2027, 3, 10, 6, 0)
     reports["march"].evidence.created_at = datetime(2027, 3, 10, 6, 0)
     old_scan, new_scan = _scan(NOW - timedelta(days=91)), _scan(NOW - timedelta(days=89))
+    old_session, new_session = (
+        _session(asn, NOW - timedelta(days=91)),
+        _session(asn, NOW - timedelta(days=89)),
+    )
     get_storage().put("documents/receipt.pdf", b"%PDF-1.7 issued")
     db.session.add(
         Document(
@@ -74,6 +99,7 @@ def test_purge_removes_exactly_what_is_due_once(app):
     )
     audit.record("report.verified", "purchase_report", reports["feb"].id)
     db.session.commit()
+    old_session_id = old_session.id
     totals = _totals()
 
     counts = retention.purge(NOW)
@@ -84,6 +110,7 @@ def test_purge_removes_exactly_what_is_due_once(app):
         "evidence_positions": 1,
         "scan_addresses": 1,
         "data_exports": 0,
+        "session_rows": 1,
     }
     db.session.expire_all()
     feb_ev, march_ev, recent_ev = (
@@ -100,6 +127,8 @@ def test_purge_removes_exactly_what_is_due_once(app):
     assert positions == [None, -7.6, -7.6]
     assert db.session.get(RefusedScan, old_scan.id).client is None
     assert db.session.get(RefusedScan, new_scan.id).client == "203.0.113.7"
+    assert db.session.get(UserSession, old_session_id) is None
+    assert db.session.get(UserSession, new_session.id).client == "203.0.113.0/24"
     assert _totals() == totals
     assert storage.get("documents/receipt.pdf") == b"%PDF-1.7 issued"
     entry = db.session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc())).first()

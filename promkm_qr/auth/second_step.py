@@ -4,6 +4,8 @@ After the password the session holds only a "half-signed-in" mark (account id an
 version); no view accepts it but these two, and only they turn it into a real session.
 """
 
+import time
+
 from flask import abort, current_app, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import login_user
@@ -16,6 +18,8 @@ from promkm_qr.models import User
 
 HALF = "half_signed_in"
 PENDING = "totp_pending"
+# The mark lasts this long: the cookie itself may live for days (an ASN's session).
+HALF_FOR = 15 * 60
 
 
 def start(user: User, next_url: str | None):
@@ -23,7 +27,12 @@ def start(user: User, next_url: str | None):
     if not (second_factor.enrolled(user) or second_factor.required(user)):
         return None
     session.pop(PENDING, None)
-    session[HALF] = {"id": user.id, "v": user.session_version, "next": next_url or ""}
+    session[HALF] = {
+        "id": user.id,
+        "v": user.session_version,
+        "next": next_url or "",
+        "at": int(time.time()),
+    }
     if second_factor.enrolled(user):
         return redirect(url_for("auth.second_step"))
     return redirect(url_for("auth.enroll"))
@@ -33,7 +42,8 @@ def _half_user() -> User:
     """The account that passed the password step in this session, or 404 for anyone else."""
     mark = session.get(HALF)
     user = db.session.get(User, mark["id"]) if mark else None
-    if user is None or user.session_version != mark["v"] or not user.active:
+    stale = not mark or time.time() - mark.get("at", 0) > HALF_FOR
+    if user is None or stale or user.session_version != mark["v"] or not user.active:
         session.pop(HALF, None)
         abort(404)
     return user

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from promkm_qr import audit
+from promkm_qr.accounts import sessions
 from promkm_qr.accounts.passwords import check_new_password
 from promkm_qr.core.nik import normalize_phone
 from promkm_qr.core.nip import InvalidNip, parse_nip
@@ -30,14 +31,11 @@ class LoginError(Exception):
 
 
 def load_user(token: str) -> User | None:
-    """Flask-Login loader: the session token is "id:session_version"."""
+    """Flask-Login loader: the token is "id:session_version"; the session row decides the rest."""
     user_id, _sep, version = token.partition(":")
     if not user_id.isdigit() or not version.isdigit():
         return None
-    user = db.session.get(User, int(user_id))
-    if user is None or user.session_version != int(version) or not user.active:
-        return None
-    return user
+    return sessions.check(int(user_id), int(version))
 
 
 def normalize_identifier(role: str, identifier: str) -> str:

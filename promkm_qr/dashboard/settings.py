@@ -1,4 +1,4 @@
-"""The admin settings: quota rules, counted states, report ceiling, branding and privacy.
+"""The admin settings: quota rules, counted states, report ceiling, branding, privacy, sessions.
 
 Values travel as the text a person typed, so a form with an error shows it back unchanged;
 nothing is saved until every field is valid, and each change is written to the audit trail.
@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from promkm_qr import audit, retention
+from promkm_qr.accounts import sessions
 from promkm_qr.accounts.activation import VALID_DAYS_RANGE
 from promkm_qr.core.money import format_rupiah, parse_rupiah
 from promkm_qr.core.text import HiddenCharacter, check_text
@@ -39,6 +40,7 @@ def current_values() -> dict:
     values.update({f"retention_{k}": str(v) for k, v in retention.periods().items()})
     values["privacy_notice"] = get_setting("privacy_notice")
     values["activation_code_days"] = str(get_setting("activation_code_days"))
+    values.update({f"session_{k}": str(v) for k, v in get_setting("sessions").items()})
     for rule in _rules():
         values[f"kind_{rule.position_class}"] = rule.kind
         values[f"amount_{rule.position_class}"] = format_rupiah(rule.amount)
@@ -73,6 +75,7 @@ def parse_values(form) -> tuple[dict, dict, dict]:
             errors[f"brand_{key}"] = str(exc)
     parsed["branding"] = branding
     _parse_privacy(form, shown, parsed, errors)
+    _parse_sessions(form, shown, parsed, errors)
     for rule in _rules():
         pc = rule.position_class
         kind, amount, pct = (form.get(f"{p}_{pc}", "").strip() for p in ("kind", "amount", "pct"))
@@ -91,25 +94,26 @@ def parse_values(form) -> tuple[dict, dict, dict]:
     return shown, parsed, errors
 
 
+def _whole_numbers(form, prefix: str, bounds, shown: dict, errors: dict) -> dict[str, int]:
+    """Fields `<prefix>_<key>` holding whole numbers within (key, smallest, largest) bounds."""
+    values = {}
+    for key, low, high in bounds:
+        name = f"{prefix}_{key}"
+        text = shown[name] = form.get(name, "").strip()
+        if not (text.isdigit() and low <= int(text) <= high):
+            errors[name] = _("Angka bulat %(low)s sampai %(high)s.", low=low, high=high)
+        else:
+            values[key] = int(text)
+    return values
+
+
 def _parse_privacy(form, shown: dict, parsed: dict, errors: dict) -> None:
     """Retention periods and code validity (whole numbers within bounds), the privacy text."""
-    parsed["retention"] = {}
-    for key, low, high in retention.PERIODS:
-        text = shown[f"retention_{key}"] = form.get(f"retention_{key}", "").strip()
-        if not (text.isdigit() and low <= int(text) <= high):
-            errors[f"retention_{key}"] = _(
-                "Angka bulat %(low)s sampai %(high)s.", low=low, high=high
-            )
-        else:
-            parsed["retention"][key] = int(text)
-    low, high = VALID_DAYS_RANGE
-    text = shown["activation_code_days"] = form.get("activation_code_days", "").strip()
-    if text.isdigit() and low <= int(text) <= high:
-        parsed["activation_code_days"] = int(text)
-    else:
-        errors["activation_code_days"] = _(
-            "Angka bulat %(low)s sampai %(high)s.", low=low, high=high
-        )
+    parsed["retention"] = _whole_numbers(form, "retention", retention.PERIODS, shown, errors)
+    code_days = _whole_numbers(
+        form, "activation", [("code_days", *VALID_DAYS_RANGE)], shown, errors
+    )
+    parsed["activation_code_days"] = code_days.get("code_days")
     # Line ends as typed in a browser (CRLF) are stored as plain newlines.
     notice = form.get("privacy_notice", "").replace("\r\n", "\n").strip()
     shown["privacy_notice"] = parsed["privacy_notice"] = notice
@@ -124,17 +128,19 @@ def _parse_privacy(form, shown: dict, parsed: dict, errors: dict) -> None:
             errors["privacy_notice"] = str(exc)
 
 
+def _parse_sessions(form, shown: dict, parsed: dict, errors: dict) -> None:
+    """The staff session limits: whole numbers within bounds, idle no longer than the lifetime."""
+    limits = _whole_numbers(form, "session", sessions.STAFF_LIMITS, shown, errors)
+    parsed["sessions"] = limits
+    if len(limits) == 2 and limits["staff_idle_minutes"] > limits["staff_absolute_hours"] * 60:
+        errors["session_staff_idle_minutes"] = _("Tidak boleh lebih lama dari umur sesi.")
+
+
 def save(parsed: dict, actor_id: int) -> int:
     """Store parsed settings; each changed value gets an audit entry. Returns how many changed."""
     changed = 0
-    for key in (
-        "counted_states",
-        "report_ceiling",
-        "branding",
-        "retention",
-        "privacy_notice",
-        "activation_code_days",
-    ):
+    keys = ("counted_states", "report_ceiling", "branding", "retention", "privacy_notice")
+    for key in (*keys, "activation_code_days", "sessions"):
         old = get_setting(key)
         if old == parsed[key]:
             continue

@@ -1,9 +1,10 @@
-"""Settings: quota rules, counted states, report ceiling and branding (admin only)."""
+"""Settings: quota rules, counted states, report ceiling, branding, privacy, sessions (admin)."""
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from promkm_qr.accounts import sessions
 from promkm_qr.auth.access import staff_roles
 from promkm_qr.dashboard import settings as service
 from promkm_qr.dinas import bp
@@ -27,4 +28,5 @@ def settings():
         errors=errors,
         states=REPORT_STATES,
         classes=service.rule_classes(),
+        member_days=(sessions.MEMBER_IDLE.days, sessions.MEMBER_LIFETIME.days),
     ), (400 if errors else 200)

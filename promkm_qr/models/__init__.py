@@ -11,6 +11,7 @@ from promkm_qr.models.jobs import Document, Job, OutboxMessage, Setting
 from promkm_qr.models.region import Kecamatan, Kelurahan
 from promkm_qr.models.report import Evidence, PurchaseReport, ReportFlag, ReportTransition
 from promkm_qr.models.rollup import ReviewDelta, RollupDelta
+from promkm_qr.models.session import UserSession
 from promkm_qr.models.stall import Category, PosterPrint, RefusedScan, Stall
 from promkm_qr.models.upload import PhotoUpload
 
@@ -38,4 +39,5 @@ __all__ = [
     "Setting",
     "Stall",
     "User",
+    "UserSession",
 ]

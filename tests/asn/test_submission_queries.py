@@ -35,7 +35,9 @@ def test_a_submission_reads_settings_once_and_nothing_back_after_its_commit(sign
         response = post(signed_in, form_url, data)
     assert response.status_code == 302 and "/asn/laporan/" in response.headers["Location"]
     assert sum("FROM settings" in s for s in seen) == 1
-    assert sum("FROM users" in s for s in seen) == 1  # the session's user, before anything
+    # The session's row and its user in one query, before anything; no other read of users.
+    assert sum("FROM user_sessions JOIN users" in s for s in seen) == 1
+    assert not any("FROM users" in s for s in seen)
     # A photo's message goes straight to the broker: the outbox keeps only a refused one.
     assert not any("outbox" in s for s in seen)
     # The form key is left to the unique constraint, not looked up first.

@@ -74,6 +74,8 @@ def _settings_form(client, **changes):
         "retention_position_months": "24",
         "retention_address_days": "90",
         "activation_code_days": "30",
+        "session_staff_idle_minutes": "30",
+        "session_staff_absolute_hours": "12",
         "privacy_notice": get_setting("privacy_notice"),
     }
     for rule in db.session.scalars(select(QuotaRule)):
