@@ -73,8 +73,29 @@ DEFAULT_SETTINGS = {
         "history_days": 90,
     },
     # How long personal data is kept (promkm_qr.retention, README "Personal data").
-    "retention": {"photo_months": 24, "position_months": 24, "address_days": 90},
+    "retention": {
+        "photo_months": 24,
+        "position_months": 24,
+        "address_days": 90,
+        "message_days": 90,
+    },
     "privacy_notice": PRIVACY_NOTICE,
+    # Reminders (promkm_qr.notifications): when the daily ones are composed (WIB), how many
+    # days before a month closes ASN below quota are told, the quiet hours (WIB) that hold
+    # messages until morning, the most messages one person gets per channel and day, and the
+    # names of the WhatsApp templates approved for each text.
+    "reminders": {
+        "send_at": "19:00",
+        "shortfall_days": 5,
+        "quiet_start": "21:00",
+        "quiet_end": "06:00",
+        "daily_cap": 3,
+        "whatsapp_templates": {
+            "merchant_digest": "pengingat_konfirmasi",
+            "merchant_last_call": "pengingat_konfirmasi_terakhir",
+            "asn_shortfall": "pengingat_kuota",
+        },
+    },
     "branding": {
         "pemerintah": "Pemerintah Kota Madiun",
         "dinas": "Dinas Tenaga Kerja, Koperasi, Usaha Kecil dan Menengah",

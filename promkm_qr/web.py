@@ -87,6 +87,7 @@ def register_blueprints(app: Flask) -> None:
     from promkm_qr.dinas import bp as dinas_bp
     from promkm_qr.documents import bp as documents_bp
     from promkm_qr.merchant import bp as merchant_bp
+    from promkm_qr.notifications.views import bp as notifications_bp
     from promkm_qr.public import bp as public_bp
 
     app.register_blueprint(public_bp)
@@ -95,6 +96,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(merchant_bp, url_prefix="/umkm")
     app.register_blueprint(dinas_bp, url_prefix="/dinas")
     app.register_blueprint(documents_bp)
+    app.register_blueprint(notifications_bp, url_prefix="/pemberitahuan")
 
 
 def register_template_helpers(app: Flask) -> None:

@@ -81,6 +81,10 @@ EXPECTED = {
     # Only a session half-way through staff sign-in (password given) reaches these.
     "auth.second_step": dict.fromkeys(ROLES, "404"),
     "auth.enroll": dict.fromkeys(ROLES, "404"),
+    # Each person's own reminders and choices: any signed-in account.
+    "notifications.index": signed_in(),
+    "notifications.mark_read": signed_in(),
+    "notifications.preferences": signed_in(),
     "asn.home": only("asn"),
     "asn.report": only("asn"),
     "asn.scan": only("asn"),

@@ -8,7 +8,14 @@ from sqlalchemy import func, select
 
 from promkm_qr import audit, retention
 from promkm_qr.extensions import db
-from promkm_qr.models import AuditEntry, Document, Evidence, PurchaseReport, RefusedScan
+from promkm_qr.models import (
+    AuditEntry,
+    Document,
+    Evidence,
+    Notification,
+    PurchaseReport,
+    RefusedScan,
+)
 from promkm_qr.models.base import utcnow
 from promkm_qr.storage import get_storage
 from tests.factories import make_asn, make_merchant, make_report, make_stall
@@ -31,6 +38,21 @@ def _scan(at: datetime) -> RefusedScan:
     scan = RefusedScan(at=at, token="x", reason="unknown", client="203.0.113.7")
     db.session.add(scan)
     return scan
+
+
+def _note(asn, at: datetime) -> Notification:
+    note = Notification(
+        idempotency_key=f"asn_shortfall:{at:%Y-%m-%d}:{asn.id}:inapp",
+        user_id=asn.id,
+        kind="asn_shortfall",
+        channel="inapp",
+        status="sent",
+        body="Belanja kurang Rp20.000",
+        params={"values": ["Rp20.000"]},
+        created_at=at,
+    )
+    db.session.add(note)
+    return note
 
 
 def _totals():
@@ -61,6 +83,7 @@ def test_purge_removes_exactly_what_is_due_once(app):
     reports["march"].created_at = datetime(2027, 3, 10, 6, 0)
     reports["march"].evidence.created_at = datetime(2027, 3, 10, 6, 0)
     old_scan, new_scan = _scan(NOW - timedelta(days=91)), _scan(NOW - timedelta(days=89))
+    old_note, new_note = _note(asn, NOW - timedelta(days=91)), _note(asn, NOW - timedelta(days=89))
     get_storage().put("documents/receipt.pdf", b"%PDF-1.7 issued")
     db.session.add(
         Document(
@@ -83,6 +106,7 @@ def test_purge_removes_exactly_what_is_due_once(app):
         "report_positions": 1,
         "evidence_positions": 1,
         "scan_addresses": 1,
+        "message_bodies": 1,
     }
     db.session.expire_all()
     feb_ev, march_ev, recent_ev = (
@@ -99,6 +123,12 @@ def test_purge_removes_exactly_what_is_due_once(app):
     assert positions == [None, -7.6, -7.6]
     assert db.session.get(RefusedScan, old_scan.id).client is None
     assert db.session.get(RefusedScan, new_scan.id).client == "203.0.113.7"
+    gone, kept_note = (
+        db.session.get(Notification, old_note.id),
+        db.session.get(Notification, new_note.id),
+    )
+    assert (gone.body, gone.params, gone.status) == (None, None, "sent")
+    assert kept_note.body == "Belanja kurang Rp20.000"
     assert _totals() == totals
     assert storage.get("documents/receipt.pdf") == b"%PDF-1.7 issued"
     entry = db.session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc())).first()

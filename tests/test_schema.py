@@ -90,13 +90,14 @@ def test_a_negative_quota_or_tpp_is_refused(app):
 
 
 def _schema_sql() -> list[str]:
-    """SQLite's triggers and index definitions, which the table rebuilds must keep."""
+    """SQLite's triggers and index definitions, which the table rebuilds must keep (the
+    notifications table, new after 0011, has indexes of its own)."""
     if db.engine.dialect.name != "sqlite":
         return []
     rows = db.session.execute(
         text("SELECT sql FROM sqlite_master WHERE sql IS NOT NULL AND type IN ('index', 'trigger')")
     )
-    return sorted(sql for (sql,) in rows)
+    return sorted(sql for (sql,) in rows if " ON notifications " not in sql)
 
 
 def test_the_migration_keeps_rows_chunks_triggers_and_partial_indexes(session_env, tmp_path):

@@ -73,6 +73,7 @@ def _settings_form(client, **changes):
         "retention_photo_months": "24",
         "retention_position_months": "24",
         "retention_address_days": "90",
+        "retention_message_days": "90",
         "privacy_notice": get_setting("privacy_notice"),
     }
     for rule in db.session.scalars(select(QuotaRule)):

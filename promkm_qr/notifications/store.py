@@ -1,0 +1,124 @@
+"""Record composed reminders, one row per recipient and channel, and hand them to Celery.
+
+The row's idempotency key (kind, subject, day, recipient, channel) is unique, so a second
+run of the same day's composition inserts nothing and sends nothing twice. Rows for the
+in-app channel are delivered by being stored; the others travel through the outbox, in the
+same transaction, so a broker that is down delays them and loses none.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask import current_app, url_for
+from sqlalchemy.dialects import postgresql, sqlite
+
+from promkm_qr import outbox
+from promkm_qr.extensions import db
+from promkm_qr.models import Notification
+from promkm_qr.notifications.texts import Text
+
+DELIVER_TASK = "promkm_qr.notifications.deliver"
+# Ids per delivery task: few enough that one task ends in seconds.
+BATCH = 200
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """What choosing channels needs of an account, read in the composing query."""
+
+    id: int
+    locale: str | None
+    phone: str | None
+    email: str | None
+    prefs: dict | None
+    whatsapp_refused: bool
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A composed reminder for one recipient; `subject` names what it is about (a day)."""
+
+    recipient: Recipient
+    kind: str
+    subject: str
+    text: Text
+
+
+def link(endpoint: str, **values) -> str:
+    """An absolute link to a page (sign-in first when needed, then back to it)."""
+    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
+    with current_app.test_request_context(base_url=base):
+        return url_for(endpoint, _external=True, **values)
+
+
+def locale_of(recipient: Recipient) -> str:
+    """The recipient's language: English only for accounts set to English."""
+    return "en" if recipient.locale == "en" else "id"
+
+
+def channels(recipient: Recipient) -> list[str]:
+    """The channels this recipient can be reached on (the app always)."""
+    config = current_app.config
+    found = ["inapp"]
+    wa_ready = config.get("WHATSAPP_TOKEN") and config.get("WHATSAPP_PHONE_NUMBER_ID")
+    if wa_ready and recipient.phone and not recipient.whatsapp_refused:
+        found.append("whatsapp")
+    if config.get("SMTP_HOST") and recipient.email:
+        found.append("email")
+    off = set((recipient.prefs or {}).get("channels_off", ())) - {"inapp"}
+    return [c for c in found if c not in off]
+
+
+def _insert():
+    """INSERT that skips rows whose key exists, returning the ids of those it added."""
+    table = Notification.__table__
+    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
+    return (
+        dialect.insert(table)
+        .on_conflict_do_nothing(index_elements=["idempotency_key"])
+        .returning(table.c.id, table.c.channel, table.c.status)
+    )
+
+
+def _row(draft: Draft, channel: str, now: datetime) -> dict:
+    opted_out = draft.kind in ((draft.recipient.prefs or {}).get("kinds_off") or ())
+    status = "suppressed" if opted_out else ("sent" if channel == "inapp" else "queued")
+    text = draft.text
+    return {
+        "idempotency_key": f"{draft.kind}:{draft.subject}:{draft.recipient.id}:{channel}",
+        "user_id": draft.recipient.id,
+        "kind": draft.kind,
+        "channel": channel,
+        "status": status,
+        "locale": locale_of(draft.recipient),
+        "subject": text.subject[:200],
+        "body": text.body,
+        "params": {"template": text.template, "values": text.params},
+        "link": text.link[:300],
+        "attempts": 0,
+        "last_error": "opted out" if opted_out else None,
+        "created_at": now,
+        "sent_at": now if status == "sent" else None,
+    }
+
+
+def store(drafts: list[Draft], now: datetime) -> dict[str, int]:
+    """Insert the drafts' rows (existing keys skipped), queue the deliveries, commit.
+
+    Returns how many rows were added per status.
+    """
+    counts: dict[str, int] = {}
+    queued: list[int] = []
+    rows = [_row(d, channel, now) for d in drafts for channel in channels(d.recipient)]
+    statement = _insert()
+    for start in range(0, len(rows), 1000):
+        for row_id, _channel, status in db.session.execute(statement, rows[start : start + 1000]):
+            counts[status] = counts.get(status, 0) + 1
+            if status == "queued":
+                queued.append(row_id)
+    messages = [
+        outbox.enqueue(DELIVER_TASK, queued[i : i + BATCH]) for i in range(0, len(queued), BATCH)
+    ]
+    db.session.commit()
+    outbox.send_pending(messages)
+    return counts
