@@ -116,6 +116,7 @@ EXPECTED = {
     "merchant.reports_csv": only("merchant"),
     "dinas.home": staff(*ALL_STAFF),
     "dinas.dashboard": staff(*ALL_STAFF),
+    "dinas.delivery_log": staff("operator", "reviewer"),
     # Only the one who started a job (or an admin) may watch it.
     "dinas.job": {
         **staff(*ALL_STAFF),

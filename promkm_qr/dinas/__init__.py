@@ -13,6 +13,7 @@ from promkm_qr.dinas import (  # noqa: E402, F401
     bulk,
     dashboard,
     documents,
+    reminders,
     review,
     settings,
     stalls,

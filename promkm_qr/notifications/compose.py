@@ -38,20 +38,25 @@ def merchant_digests(now: datetime) -> list[Draft]:
     r = PurchaseReport
     days = get_setting("confirm_within_days")
     last_call_before = now + timedelta(days=1) - timedelta(days=days)
-    rows = db.session.execute(
+    # Grouped by owner first: PostgreSQL cannot group by the JSON preferences column.
+    waiting = (
         select(
-            *_PERSON,
-            User.whatsapp_refused_at,
-            func.count(r.id),
-            func.sum(r.amount),
-            func.min(r.created_at),
-            func.sum(case((r.created_at < last_call_before, 1), else_=0)),
+            Stall.owner_id.label("owner_id"),
+            func.count(r.id).label("n"),
+            func.sum(r.amount).label("rp"),
+            func.min(r.created_at).label("oldest"),
+            func.sum(case((r.created_at < last_call_before, 1), else_=0)).label("last_call"),
         )
-        .select_from(r)
         .join(Stall, Stall.id == r.stall_id)
-        .join(User, User.id == Stall.owner_id)
-        .where(r.state == "submitted", User.active.is_(True))
-        .group_by(*_PERSON, User.whatsapp_refused_at)
+        .where(r.state == "submitted")
+        .group_by(Stall.owner_id)
+        .subquery()
+    )
+    w = waiting.c
+    rows = db.session.execute(
+        select(*_PERSON, User.whatsapp_refused_at, w.n, w.rp, w.oldest, w.last_call)
+        .join(waiting, w.owner_id == User.id)
+        .where(User.active.is_(True))
         .order_by(User.id)
     )
     day = to_wib(now).date().isoformat()
