@@ -36,7 +36,7 @@ def upgrade():
         sa.Column("sent_at", sa.DateTime(), nullable=True),
         sa.Column("read_at", sa.DateTime(), nullable=True),
         sa.CheckConstraint(
-            "status IN ('queued', 'held', 'sent', 'failed', 'suppressed')",
+            "status IN ('queued', 'sending', 'held', 'sent', 'failed', 'suppressed')",
             name=op.f("ck_notifications_status"),
         ),
         sa.CheckConstraint(

@@ -9,11 +9,12 @@ from promkm_qr.extensions import db
 from promkm_qr.models.base import one_of, utcnow
 
 CHANNELS = ("inapp", "whatsapp", "email")
-# queued: waiting for a worker (send_after, when set, is the earliest retry); held: quiet
-# hours, sent once send_after passes; sent: the channel accepted it (for WhatsApp: the API
-# answered with a message id); failed: retries used up or the number refused; suppressed:
-# opted out or over the daily cap.
-NOTIFICATION_STATES = ("queued", "held", "sent", "failed", "suppressed")
+# queued: waiting for a worker (send_after, when set, is the earliest retry); sending: a
+# worker claimed it (send_after is the end of its lease, after which it is queued again);
+# held: quiet hours, sent once send_after passes; sent: the channel accepted it (for
+# WhatsApp: the API answered with a message id); failed: retries used up or the number
+# refused; suppressed: opted out or over the daily cap.
+NOTIFICATION_STATES = ("queued", "sending", "held", "sent", "failed", "suppressed")
 
 
 class Notification(db.Model):

@@ -4,7 +4,9 @@ Each finder is one grouped query over the reports (or the quota figures the dash
 so the whole city's digests cost a few statements, not one per stall.
 """
 
+from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
+from itertools import chain
 
 from sqlalchemy import case, func, select
 
@@ -29,8 +31,11 @@ def _recipient(user_id, locale, phone, email, prefs, refused_at) -> Recipient:
 _PERSON = (User.id, User.locale, User.phone, User.email, User.notification_prefs)
 
 
-def merchant_digests(now: datetime) -> list[Draft]:
+def merchant_digests(now: datetime) -> Iterator[Draft]:
     """A digest per merchant with reports waiting for confirmation; none for the others.
+
+    The figures are read at once (small tuples); the texts are made as store() takes them,
+    so a whole city's digests never sit in memory together.
 
     A report is in the last call when it reaches `confirm_within_days` within a day, after
     which the daily sweep sends it to the review queue.
@@ -58,18 +63,16 @@ def merchant_digests(now: datetime) -> list[Draft]:
         .join(waiting, w.owner_id == User.id)
         .where(User.active.is_(True))
         .order_by(User.id)
-    )
+    ).all()
     day = to_wib(now).date().isoformat()
     target = link("merchant.home")
     stop = link("notifications.preferences")
-    drafts = []
     for *person, waiting, total, oldest, last_call in rows:
         recipient = _recipient(*person)
         text = texts.merchant_digest(
             locale_of(recipient), waiting, int(total), oldest, int(last_call), target, stop
         )
-        drafts.append(Draft(recipient, texts.MERCHANT_DIGEST, day, text))
-    return drafts
+        yield Draft(recipient, texts.MERCHANT_DIGEST, day, text)
 
 
 def _month_of(today: date) -> tuple[date, date]:
@@ -127,7 +130,7 @@ def compose_due(now: datetime) -> dict[str, int] | None:
     marker = db.session.get(Setting, LAST_RUN)
     if marker is not None and marker.value == today:
         return None
-    counts = store(merchant_digests(now) + asn_shortfalls(now), now)
+    counts = store(chain(merchant_digests(now), asn_shortfalls(now)), now)
     marker = db.session.get(Setting, LAST_RUN) or Setting(key=LAST_RUN)
     marker.value = today
     db.session.add(marker)

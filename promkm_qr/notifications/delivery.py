@@ -1,9 +1,9 @@
 """Deliver queued reminders: quiet hours, opt-outs and daily caps first, then the channel.
 
-A row is sent at most once: the worker takes it only while it is queued and due, under a
-row lock (PostgreSQL), and records "sent" only with the channel's message id. A failure the
-channel may recover from is retried with growing pauses (release_due queues it again); a
-refused number is marked on the account and never retried.
+A row is sent once: a worker claims it only while it is queued and due (a conditional
+UPDATE, so two copies of the task cannot both take it), and records "sent" only with the
+channel's message id. A failure the channel may recover from is retried with growing pauses
+(release_due queues it again); a refused number is marked on the account and never retried.
 """
 
 from datetime import UTC, datetime, time, timedelta
@@ -18,6 +18,8 @@ from promkm_qr.notifications.channels import Refused, Retry
 from promkm_qr.notifications.store import BATCH, DELIVER_TASK
 from promkm_qr.reference import get_setting
 
+# How long a claimed row stays with its worker; a worker that died leaves it to be queued again.
+LEASE = timedelta(minutes=15)
 # Pauses before the 2nd, 3rd, ... attempt; after the last one the row is failed.
 BACKOFF = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30), timedelta(hours=2))
 
@@ -60,21 +62,23 @@ def _day_start(now: datetime) -> datetime:
     return _naive_utc(datetime.combine(to_wib(now).date(), time(), tzinfo=WIB))
 
 
-def _over_cap(row: Notification, now: datetime) -> bool:
-    """Whether the recipient already got the day's most messages on this channel."""
-    sent = db.session.scalar(
-        select(func.count(Notification.id)).where(
-            Notification.user_id == row.user_id,
-            Notification.channel == row.channel,
+def _sent_today(user_ids: set[int], now: datetime) -> dict[tuple[int, str], int]:
+    """Messages sent today (WIB) per (recipient, channel), for the daily caps."""
+    rows = db.session.execute(
+        select(Notification.user_id, Notification.channel, func.count(Notification.id))
+        .where(
+            Notification.user_id.in_(user_ids),
             Notification.status == "sent",
             Notification.sent_at >= _day_start(now),
         )
+        .group_by(Notification.user_id, Notification.channel)
     )
-    return sent >= get_setting("reminders")["daily_cap"]
+    return {(user_id, channel): n for user_id, channel, n in rows}
 
 
-def _deliver_one(row: Notification, user: User, now: datetime) -> None:
+def _deliver_one(row: Notification, user: User, now: datetime, sent_today: dict) -> None:
     """Decide and, when allowed, send one row; the row's new status is set, not committed."""
+    row.send_after = None
     prefs = user.notification_prefs or {}
     if row.kind in (prefs.get("kinds_off") or ()) or row.channel in (
         prefs.get("channels_off") or ()
@@ -85,7 +89,8 @@ def _deliver_one(row: Notification, user: User, now: datetime) -> None:
     if held is not None:
         row.status, row.send_after = "held", held
         return
-    if _over_cap(row, now):
+    key = (row.user_id, row.channel)
+    if sent_today.get(key, 0) >= get_setting("reminders")["daily_cap"]:
         row.status, row.last_error = "suppressed", "daily cap"
         return
     row.attempts += 1
@@ -101,38 +106,54 @@ def _deliver_one(row: Notification, user: User, now: datetime) -> None:
         if row.attempts > len(BACKOFF):
             row.status = "failed"
         else:
-            row.send_after = now + BACKOFF[row.attempts - 1]
+            row.status, row.send_after = "queued", now + BACKOFF[row.attempts - 1]
         return
-    row.status, row.sent_at, row.send_after, row.last_error = "sent", now, None, None
+    row.status, row.sent_at, row.last_error = "sent", now, None
+    sent_today[key] = sent_today.get(key, 0) + 1
 
 
 def deliver(ids: list[int], now: datetime | None = None) -> dict[str, int]:
-    """Deliver the rows among `ids` that are still queued and due; counts per new status."""
-    counts: dict[str, int] = {}
-    for row_id in ids:
-        now_row = now or datetime.now(UTC).replace(tzinfo=None)
-        row = db.session.scalar(
-            select(Notification)
-            .where(Notification.id == row_id, Notification.status == "queued")
-            .where(Notification.send_after.is_(None) | (Notification.send_after <= now_row))
-            .with_for_update(skip_locked=True)
+    """Deliver the rows among `ids` that are still queued and due; counts per new status.
+
+    The rows are claimed first (one UPDATE, committed), so a second copy of the task, or
+    another worker, finds nothing to send; each row's outcome is committed as soon as the
+    channel answered.
+    """
+    now = now or datetime.now(UTC).replace(tzinfo=None)
+    claimed = list(
+        db.session.scalars(
+            update(Notification)
+            .where(Notification.id.in_(ids), Notification.status == "queued")
+            .where(Notification.send_after.is_(None) | (Notification.send_after <= now))
+            .values(status="sending", send_after=now + LEASE)
+            .returning(Notification.id)
         )
-        if row is None:
-            db.session.rollback()
-            continue
-        _deliver_one(row, db.session.get(User, row.user_id), now_row)
+    )
+    db.session.commit()
+    if not claimed:
+        return {}
+    rows = db.session.scalars(
+        select(Notification).where(Notification.id.in_(claimed)).order_by(Notification.id)
+    ).all()
+    user_ids = {row.user_id for row in rows}
+    users = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(user_ids)))}
+    sent_today = _sent_today(user_ids, now)
+    counts: dict[str, int] = {}
+    for row in rows:
+        _deliver_one(row, users[row.user_id], now, sent_today)
         counts[row.status] = counts.get(row.status, 0) + 1
         db.session.commit()
     return counts
 
 
 def release_due(now: datetime | None = None) -> int:
-    """Queue again the held and retried rows whose time has come; how many."""
+    """Queue again the held and retried rows whose time has come, and rows whose worker's
+    lease ran out (it died while sending: the message may go twice); how many."""
     now = now or datetime.now(UTC).replace(tzinfo=None)
     due = list(
         db.session.scalars(
             select(Notification.id)
-            .where(Notification.status.in_(("queued", "held")))
+            .where(Notification.status.in_(("queued", "sending", "held")))
             .where(Notification.send_after <= now)
             .order_by(Notification.id)
             .limit(5000)

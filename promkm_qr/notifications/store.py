@@ -6,8 +6,10 @@ in-app channel are delivered by being stored; the others travel through the outb
 same transaction, so a broker that is down delays them and loses none.
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import islice
 
 from flask import current_app, url_for
 from sqlalchemy.dialects import postgresql, sqlite
@@ -20,6 +22,8 @@ from promkm_qr.notifications.texts import Text
 DELIVER_TASK = "promkm_qr.notifications.deliver"
 # Ids per delivery task: few enough that one task ends in seconds.
 BATCH = 200
+# Drafts per transaction.
+CHUNK = 1000
 
 
 @dataclass(frozen=True)
@@ -102,23 +106,26 @@ def _row(draft: Draft, channel: str, now: datetime) -> dict:
     }
 
 
-def store(drafts: list[Draft], now: datetime) -> dict[str, int]:
-    """Insert the drafts' rows (existing keys skipped), queue the deliveries, commit.
+def store(drafts: Iterable[Draft], now: datetime) -> dict[str, int]:
+    """Insert the drafts' rows (existing keys skipped), queue the deliveries, commit; in
+    chunks, each committed with its outbox messages, so memory stays flat.
 
     Returns how many rows were added per status.
     """
     counts: dict[str, int] = {}
-    queued: list[int] = []
-    rows = [_row(d, channel, now) for d in drafts for channel in channels(d.recipient)]
     statement = _insert()
-    for start in range(0, len(rows), 1000):
-        for row_id, _channel, status in db.session.execute(statement, rows[start : start + 1000]):
+    drafts = iter(drafts)
+    while chunk := list(islice(drafts, CHUNK)):
+        rows = [_row(d, channel, now) for d in chunk for channel in channels(d.recipient)]
+        queued = []
+        for row_id, _channel, status in db.session.execute(statement, rows):
             counts[status] = counts.get(status, 0) + 1
             if status == "queued":
                 queued.append(row_id)
-    messages = [
-        outbox.enqueue(DELIVER_TASK, queued[i : i + BATCH]) for i in range(0, len(queued), BATCH)
-    ]
-    db.session.commit()
-    outbox.send_pending(messages)
+        messages = [
+            outbox.enqueue(DELIVER_TASK, queued[i : i + BATCH])
+            for i in range(0, len(queued), BATCH)
+        ]
+        db.session.commit()
+        outbox.send_pending(messages)
     return counts

@@ -73,7 +73,7 @@ def test_no_digest_when_nothing_waits_and_english_for_english_accounts(app):
     asn, merchant = make_asn(), make_merchant()
     stall = make_stall(owner=merchant)
     make_report(asn, stall, purchased_at=NOW - timedelta(days=1), state="confirmed")
-    assert compose.merchant_digests(NOW) == []
+    assert list(compose.merchant_digests(NOW)) == []
     make_report(asn, stall, 20_000, purchased_at=NOW - timedelta(days=1))
     db.session.get(User, merchant.id).locale = "en"
     db.session.commit()

@@ -157,3 +157,16 @@ def test_an_opted_out_kind_is_logged_suppressed_and_never_sent(app, cloud_api):
     db.session.commit()
     assert deliver(ids, NOW) == {"suppressed": 1}
     assert cloud_api.requests == []
+
+
+def test_a_claimed_row_is_not_taken_twice_and_a_dead_workers_lease_runs_out(app, cloud_api):
+    _waiting()
+    (row_id,) = _compose()
+    db.session.get(Notification, row_id).status = "sending"
+    db.session.get(Notification, row_id).send_after = NOW + timedelta(minutes=15)
+    db.session.commit()
+    assert deliver([row_id], NOW) == {}  # another worker holds it
+    assert release_due(NOW + timedelta(minutes=14)) == 0
+    assert release_due(NOW + timedelta(minutes=15)) == 1
+    assert deliver([row_id], NOW + timedelta(minutes=15)) == {"sent": 1}
+    assert len(cloud_api.requests) == 1
