@@ -18,6 +18,8 @@ from promkm_qr.notifications.channels import Refused, Retry
 from promkm_qr.notifications.store import BATCH, DELIVER_TASK
 from promkm_qr.reference import get_setting
 
+# Rows whose outcomes are committed together.
+WRITE_EVERY = 20
 # How long a claimed row stays with its worker; a worker that died leaves it to be queued again.
 LEASE = timedelta(minutes=15)
 # Pauses before the 2nd, 3rd, ... attempt; after the last one the row is failed.
@@ -76,7 +78,7 @@ def _sent_today(user_ids: set[int], now: datetime) -> dict[tuple[int, str], int]
     return {(user_id, channel): n for user_id, channel, n in rows}
 
 
-def _deliver_one(row: Notification, user: User, now: datetime, sent_today: dict) -> None:
+def _deliver_one(row: Notification, user: User, now: datetime, limits: dict) -> None:
     """Decide and, when allowed, send one row; the row's new status is set, not committed."""
     row.send_after = None
     prefs = user.notification_prefs or {}
@@ -85,12 +87,11 @@ def _deliver_one(row: Notification, user: User, now: datetime, sent_today: dict)
     ):
         row.status, row.last_error = "suppressed", "opted out"
         return
-    held = quiet_until(now)
-    if held is not None:
-        row.status, row.send_after = "held", held
+    if limits["held"] is not None:
+        row.status, row.send_after = "held", limits["held"]
         return
-    key = (row.user_id, row.channel)
-    if sent_today.get(key, 0) >= get_setting("reminders")["daily_cap"]:
+    key, sent_today = (row.user_id, row.channel), limits["sent_today"]
+    if sent_today.get(key, 0) >= limits["cap"]:
         row.status, row.last_error = "suppressed", "daily cap"
         return
     row.attempts += 1
@@ -117,7 +118,9 @@ def deliver(ids: list[int], now: datetime | None = None) -> dict[str, int]:
 
     The rows are claimed first (one UPDATE, committed), so a second copy of the task, or
     another worker, finds nothing to send; each row's outcome is committed as soon as the
-    channel answered.
+    outcomes are committed every WRITE_EVERY rows (a database round trip per row cost
+    more than the send): a worker that dies mid-batch leaves up to that many rows sent but
+    still claimed, and they go again when their lease ends.
     """
     now = now or datetime.now(UTC).replace(tzinfo=None)
     claimed = list(
@@ -137,12 +140,24 @@ def deliver(ids: list[int], now: datetime | None = None) -> dict[str, int]:
     ).all()
     user_ids = {row.user_id for row in rows}
     users = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(user_ids)))}
-    sent_today = _sent_today(user_ids, now)
+    limits = {
+        "held": quiet_until(now),
+        "cap": get_setting("reminders")["daily_cap"],
+        "sent_today": _sent_today(user_ids, now),
+    }
     counts: dict[str, int] = {}
-    for row in rows:
-        _deliver_one(row, users[row.user_id], now, sent_today)
-        counts[row.status] = counts.get(row.status, 0) + 1
-        db.session.commit()
+    session = db.session()
+    # The batch's rows and recipients are read once: a commit must not expire them.
+    session.expire_on_commit = False
+    try:
+        for n, row in enumerate(rows, 1):
+            _deliver_one(row, users[row.user_id], now, limits)
+            counts[row.status] = counts.get(row.status, 0) + 1
+            if n % WRITE_EVERY == 0:
+                session.commit()
+        session.commit()
+    finally:
+        session.expire_on_commit = True
     return counts
 
 

@@ -6,18 +6,21 @@ in-app channel are delivered by being stored; the others travel through the outb
 same transaction, so a broker that is down delays them and loses none.
 """
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import islice
 
 from flask import current_app, url_for
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import text
+from sqlalchemy.dialects import sqlite
 
 from promkm_qr import outbox
 from promkm_qr.extensions import db
 from promkm_qr.models import Notification
 from promkm_qr.notifications.texts import Text
+from promkm_qr.reference import get_setting
 
 DELIVER_TASK = "promkm_qr.notifications.deliver"
 # Ids per delivery task: few enough that one task ends in seconds.
@@ -73,18 +76,34 @@ def channels(recipient: Recipient) -> list[str]:
     return [c for c in found if c not in off]
 
 
-def _insert():
-    """INSERT that skips rows whose key exists, returning the ids of those it added."""
+_COLUMNS = (
+    "idempotency_key, user_id, kind, channel, status, locale, subject, body, params, link, "
+    "attempts, last_error, created_at, sent_at"
+)
+# PostgreSQL takes a chunk as one JSON parameter: a many-row VALUES list of the same rows
+# spent more time being parsed by the driver than being inserted.
+_PG_INSERT = text(
+    f"INSERT INTO notifications ({_COLUMNS}) SELECT {_COLUMNS} "  # noqa: S608 (constants)
+    "FROM json_populate_recordset(NULL::notifications, CAST(:rows AS json)) "
+    "ON CONFLICT (idempotency_key) DO NOTHING RETURNING id, status"
+)
+
+
+def _insert(rows: list[dict]) -> list[tuple[int, str]]:
+    """Insert rows, skipping those whose key exists; (id, status) of the rows added."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        data = json.dumps(rows, default=lambda value: value.isoformat())
+        return db.session.execute(_PG_INSERT, {"rows": data}).all()
     table = Notification.__table__
-    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
-    return (
-        dialect.insert(table)
+    statement = (
+        sqlite.insert(table)
         .on_conflict_do_nothing(index_elements=["idempotency_key"])
-        .returning(table.c.id, table.c.channel, table.c.status)
+        .returning(table.c.id, table.c.status)
     )
+    return db.session.execute(statement, rows).all()
 
 
-def _row(draft: Draft, channel: str, now: datetime) -> dict:
+def _row(draft: Draft, channel: str, now: datetime, templates: dict) -> dict:
     opted_out = draft.kind in ((draft.recipient.prefs or {}).get("kinds_off") or ())
     status = "suppressed" if opted_out else ("sent" if channel == "inapp" else "queued")
     text = draft.text
@@ -97,7 +116,8 @@ def _row(draft: Draft, channel: str, now: datetime) -> dict:
         "locale": locale_of(draft.recipient),
         "subject": text.subject[:200],
         "body": text.body,
-        "params": {"template": text.template, "values": text.params},
+        # The WhatsApp template's approved name, from the settings when composed.
+        "params": {"template": templates.get(text.template, text.template), "values": text.params},
         "link": text.link[:300],
         "attempts": 0,
         "last_error": "opted out" if opted_out else None,
@@ -113,12 +133,14 @@ def store(drafts: Iterable[Draft], now: datetime) -> dict[str, int]:
     Returns how many rows were added per status.
     """
     counts: dict[str, int] = {}
-    statement = _insert()
     drafts = iter(drafts)
     while chunk := list(islice(drafts, CHUNK)):
-        rows = [_row(d, channel, now) for d in chunk for channel in channels(d.recipient)]
+        templates = get_setting("reminders")["whatsapp_templates"]
+        rows = [
+            _row(d, channel, now, templates) for d in chunk for channel in channels(d.recipient)
+        ]
         queued = []
-        for row_id, _channel, status in db.session.execute(statement, rows):
+        for row_id, status in _insert(rows) if rows else ():
             counts[status] = counts.get(status, 0) + 1
             if status == "queued":
                 queued.append(row_id)

@@ -2,6 +2,7 @@
 
 import pytest
 
+from promkm_qr.notifications import whatsapp
 from tests.notifications.loopback import PHONE_ID, TOKEN, CloudApi
 
 
@@ -13,4 +14,5 @@ def cloud_api(app, monkeypatch):
     monkeypatch.setitem(app.config, "WHATSAPP_TOKEN", TOKEN)
     monkeypatch.setitem(app.config, "WHATSAPP_PHONE_NUMBER_ID", PHONE_ID)
     yield api
+    whatsapp.close()
     api.stop()

@@ -48,6 +48,12 @@ class CloudApi:
         api = self
 
         class Handler(BaseHTTPRequestHandler):
+            # The answer's headers and body go out in two writes: without this, the
+            # client's delayed ACK holds the second one for 40 ms.
+            disable_nagle_algorithm = True
+            # Keep-alive, as the Cloud API answers.
+            protocol_version = "HTTP/1.1"
+
             def do_POST(self):
                 length = int(self.headers.get("Content-Length", 0))
                 body = json.loads(self.rfile.read(length) or b"{}")

@@ -47,7 +47,7 @@ def test_the_merchant_digest_of_a_seeded_day(app):
     assert "Terakhir: 1 di antaranya" in row.body
     assert row.link.endswith("/umkm/")
     assert row.params == {
-        "template": "merchant_last_call",
+        "template": "pengingat_konfirmasi_terakhir",
         "values": ["3", "Rp1.315.000", "28 November 2026", "1", row.link],
     }
     assert row.idempotency_key == f"merchant_digest:2026-12-04:{busy.id}:inapp"
