@@ -74,6 +74,14 @@ def _settings_form(client, **changes):
         "retention_position_months": "24",
         "retention_address_days": "90",
         "retention_message_days": "90",
+        "reminder_send_at": "19:00",
+        "reminder_quiet_start": "21:00",
+        "reminder_quiet_end": "06:00",
+        "reminder_shortfall_days": "5",
+        "reminder_daily_cap": "3",
+        "template_merchant_digest": "pengingat_konfirmasi",
+        "template_merchant_last_call": "pengingat_konfirmasi_terakhir",
+        "template_asn_shortfall": "pengingat_kuota",
         "privacy_notice": get_setting("privacy_notice"),
     }
     for rule in db.session.scalars(select(QuotaRule)):
