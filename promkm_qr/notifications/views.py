@@ -50,16 +50,20 @@ def mark_read():
 @bp.route("/pengaturan", methods=["GET", "POST"], endpoint="preferences")
 def preferences_page():
     """Which kinds of reminder and which channels the person receives."""
-    form = PreferencesForm()
+    form, error = PreferencesForm(), None
+    choices = preferences.choices(current_user.id)
     if form.validate_on_submit():
-        preferences.save(
-            current_user.id, request.form.getlist("kind"), request.form.getlist("channel")
-        )
-        db.session.commit()
-        flash(_("Pengaturan pemberitahuan disimpan."), "success")
-        return redirect(url_for("notifications.preferences"))
-    return render_template(
-        "notifications/preferences.html",
-        form=form,
-        choices=preferences.choices(current_user.id),
+        try:
+            email = preferences.check_email(request.form.get("email", ""))
+        except ValueError as exc:
+            error, choices["email"] = str(exc), request.form.get("email", "")
+        else:
+            kinds, channels = request.form.getlist("kind"), request.form.getlist("channel")
+            preferences.save(current_user.id, kinds, channels, email)
+            db.session.commit()
+            flash(_("Pengaturan pemberitahuan disimpan."), "success")
+            return redirect(url_for("notifications.preferences"))
+    page = render_template(
+        "notifications/preferences.html", form=form, choices=choices, error=error
     )
+    return page, 400 if error else 200

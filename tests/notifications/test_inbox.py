@@ -62,14 +62,30 @@ def test_the_preferences_page_stops_a_kind_and_a_channel(client):
     token = csrf_token(client, "/pemberitahuan/pengaturan")
     response = client.post(
         "/pemberitahuan/pengaturan",
-        data={"csrf_token": token, "kind": ["merchant_digest"], "channel": ["email"]},
+        data={
+            "csrf_token": token,
+            "kind": ["merchant_digest"],
+            "channel": ["email"],
+            "email": "sri@example.id",
+        },
     )
     assert response.status_code == 302
     db.session.expire_all()
-    assert db.session.get(User, asn.id).notification_prefs == {
+    saved = db.session.get(User, asn.id)
+    assert saved.notification_prefs == {
         "kinds_off": ["asn_shortfall"],
         "channels_off": ["whatsapp"],
     }
+    assert saved.email == "sri@example.id"
+    refused = client.post(
+        "/pemberitahuan/pengaturan",
+        data={"csrf_token": token, "email": "sri at example"},
+    )
+    assert refused.status_code == 400 and "Alamat e-mail tidak valid." in refused.get_data(
+        as_text=True
+    )
+    db.session.expire_all()
+    assert db.session.get(User, asn.id).email == "sri@example.id"
     assert db.session.scalar(
         select(AuditEntry).where(AuditEntry.action == "notifications.preferences")
     )
