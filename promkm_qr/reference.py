@@ -90,10 +90,14 @@ DEFAULT_SETTINGS = {
         "quiet_start": "21:00",
         "quiet_end": "06:00",
         "daily_cap": 3,
+        # Staff are alerted when their area's review queue holds more reports than this.
+        "review_threshold": 200,
         "whatsapp_templates": {
             "merchant_digest": "pengingat_konfirmasi",
             "merchant_last_call": "pengingat_konfirmasi_terakhir",
             "asn_shortfall": "pengingat_kuota",
+            "staff_review_queue": "antrean_tinjauan",
+            "staff_jobs_failed": "pekerjaan_gagal",
         },
     },
     "branding": {

@@ -27,8 +27,15 @@ REMINDER_FIELDS = (
     ("quiet_end", None, None),
     ("shortfall_days", 1, 28),
     ("daily_cap", 1, 20),
+    ("review_threshold", 1, 1_000_000),
 )
-TEMPLATES = ("merchant_digest", "merchant_last_call", "asn_shortfall")
+TEMPLATES = (
+    "merchant_digest",
+    "merchant_last_call",
+    "asn_shortfall",
+    "staff_review_queue",
+    "staff_jobs_failed",
+)
 CLOCK = re.compile(r"(?:[01][0-9]|2[0-3]):[0-5][0-9]")
 # Meta's rule for template names.
 TEMPLATE_NAME = re.compile(r"[a-z0-9_]{1,512}")

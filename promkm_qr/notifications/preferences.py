@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from promkm_qr import audit
 from promkm_qr.extensions import db
 from promkm_qr.models import User
-from promkm_qr.notifications.texts import KINDS, kind_label
+from promkm_qr.notifications.texts import KINDS_BY_ROLE, kind_label
 
 OUTWARD = ("whatsapp", "email")
 # Enough to catch typing slips; the SMTP server is the real judge of an address.
@@ -40,7 +40,7 @@ def choices(user_id: int) -> dict:
     kinds_off, channels_off = set(prefs.get("kinds_off", ())), set(prefs.get("channels_off", ()))
     return {
         "email": user.email or "",
-        "kinds": [(k, kind_label(k), k not in kinds_off) for k in KINDS],
+        "kinds": [(k, kind_label(k), k not in kinds_off) for k in KINDS_BY_ROLE[user.role]],
         "channels": [(c, channel_label(c), c not in channels_off) for c in OUTWARD],
     }
 
@@ -50,7 +50,7 @@ def save(user_id: int, kinds_on: list[str], channels_on: list[str], email: str |
     (the address itself stays out of the audit trail)."""
     user = db.session.get(User, user_id)
     new = {
-        "kinds_off": sorted(set(KINDS) - set(kinds_on)),
+        "kinds_off": sorted(set(KINDS_BY_ROLE[user.role]) - set(kinds_on)),
         "channels_off": sorted(set(OUTWARD) - set(channels_on)),
     }
     old = user.notification_prefs or {"kinds_off": [], "channels_off": []}

@@ -14,7 +14,15 @@ from promkm_qr.core.money import format_rupiah
 
 MERCHANT_DIGEST = "merchant_digest"
 ASN_SHORTFALL = "asn_shortfall"
-KINDS = (MERCHANT_DIGEST, ASN_SHORTFALL)
+STAFF_REVIEW_QUEUE = "staff_review_queue"
+STAFF_JOBS_FAILED = "staff_jobs_failed"
+KINDS = (MERCHANT_DIGEST, ASN_SHORTFALL, STAFF_REVIEW_QUEUE, STAFF_JOBS_FAILED)
+# The kinds each role receives, and so may stop.
+KINDS_BY_ROLE = {
+    "merchant": (MERCHANT_DIGEST,),
+    "asn": (ASN_SHORTFALL,),
+    "dinas": (STAFF_REVIEW_QUEUE, STAFF_JOBS_FAILED),
+}
 
 
 @dataclass(frozen=True)
@@ -34,6 +42,8 @@ def kind_label(kind: str) -> str:
     return {
         MERCHANT_DIGEST: _("Laporan yang menunggu konfirmasi (pelaku UMKM)"),
         ASN_SHORTFALL: _("Kekurangan belanja menjelang akhir bulan (ASN)"),
+        STAFF_REVIEW_QUEUE: _("Antrean tinjauan melewati batas (petugas)"),
+        STAFF_JOBS_FAILED: _("Cetak dokumen atau impor yang gagal (petugas)"),
     }.get(kind, kind)
 
 
@@ -91,5 +101,39 @@ def asn_shortfall(
             body=body,
             template="asn_shortfall",
             params=[shortfall, format_rupiah(total), format_rupiah(quota), str(days), link],
+            link=link,
+        )
+
+
+def staff_review_queue(locale: str, waiting: int, threshold: int, link: str, stop: str) -> Text:
+    """Staff: the review queue of their area has passed the threshold."""
+    with force_locale(locale):
+        body = _(
+            "Antrean tinjauan di wilayah Anda berisi %(n)s laporan, melewati batas %(max)s.",
+            n=waiting,
+            max=threshold,
+        )
+        body += "\n" + _("Tinjau: %(link)s", link=link)
+        body += "\n" + _("Berhenti menerima pesan ini: %(link)s", link=stop)
+        return Text(
+            subject=_("Antrean tinjauan: %(n)s laporan", n=waiting),
+            body=body,
+            template="staff_review_queue",
+            params=[str(waiting), str(threshold), link],
+            link=link,
+        )
+
+
+def staff_jobs_failed(locale: str, failed: int, link: str, stop: str) -> Text:
+    """Staff: background jobs (document batches, imports) failed today."""
+    with force_locale(locale):
+        body = _("%(n)s pekerjaan (cetak dokumen atau impor) gagal hari ini.", n=failed)
+        body += "\n" + _("Periksa: %(link)s", link=link)
+        body += "\n" + _("Berhenti menerima pesan ini: %(link)s", link=stop)
+        return Text(
+            subject=_("%(n)s pekerjaan gagal", n=failed),
+            body=body,
+            template="staff_jobs_failed",
+            params=[str(failed), link],
             link=link,
         )

@@ -30,10 +30,13 @@ def test_the_admin_sets_the_send_time_quiet_hours_caps_and_templates(client):
         "quiet_end": "06:00",
         "shortfall_days": 5,
         "daily_cap": 2,
+        "review_threshold": 200,
         "whatsapp_templates": {
             "merchant_digest": "pengingat_konfirmasi",
             "merchant_last_call": "pengingat_konfirmasi_terakhir",
             "asn_shortfall": "kuota_bulanan",
+            "staff_review_queue": "antrean_tinjauan",
+            "staff_jobs_failed": "pekerjaan_gagal",
         },
     }
     # The digest now goes at 17:30 WIB.
