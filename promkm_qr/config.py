@@ -123,6 +123,16 @@ def load_config() -> dict:
         # Generous: a whole office may share one public IP behind NAT.
         "QR_LINK_LIMIT_PER_CLIENT": "120/minute",
         "PROXY_HOPS": int(os.environ.get("PROXY_HOPS", "0")),
+        # Reminders: WhatsApp Business Cloud API and SMTP, both off until configured.
+        "WHATSAPP_API_URL": os.environ.get("WHATSAPP_API_URL", "https://graph.facebook.com/v21.0"),
+        "WHATSAPP_TOKEN": os.environ.get("WHATSAPP_TOKEN"),
+        "WHATSAPP_PHONE_NUMBER_ID": os.environ.get("WHATSAPP_PHONE_NUMBER_ID"),
+        "SMTP_HOST": os.environ.get("SMTP_HOST"),
+        "SMTP_PORT": int(os.environ.get("SMTP_PORT", "587")),
+        "SMTP_STARTTLS": os.environ.get("SMTP_STARTTLS", "1") == "1",
+        "SMTP_USER": os.environ.get("SMTP_USER"),
+        "SMTP_PASSWORD": os.environ.get("SMTP_PASSWORD"),
+        "MAIL_FROM": os.environ.get("MAIL_FROM", "noreply@localhost"),
         "CITY_NAME": os.environ.get("CITY_NAME", "Kota Madiun"),
         "LOG_FORMAT": os.environ.get(
             "LOG_FORMAT", "json" if environment == "production" else "text"

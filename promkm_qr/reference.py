@@ -73,12 +73,37 @@ DEFAULT_SETTINGS = {
         "history_days": 90,
     },
     # How long personal data is kept (promkm_qr.retention, README "Personal data").
-    "retention": {"photo_months": 24, "position_months": 24, "address_days": 90},
+    "retention": {
+        "photo_months": 24,
+        "position_months": 24,
+        "address_days": 90,
+        "message_days": 90,
+    },
     "privacy_notice": PRIVACY_NOTICE,
     # Days an activation code stays valid (promkm_qr.accounts.activation).
     "activation_code_days": 30,
     # Staff session limits (promkm_qr.accounts.sessions; ASN and merchant limits are fixed).
     "sessions": {"staff_idle_minutes": 30, "staff_absolute_hours": 12},
+    # Reminders (promkm_qr.notifications): when the daily ones are composed (WIB), how many
+    # days before a month closes ASN below quota are told, the quiet hours (WIB) that hold
+    # messages until morning, the most messages one person gets per channel and day, and the
+    # names of the WhatsApp templates approved for each text.
+    "reminders": {
+        "send_at": "19:00",
+        "shortfall_days": 5,
+        "quiet_start": "21:00",
+        "quiet_end": "06:00",
+        "daily_cap": 3,
+        # Staff are alerted when their area's review queue holds more reports than this.
+        "review_threshold": 200,
+        "whatsapp_templates": {
+            "merchant_digest": "pengingat_konfirmasi",
+            "merchant_last_call": "pengingat_konfirmasi_terakhir",
+            "asn_shortfall": "pengingat_kuota",
+            "staff_review_queue": "antrean_tinjauan",
+            "staff_jobs_failed": "pekerjaan_gagal",
+        },
+    },
     "branding": {
         "pemerintah": "Pemerintah Kota Madiun",
         "dinas": "Dinas Tenaga Kerja, Koperasi, Usaha Kecil dan Menengah",

@@ -15,20 +15,26 @@ from sqlalchemy import delete, select, update
 from promkm_qr import audit
 from promkm_qr.core.dates import WIB, month_bounds_utc
 from promkm_qr.extensions import db
-from promkm_qr.models import Evidence, PurchaseReport, RefusedScan, UserSession
+from promkm_qr.models import Evidence, Notification, PurchaseReport, RefusedScan, UserSession
 from promkm_qr.models.base import utcnow
 from promkm_qr.personal_data import services as personal_data
-from promkm_qr.reference import get_setting
+from promkm_qr.reference import DEFAULT_SETTINGS, get_setting
 from promkm_qr.storage import get_storage
 
 BATCH = 500
 # The periods an admin may set: (setting key, smallest, largest).
-PERIODS = (("photo_months", 1, 120), ("position_months", 1, 120), ("address_days", 1, 3650))
+PERIODS = (
+    ("photo_months", 1, 120),
+    ("position_months", 1, 120),
+    ("address_days", 1, 3650),
+    ("message_days", 1, 3650),
+)
 
 
 def periods() -> dict[str, int]:
-    """The retention periods in force, for the settings page, the notices and the purge."""
-    return get_setting("retention")
+    """The retention periods in force, for the settings page, the notices and the purge
+    (a period added after the city saved its settings has its default)."""
+    return {**DEFAULT_SETTINGS["retention"], **get_setting("retention")}
 
 
 def _naive_utc(moment: datetime) -> datetime:
@@ -105,11 +111,11 @@ def _purge_photos(cutoff: datetime, now: datetime) -> int:
 def purge(now: datetime | None = None) -> dict[str, int]:
     """Remove what is past its retention date; the counts per kind (all zero when nothing was)."""
     now = _naive_utc(now or utcnow())
-    periods = get_setting("retention")
-    positions = position_cutoff(now, periods["position_months"])
-    addresses = now - timedelta(days=periods["address_days"])
+    periods_now = periods()
+    positions = position_cutoff(now, periods_now["position_months"])
+    addresses = now - timedelta(days=periods_now["address_days"])
     counts = {
-        "photos": _purge_photos(photo_cutoff(now, periods["photo_months"]), now),
+        "photos": _purge_photos(photo_cutoff(now, periods_now["photo_months"]), now),
         "report_positions": _clear(
             PurchaseReport,
             select(PurchaseReport.id)
@@ -144,6 +150,17 @@ def purge(now: datetime | None = None) -> dict[str, int]:
             .where(UserSession.last_seen_at < addresses)
             .order_by(UserSession.id),
             lambda ids: db.session.execute(delete(UserSession).where(UserSession.id.in_(ids))),
+        ),
+        # The delivery log stays; the words of each reminder go.
+        "message_bodies": _clear(
+            Notification,
+            select(Notification.id)
+            .where(Notification.created_at < now - timedelta(days=periods_now["message_days"]))
+            .where(Notification.body.is_not(None))
+            .order_by(Notification.id),
+            subject=None,
+            body=None,
+            params=None,
         ),
     }
     if any(counts.values()):

@@ -112,6 +112,7 @@ def register_blueprints(app: Flask) -> None:
     from promkm_qr.dinas import bp as dinas_bp
     from promkm_qr.documents import bp as documents_bp
     from promkm_qr.merchant import bp as merchant_bp
+    from promkm_qr.notifications.views import bp as notifications_bp
     from promkm_qr.personal_data import bp as personal_data_bp
     from promkm_qr.public import bp as public_bp
 
@@ -122,6 +123,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(dinas_bp, url_prefix="/dinas")
     app.register_blueprint(documents_bp)
     app.register_blueprint(personal_data_bp)
+    app.register_blueprint(notifications_bp, url_prefix="/pemberitahuan")
 
 
 def register_template_helpers(app: Flask) -> None:

@@ -83,6 +83,10 @@ EXPECTED = {
     # Only a session half-way through staff sign-in (password given) reaches these.
     "auth.second_step": dict.fromkeys(ROLES, "404"),
     "auth.enroll": dict.fromkeys(ROLES, "404"),
+    # Each person's own reminders and choices: any signed-in account.
+    "notifications.index": signed_in(),
+    "notifications.mark_read": signed_in(),
+    "notifications.preferences": signed_in(),
     "asn.home": only("asn"),
     "asn.report": only("asn"),
     "asn.scan": only("asn"),
@@ -114,6 +118,7 @@ EXPECTED = {
     "merchant.reports_csv": only("merchant"),
     "dinas.home": staff(*ALL_STAFF),
     "dinas.dashboard": staff(*ALL_STAFF),
+    "dinas.delivery_log": staff("operator", "reviewer"),
     # Only the one who started a job (or an admin) may watch it.
     "dinas.job": {
         **staff(*ALL_STAFF),

@@ -32,6 +32,7 @@ def test_admin_edits_the_text_and_periods_shown_escaped_in_paragraphs(client):
         "photo_months": 36,
         "position_months": 24,
         "address_days": 30,
+        "message_days": 90,
     }
     assert db.session.query(AuditEntry).filter_by(object_id="retention").count() == 1
     html = client.get("/privasi").get_data(as_text=True)

@@ -13,6 +13,7 @@ from promkm_qr.models import (
     AuditEntry,
     Document,
     Evidence,
+    Notification,
     PurchaseReport,
     RefusedScan,
     UserSession,
@@ -54,6 +55,21 @@ def _session(user, last_seen_at: datetime) -> UserSession:
     return row
 
 
+def _note(asn, at: datetime) -> Notification:
+    note = Notification(
+        idempotency_key=f"asn_shortfall:{at:%Y-%m-%d}:{asn.id}:inapp",
+        user_id=asn.id,
+        kind="asn_shortfall",
+        channel="inapp",
+        status="sent",
+        body="Belanja kurang Rp20.000",
+        params={"values": ["Rp20.000"]},
+        created_at=at,
+    )
+    db.session.add(note)
+    return note
+
+
 def _totals():
     return db.session.execute(
         select(PurchaseReport.state, func.count(), func.sum(PurchaseReport.amount))
@@ -86,6 +102,7 @@ def test_purge_removes_exactly_what_is_due_once(app):
         _session(asn, NOW - timedelta(days=91)),
         _session(asn, NOW - timedelta(days=89)),
     )
+    old_note, new_note = _note(asn, NOW - timedelta(days=91)), _note(asn, NOW - timedelta(days=89))
     get_storage().put("documents/receipt.pdf", b"%PDF-1.7 issued")
     db.session.add(
         Document(
@@ -111,6 +128,7 @@ def test_purge_removes_exactly_what_is_due_once(app):
         "scan_addresses": 1,
         "data_exports": 0,
         "session_rows": 1,
+        "message_bodies": 1,
     }
     db.session.expire_all()
     feb_ev, march_ev, recent_ev = (
@@ -129,6 +147,12 @@ def test_purge_removes_exactly_what_is_due_once(app):
     assert db.session.get(RefusedScan, new_scan.id).client == "203.0.113.7"
     assert db.session.get(UserSession, old_session_id) is None
     assert db.session.get(UserSession, new_session.id).client == "203.0.113.0/24"
+    gone, kept_note = (
+        db.session.get(Notification, old_note.id),
+        db.session.get(Notification, new_note.id),
+    )
+    assert (gone.body, gone.params, gone.status) == (None, None, "sent")
+    assert kept_note.body == "Belanja kurang Rp20.000"
     assert _totals() == totals
     assert storage.get("documents/receipt.pdf") == b"%PDF-1.7 issued"
     entry = db.session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc())).first()

@@ -80,6 +80,13 @@ def asn_compliance(f: Filters) -> list[dict]:
     return [_row(r) for r in run(query)]
 
 
+def below_quota(f: Filters) -> list[tuple[int, int, int]]:
+    """(user id, counted rupiah, quota) of every rostered ASN below the quota in the period."""
+    people = _people(f).subquery()
+    query = select(people.c.id, people.c.rp, people.c.quota).where(people.c.met == 0)
+    return [(r.id, int(r.rp), int(r.quota)) for r in run(query.order_by(people.c.id))]
+
+
 def quota_panel(f: Filters, listed: int = 20) -> dict:
     """The dashboard's quota figures in one statement: per OPD id the share (percent) of its
     rostered ASN who met the quota, how many are on the roster and below quota, and the first

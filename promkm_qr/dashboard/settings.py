@@ -4,6 +4,8 @@ Values travel as the text a person typed, so a form with an error shows it back 
 nothing is saved until every field is valid, and each change is written to the audit trail.
 """
 
+import re
+
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -20,6 +22,25 @@ from promkm_qr.reference import get_setting
 BRANDING_FIELDS = ("pemerintah", "dinas", "address", "city")
 RULE_KINDS = ("fixed", "tpp_share")
 PRIVACY_NOTICE_MAX = 10_000
+# The reminders' settings (promkm_qr.notifications): key, smallest, largest (None: a time).
+REMINDER_FIELDS = (
+    ("send_at", None, None),
+    ("quiet_start", None, None),
+    ("quiet_end", None, None),
+    ("shortfall_days", 1, 28),
+    ("daily_cap", 1, 20),
+    ("review_threshold", 1, 1_000_000),
+)
+TEMPLATES = (
+    "merchant_digest",
+    "merchant_last_call",
+    "asn_shortfall",
+    "staff_review_queue",
+    "staff_jobs_failed",
+)
+CLOCK = re.compile(r"(?:[01][0-9]|2[0-3]):[0-5][0-9]")
+# Meta's rule for template names.
+TEMPLATE_NAME = re.compile(r"[a-z0-9_]{1,512}")
 
 
 def _rules() -> list[QuotaRule]:
@@ -41,6 +62,11 @@ def current_values() -> dict:
     values["privacy_notice"] = get_setting("privacy_notice")
     values["activation_code_days"] = str(get_setting("activation_code_days"))
     values.update({f"session_{k}": str(v) for k, v in get_setting("sessions").items()})
+    reminders = get_setting("reminders")
+    values.update({f"reminder_{k}": str(reminders[k]) for k, _low, _high in REMINDER_FIELDS})
+    values.update(
+        {f"template_{k}": v for k, v in reminders["whatsapp_templates"].items() if k in TEMPLATES}
+    )
     for rule in _rules():
         values[f"kind_{rule.position_class}"] = rule.kind
         values[f"amount_{rule.position_class}"] = format_rupiah(rule.amount)
@@ -76,6 +102,7 @@ def parse_values(form) -> tuple[dict, dict, dict]:
     parsed["branding"] = branding
     _parse_privacy(form, shown, parsed, errors)
     _parse_sessions(form, shown, parsed, errors)
+    _parse_reminders(form, shown, parsed, errors)
     for rule in _rules():
         pc = rule.position_class
         kind, amount, pct = (form.get(f"{p}_{pc}", "").strip() for p in ("kind", "amount", "pct"))
@@ -136,11 +163,35 @@ def _parse_sessions(form, shown: dict, parsed: dict, errors: dict) -> None:
         errors["session_staff_idle_minutes"] = _("Tidak boleh lebih lama dari umur sesi.")
 
 
+def _parse_reminders(form, shown: dict, parsed: dict, errors: dict) -> None:
+    """The reminders' times (HH:MM, WIB), numbers within bounds and WhatsApp template names."""
+    reminders = {}
+    for key, low, high in REMINDER_FIELDS:
+        text = shown[f"reminder_{key}"] = form.get(f"reminder_{key}", "").strip()
+        if low is None:
+            if not CLOCK.fullmatch(text):
+                errors[f"reminder_{key}"] = _("Jam dan menit, misalnya 19:00.")
+            reminders[key] = text
+        elif not (text.isdigit() and low <= int(text) <= high):
+            errors[f"reminder_{key}"] = _(
+                "Angka bulat %(low)s sampai %(high)s.", low=low, high=high
+            )
+        else:
+            reminders[key] = int(text)
+    templates = {}
+    for key in TEMPLATES:
+        text = shown[f"template_{key}"] = form.get(f"template_{key}", "").strip()
+        if not TEMPLATE_NAME.fullmatch(text):
+            errors[f"template_{key}"] = _("Huruf kecil, angka dan garis bawah.")
+        templates[key] = text
+    parsed["reminders"] = {**reminders, "whatsapp_templates": templates}
+
+
 def save(parsed: dict, actor_id: int) -> int:
     """Store parsed settings; each changed value gets an audit entry. Returns how many changed."""
     changed = 0
     keys = ("counted_states", "report_ceiling", "branding", "retention", "privacy_notice")
-    for key in (*keys, "activation_code_days", "sessions"):
+    for key in (*keys, "activation_code_days", "sessions", "reminders"):
         old = get_setting(key)
         if old == parsed[key]:
             continue

@@ -14,6 +14,7 @@ from promkm_qr.dinas import (  # noqa: E402, F401
     dashboard,
     data_requests,
     documents,
+    reminders,
     review,
     settings,
     stalls,

@@ -8,6 +8,7 @@ from promkm_qr.models.account import AsnProfile, Opd, QuotaRule, User
 from promkm_qr.models.audit import AuditEntry
 from promkm_qr.models.job_chunk import JobChunk
 from promkm_qr.models.jobs import Document, Job, OutboxMessage, Setting
+from promkm_qr.models.notification import Notification
 from promkm_qr.models.region import Kecamatan, Kelurahan
 from promkm_qr.models.report import Evidence, PurchaseReport, ReportFlag, ReportTransition
 from promkm_qr.models.rollup import ReviewDelta, RollupDelta
@@ -25,6 +26,7 @@ __all__ = [
     "JobChunk",
     "Kecamatan",
     "Kelurahan",
+    "Notification",
     "Opd",
     "OutboxMessage",
     "PhotoUpload",

@@ -50,6 +50,12 @@ class User(UserMixin, db.Model):
     totp_last_step: Mapped[int | None]
     recovery_code_hashes: Mapped[list | None] = mapped_column(JSON)
     locale: Mapped[str | None] = mapped_column(String(8))
+    # Reminders (promkm_qr.notifications): an e-mail address, the kinds and channels the person
+    # stopped ({"kinds_off": [...], "channels_off": [...]}), and when WhatsApp refused the
+    # phone number (no more WhatsApp messages until the number changes).
+    email: Mapped[str | None] = mapped_column(String(254))
+    notification_prefs: Mapped[dict | None] = mapped_column(JSON)
+    whatsapp_refused_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
 

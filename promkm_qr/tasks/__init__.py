@@ -45,6 +45,7 @@ def celery_init_app(app: Flask) -> Celery:
         dashboard,
         documents,
         evidence,
+        notifications,
         personal_data,
         stalls,
         system,
@@ -79,6 +80,15 @@ def beat_schedule() -> dict:
         "purge-expired-personal-data": {
             "task": "promkm_qr.privacy.purge_expired",
             "schedule": crontab(hour=2, minute=40),
+        },
+        # The send time is a setting, so beat only asks often whether it has passed.
+        "compose-reminders": {
+            "task": "promkm_qr.notifications.compose",
+            "schedule": crontab(minute="*/5"),
+        },
+        "release-due-reminders": {
+            "task": "promkm_qr.notifications.release_due",
+            "schedule": 60.0,
         },
         "monthly-documents": {
             "task": "promkm_qr.documents.monthly",

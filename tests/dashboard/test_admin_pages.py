@@ -76,6 +76,18 @@ def _settings_form(client, **changes):
         "activation_code_days": "30",
         "session_staff_idle_minutes": "30",
         "session_staff_absolute_hours": "12",
+        "retention_message_days": "90",
+        "reminder_send_at": "19:00",
+        "reminder_quiet_start": "21:00",
+        "reminder_quiet_end": "06:00",
+        "reminder_shortfall_days": "5",
+        "reminder_daily_cap": "3",
+        "reminder_review_threshold": "200",
+        "template_merchant_digest": "pengingat_konfirmasi",
+        "template_merchant_last_call": "pengingat_konfirmasi_terakhir",
+        "template_asn_shortfall": "pengingat_kuota",
+        "template_staff_review_queue": "antrean_tinjauan",
+        "template_staff_jobs_failed": "pekerjaan_gagal",
         "privacy_notice": get_setting("privacy_notice"),
     }
     for rule in db.session.scalars(select(QuotaRule)):

@@ -1,0 +1,187 @@
+"""Deliver queued reminders: quiet hours, opt-outs and daily caps first, then the channel.
+
+A row is sent once: a worker claims it only while it is queued and due (a conditional
+UPDATE, so two copies of the task cannot both take it), and records "sent" only with the
+channel's message id. A failure the channel may recover from is retried with growing pauses
+(release_due queues it again); a refused number is marked on the account and never retried.
+"""
+
+from datetime import UTC, datetime, time, timedelta
+
+from sqlalchemy import func, select, update
+
+from promkm_qr import outbox
+from promkm_qr.core.dates import WIB, to_wib
+from promkm_qr.extensions import db
+from promkm_qr.models import Notification, User
+from promkm_qr.notifications.channels import Refused, Retry
+from promkm_qr.notifications.store import BATCH, DELIVER_TASK
+from promkm_qr.reference import get_setting
+
+# Rows whose outcomes are committed together.
+WRITE_EVERY = 20
+# How long a claimed row stays with its worker; a worker that died leaves it to be queued again.
+LEASE = timedelta(minutes=15)
+# Pauses before the 2nd, 3rd, ... attempt; after the last one the row is failed.
+BACKOFF = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30), timedelta(hours=2))
+
+
+def _adapter(channel: str):
+    """The send function of a channel (imported late: only a worker needs them)."""
+    if channel == "whatsapp":
+        from promkm_qr.notifications import whatsapp
+
+        return whatsapp.send
+    from promkm_qr.notifications import mail
+
+    return mail.send
+
+
+def _clock(text: str) -> time:
+    hours, minutes = text.split(":")
+    return time(int(hours), int(minutes))
+
+
+def _naive_utc(local: datetime) -> datetime:
+    return local.astimezone(UTC).replace(tzinfo=None)
+
+
+def quiet_until(now: datetime) -> datetime | None:
+    """The end of the quiet hours (naive UTC) when `now` falls in them, else None."""
+    settings = get_setting("reminders")
+    start, end = _clock(settings["quiet_start"]), _clock(settings["quiet_end"])
+    local = to_wib(now)
+    clock = local.time()
+    inside = (start <= clock or clock < end) if start > end else (start <= clock < end)
+    if not inside:
+        return None
+    day = local.date() + timedelta(days=1) if clock >= end and start > end else local.date()
+    return _naive_utc(datetime.combine(day, end, tzinfo=WIB))
+
+
+def _day_start(now: datetime) -> datetime:
+    """Midnight WIB of now's day, as naive UTC."""
+    return _naive_utc(datetime.combine(to_wib(now).date(), time(), tzinfo=WIB))
+
+
+def _sent_today(user_ids: set[int], now: datetime) -> dict[tuple[int, str], int]:
+    """Messages sent today (WIB) per (recipient, channel), for the daily caps."""
+    rows = db.session.execute(
+        select(Notification.user_id, Notification.channel, func.count(Notification.id))
+        .where(
+            Notification.user_id.in_(user_ids),
+            Notification.status == "sent",
+            Notification.sent_at >= _day_start(now),
+        )
+        .group_by(Notification.user_id, Notification.channel)
+    )
+    return {(user_id, channel): n for user_id, channel, n in rows}
+
+
+def _deliver_one(row: Notification, user: User, now: datetime, limits: dict) -> None:
+    """Decide and, when allowed, send one row; the row's new status is set, not committed."""
+    row.send_after = None
+    prefs = user.notification_prefs or {}
+    if row.kind in (prefs.get("kinds_off") or ()) or row.channel in (
+        prefs.get("channels_off") or ()
+    ):
+        row.status, row.last_error = "suppressed", "opted out"
+        return
+    if limits["held"] is not None:
+        row.status, row.send_after = "held", limits["held"]
+        return
+    key, sent_today = (row.user_id, row.channel), limits["sent_today"]
+    if sent_today.get(key, 0) >= limits["cap"]:
+        row.status, row.last_error = "suppressed", "daily cap"
+        return
+    row.attempts += 1
+    try:
+        row.provider_id = _adapter(row.channel)(row, user)
+    except Refused as exc:
+        row.status, row.last_error = "failed", f"refused: {exc}"
+        if row.channel == "whatsapp":
+            user.whatsapp_refused_at = now
+        return
+    except Retry as exc:
+        row.last_error = str(exc)[:500]
+        if row.attempts > len(BACKOFF):
+            row.status = "failed"
+        else:
+            row.status, row.send_after = "queued", now + BACKOFF[row.attempts - 1]
+        return
+    row.status, row.sent_at, row.last_error = "sent", now, None
+    sent_today[key] = sent_today.get(key, 0) + 1
+
+
+def deliver(ids: list[int], now: datetime | None = None) -> dict[str, int]:
+    """Deliver the rows among `ids` that are still queued and due; counts per new status.
+
+    The rows are claimed first (one UPDATE, committed), so a second copy of the task, or
+    another worker, finds nothing to send; each row's outcome is committed as soon as the
+    outcomes are committed every WRITE_EVERY rows (a database round trip per row cost
+    more than the send): a worker that dies mid-batch leaves up to that many rows sent but
+    still claimed, and they go again when their lease ends.
+    """
+    now = now or datetime.now(UTC).replace(tzinfo=None)
+    claimed = list(
+        db.session.scalars(
+            update(Notification)
+            .where(Notification.id.in_(ids), Notification.status == "queued")
+            .where(Notification.send_after.is_(None) | (Notification.send_after <= now))
+            .values(status="sending", send_after=now + LEASE)
+            .returning(Notification.id)
+        )
+    )
+    db.session.commit()
+    if not claimed:
+        return {}
+    rows = db.session.scalars(
+        select(Notification).where(Notification.id.in_(claimed)).order_by(Notification.id)
+    ).all()
+    user_ids = {row.user_id for row in rows}
+    users = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(user_ids)))}
+    limits = {
+        "held": quiet_until(now),
+        "cap": get_setting("reminders")["daily_cap"],
+        "sent_today": _sent_today(user_ids, now),
+    }
+    counts: dict[str, int] = {}
+    session = db.session()
+    # The batch's rows and recipients are read once: a commit must not expire them.
+    session.expire_on_commit = False
+    try:
+        for n, row in enumerate(rows, 1):
+            _deliver_one(row, users[row.user_id], now, limits)
+            counts[row.status] = counts.get(row.status, 0) + 1
+            if n % WRITE_EVERY == 0:
+                session.commit()
+        session.commit()
+    finally:
+        session.expire_on_commit = True
+    return counts
+
+
+def release_due(now: datetime | None = None) -> int:
+    """Queue again the held and retried rows whose time has come, and rows whose worker's
+    lease ran out (it died while sending: the message may go twice); how many."""
+    now = now or datetime.now(UTC).replace(tzinfo=None)
+    due = list(
+        db.session.scalars(
+            select(Notification.id)
+            .where(Notification.status.in_(("queued", "sending", "held")))
+            .where(Notification.send_after <= now)
+            .order_by(Notification.id)
+            .limit(5000)
+        )
+    )
+    if not due:
+        return 0
+    db.session.execute(
+        update(Notification)
+        .where(Notification.id.in_(due))
+        .values(status="queued", send_after=None)
+    )
+    messages = [outbox.enqueue(DELIVER_TASK, due[i : i + BATCH]) for i in range(0, len(due), BATCH)]
+    db.session.commit()
+    outbox.send_pending(messages)
+    return len(due)

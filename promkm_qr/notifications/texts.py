@@ -1,0 +1,139 @@
+"""The words of each reminder, in the recipient's language, short enough for a phone.
+
+Each text carries only what the reader may already see in the app (counts and sums of their
+own reports), never another person's name or NIP.
+"""
+
+from dataclasses import dataclass
+
+from flask_babel import force_locale
+from flask_babel import gettext as _
+
+from promkm_qr.core.dates import format_date, month_label
+from promkm_qr.core.money import format_rupiah
+
+MERCHANT_DIGEST = "merchant_digest"
+ASN_SHORTFALL = "asn_shortfall"
+STAFF_REVIEW_QUEUE = "staff_review_queue"
+STAFF_JOBS_FAILED = "staff_jobs_failed"
+KINDS = (MERCHANT_DIGEST, ASN_SHORTFALL, STAFF_REVIEW_QUEUE, STAFF_JOBS_FAILED)
+# The kinds each role receives, and so may stop.
+KINDS_BY_ROLE = {
+    "merchant": (MERCHANT_DIGEST,),
+    "asn": (ASN_SHORTFALL,),
+    "dinas": (STAFF_REVIEW_QUEUE, STAFF_JOBS_FAILED),
+}
+
+
+@dataclass(frozen=True)
+class Text:
+    """A reminder as every channel needs it: a subject, the body, the WhatsApp template
+    (its name in the settings) with its parameters, and the link it opens."""
+
+    subject: str
+    body: str
+    template: str
+    params: list[str]
+    link: str
+
+
+def kind_label(kind: str) -> str:
+    """A kind of reminder in words, for the preferences page and the delivery log."""
+    return {
+        MERCHANT_DIGEST: _("Laporan yang menunggu konfirmasi (pelaku UMKM)"),
+        ASN_SHORTFALL: _("Kekurangan belanja menjelang akhir bulan (ASN)"),
+        STAFF_REVIEW_QUEUE: _("Antrean tinjauan melewati batas (petugas)"),
+        STAFF_JOBS_FAILED: _("Cetak dokumen atau impor yang gagal (petugas)"),
+    }.get(kind, kind)
+
+
+def merchant_digest(
+    locale: str, waiting: int, total: int, oldest, last_call: int, link: str, stop: str
+) -> Text:
+    """The merchant's daily digest; a last call when reports go to review within a day."""
+    with force_locale(locale):
+        rp, since = format_rupiah(total), format_date(oldest, locale)
+        body = _(
+            "%(n)s laporan pembelian menunggu konfirmasi Anda, total %(rp)s, yang terlama "
+            "sejak %(since)s.",
+            n=waiting,
+            rp=rp,
+            since=since,
+        )
+        template = "merchant_digest"
+        if last_call:
+            body += " " + _(
+                "Terakhir: %(n)s di antaranya diteruskan ke peninjauan dinas dalam 24 jam bila "
+                "belum dijawab.",
+                n=last_call,
+            )
+            template = "merchant_last_call"
+        body += "\n" + _("Konfirmasi: %(link)s", link=link)
+        body += "\n" + _("Berhenti menerima pesan ini: %(link)s", link=stop)
+        return Text(
+            subject=_("Laporan menunggu konfirmasi"),
+            body=body,
+            template=template,
+            params=[str(waiting), rp, since, str(last_call), link],
+            link=link,
+        )
+
+
+def asn_shortfall(
+    locale: str, year: int, month: int, total: int, quota: int, days: int, link: str, stop: str
+) -> Text:
+    """The ASN's month-end reminder: how much is still short of the quota."""
+    with force_locale(locale):
+        shortfall = format_rupiah(quota - total)
+        body = _(
+            "Belanja UMKM Anda bulan %(month)s baru %(total)s dari kuota %(quota)s: kurang "
+            "%(short)s. Bulan ditutup %(days)s hari lagi.",
+            month=month_label(year, month, locale),
+            total=format_rupiah(total),
+            quota=format_rupiah(quota),
+            short=shortfall,
+            days=days,
+        )
+        body += "\n" + _("Riwayat: %(link)s", link=link)
+        body += "\n" + _("Berhenti menerima pesan ini: %(link)s", link=stop)
+        return Text(
+            subject=_("Belanja UMKM bulan ini kurang %(short)s", short=shortfall),
+            body=body,
+            template="asn_shortfall",
+            params=[shortfall, format_rupiah(total), format_rupiah(quota), str(days), link],
+            link=link,
+        )
+
+
+def staff_review_queue(locale: str, waiting: int, threshold: int, link: str, stop: str) -> Text:
+    """Staff: the review queue of their area has passed the threshold."""
+    with force_locale(locale):
+        body = _(
+            "Antrean tinjauan di wilayah Anda berisi %(n)s laporan, melewati batas %(max)s.",
+            n=waiting,
+            max=threshold,
+        )
+        body += "\n" + _("Tinjau: %(link)s", link=link)
+        body += "\n" + _("Berhenti menerima pesan ini: %(link)s", link=stop)
+        return Text(
+            subject=_("Antrean tinjauan: %(n)s laporan", n=waiting),
+            body=body,
+            template="staff_review_queue",
+            params=[str(waiting), str(threshold), link],
+            link=link,
+        )
+
+
+def staff_jobs_failed(locale: str, failed: int, link: str, stop: str) -> Text:
+    """Staff: background jobs (document batches, imports) failed today."""
+    with force_locale(locale):
+        body = _("%(n)s pekerjaan (cetak dokumen atau impor) gagal hari ini.", n=failed)
+        body += "\n" + _("Periksa: %(link)s", link=link)
+        body += "\n" + _("Berhenti menerima pesan ini: %(link)s", link=stop)
+        return Text(
+            subject=_("%(n)s pekerjaan gagal", n=failed),
+            body=body,
+            template="staff_jobs_failed",
+            params=[str(failed), link],
+            link=link,
+        )
