@@ -82,6 +82,7 @@ def _release_session(_error: BaseException | None = None) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """One blueprint per concern; each checks its own role before every view."""
+    from promkm_qr import api
     from promkm_qr.asn import bp as asn_bp
     from promkm_qr.auth import bp as auth_bp
     from promkm_qr.dinas import bp as dinas_bp
@@ -95,6 +96,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(merchant_bp, url_prefix="/umkm")
     app.register_blueprint(dinas_bp, url_prefix="/dinas")
     app.register_blueprint(documents_bp)
+    api.register(app)
 
 
 def register_template_helpers(app: Flask) -> None:

@@ -3,7 +3,7 @@
 A route that has no entry in EXPECTED fails the test, so a new page cannot ship without
 someone deciding who may open it. Answers are classed as: "ok" (the view ran: not a
 redirect to sign-in, not 403, not a server error), "login" (redirect to sign-in), "403",
-"404" (an object of someone else: ids do not leak).
+"404" (an object of someone else: ids do not leak), "401" (the API without a bearer token).
 """
 
 import pytest
@@ -58,6 +58,12 @@ def staff(*roles: str, scoped: str | None = None) -> dict:
     answers["scoped"] = scoped or ("ok" if "operator" in roles else "403")
     answers["outscope"] = answers["scoped"]
     return answers
+
+
+def token_only() -> dict:
+    """The API: a session is no credential there, so every role gets a 401 problem document
+    (tests/api/ check the bearer tokens and their scopes)."""
+    return dict.fromkeys(ROLES, "401")
 
 
 ALL_STAFF = ("operator", "reviewer", "viewer")
@@ -188,6 +194,13 @@ EXPECTED = {
     "dinas.staff": staff(),
     "dinas.staff_edit": staff(),
     "dinas.staff_second_factor_reset": staff(),
+    # The API's document and reference page are public: integrators read them first.
+    "api-docs.openapi_json": everyone(),
+    "api_reference.reference": everyone(),
+    "api_compliance.AsnCompliance": token_only(),
+    "api_compliance.OpdCompliance": token_only(),
+    "api_reports.Reports": token_only(),
+    "api_stalls.Stalls": token_only(),
 }
 
 
@@ -277,6 +290,10 @@ def _classify(response) -> str:
         return "login"
     if response.status_code in (403, 404):
         return str(response.status_code)
+    if response.status_code == 401:
+        # Only the API answers 401, and always with a problem document, never a page.
+        assert response.mimetype == "application/problem+json", response.mimetype
+        return "401"
     assert response.status_code < 500, response.status_code
     return "ok"
 

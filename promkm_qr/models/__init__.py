@@ -5,6 +5,7 @@ documents convert them to WIB. Money is an integer number of rupiah.
 """
 
 from promkm_qr.models.account import AsnProfile, Opd, QuotaRule, User
+from promkm_qr.models.api_client import ApiClient
 from promkm_qr.models.audit import AuditEntry
 from promkm_qr.models.job_chunk import JobChunk
 from promkm_qr.models.jobs import Document, Job, OutboxMessage, Setting
@@ -15,6 +16,7 @@ from promkm_qr.models.stall import Category, PosterPrint, RefusedScan, Stall
 from promkm_qr.models.upload import PhotoUpload
 
 __all__ = [
+    "ApiClient",
     "AsnProfile",
     "AuditEntry",
     "Category",
