@@ -8,6 +8,7 @@ redirect to sign-in, not 403, not a server error), "login" (redirect to sign-in)
 
 import pytest
 
+from promkm_qr.api.clients import create_client
 from promkm_qr.extensions import db
 from promkm_qr.jobs import create_job, finish_job
 from promkm_qr.models import Document, Evidence, Kecamatan, PurchaseReport
@@ -194,6 +195,8 @@ EXPECTED = {
     "dinas.staff": staff(),
     "dinas.staff_edit": staff(),
     "dinas.staff_second_factor_reset": staff(),
+    "dinas.api_clients": staff(),
+    "dinas.api_client_revoke": staff(),
     # The API's document and reference page are public: integrators read them first.
     "api-docs.openapi_json": everyone(),
     "api_reference.reference": everyone(),
@@ -271,6 +274,7 @@ def world(app):
         "name": "jsQR.js",
         "doc_id": document.id,
         "public_id": document.public_id,
+        "client_id": create_client("Matriks", ["read:stalls"])[0],
     }
 
 

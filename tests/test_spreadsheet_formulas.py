@@ -125,6 +125,7 @@ def _argument_values() -> dict[str, list]:
         "name": ["jsQR.js"],
         "doc_id": [],
         "public_id": [],
+        "client_id": [],
     }
 
 

@@ -10,6 +10,7 @@ require_role(bp, "dinas")
 # One module per area of the workspace.
 from promkm_qr.dinas import (  # noqa: E402, F401
     accounts,
+    api_clients,
     bulk,
     dashboard,
     documents,
