@@ -1,10 +1,15 @@
 """Marshmallow schemas of the API: what it accepts (unknown fields refused) and answers."""
 
+from datetime import UTC, datetime
+
 from marshmallow import RAISE, Schema, fields, validate
 
 from promkm_qr.models.report import REPORT_STATES
 
-MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
+# Years the programme can have data for; outside them a date would overflow Python's range.
+MONTH = r"^(19|20)\d{2}-(0[1-9]|1[0-2])$"
+EARLIEST = datetime(1900, 1, 2, tzinfo=UTC)
+LATEST = datetime(2099, 12, 31, tzinfo=UTC)
 NIP = r"^\d{18}$"
 
 
@@ -109,7 +114,8 @@ class ReportArgs(PageArgs):
     """Reports changed since a moment (incremental sync), or of a month."""
 
     changed_since = fields.AwareDateTime(
-        metadata={"description": "ISO 8601 with offset; reports updated at or after it."}
+        validate=validate.Range(min=EARLIEST, max=LATEST),
+        metadata={"description": "ISO 8601 with offset; reports updated at or after it."},
     )
     month = fields.String(validate=validate.Regexp(MONTH))
     state = fields.String(validate=validate.OneOf(REPORT_STATES))
