@@ -14,6 +14,7 @@ from promkm_qr.models.report import Evidence, PurchaseReport, ReportFlag, Report
 from promkm_qr.models.rollup import ReviewDelta, RollupDelta
 from promkm_qr.models.stall import Category, PosterPrint, RefusedScan, Stall
 from promkm_qr.models.upload import PhotoUpload
+from promkm_qr.models.webhook import WebhookDelivery, WebhookSubscription
 
 __all__ = [
     "ApiClient",
@@ -40,4 +41,6 @@ __all__ = [
     "Setting",
     "Stall",
     "User",
+    "WebhookDelivery",
+    "WebhookSubscription",
 ]

@@ -48,6 +48,7 @@ def celery_init_app(app: Flask) -> Celery:
         stalls,
         system,
         verification,
+        webhooks,
     )
 
     return celery_app

@@ -1,0 +1,129 @@
+"""Webhooks end to end: a real receiver on loopback, a real worker, Standard Webhooks
+signatures, retries with back-off, and addresses that are refused."""
+
+import base64
+import hashlib
+import hmac
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from sqlalchemy import select
+
+from promkm_qr import outbox
+from promkm_qr.api import webhook_send, webhooks
+from promkm_qr.extensions import db
+from promkm_qr.models import WebhookDelivery
+from promkm_qr.reports.workflow import transition
+from tests.factories import make_asn, make_report, make_stall
+
+
+class Receiver:
+    """An HTTP server that checks signatures, fails twice, then accepts; it processes each
+    message id once (the idempotency check the specification asks of receivers)."""
+
+    def __init__(self, failures: int = 2):
+        self.key = b""  # the subscription's secret, once the admin has it
+        self.failures, self.requests, self.processed = failures, [], {}
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                receiver.requests.append((dict(self.headers), body))
+                status = receiver.answer(self.headers, body)
+                self.send_response(status)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/hook"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def valid(self, headers, body: bytes) -> bool:
+        signed = f"{headers['webhook-id']}.{headers['webhook-timestamp']}.".encode() + body
+        expected = base64.b64encode(hmac.new(self.key, signed, hashlib.sha256).digest())
+        return any(
+            hmac.compare_digest(sig.encode(), b"v1," + expected)
+            for sig in headers["webhook-signature"].split()
+        )
+
+    def answer(self, headers, body: bytes) -> int:
+        if not self.valid(headers, body):
+            return 401
+        if len(self.requests) <= self.failures:
+            return 500
+        self.processed.setdefault(headers["webhook-id"], json.loads(body))
+        return 200
+
+
+@pytest.mark.worker
+@pytest.mark.slow
+def test_a_confirmation_reaches_the_receiver_after_two_failures(app, worker):
+    receiver = Receiver()
+    _id, secret = webhooks.subscribe(receiver.url, ["report.confirmed"], None)
+    receiver.key = base64.b64decode(secret.removeprefix("whsec_"))
+    report = make_report(make_asn(), make_stall())
+    transition(report.id, "confirmed", actor_id=None)
+    db.session.commit()  # the event was saved with the confirmation
+    assert db.session.scalar(select(WebhookDelivery.state)) == "pending"
+    outbox.flush()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        db.session.rollback()
+        delivery = db.session.scalar(select(WebhookDelivery))
+        if delivery.state != "pending":
+            break
+        time.sleep(0.3)
+    try:
+        assert (delivery.state, delivery.attempts, delivery.last_status) == ("delivered", 3, 200)
+        assert len(receiver.requests) == 3
+        assert all(receiver.valid(headers, body) for headers, body in receiver.requests)
+        assert len({headers["webhook-id"] for headers, _ in receiver.requests}) == 1
+        (event,) = receiver.processed.values()
+        assert event["type"] == "report.confirmed"
+        assert event["data"]["report_id"] == report.id and event["data"]["state"] == "confirmed"
+        assert "nip" not in event["data"]
+    finally:
+        receiver.server.shutdown()
+
+
+def test_private_addresses_are_refused_and_loopback_only_in_development(app):
+    with pytest.raises(webhook_send.Refused):
+        webhook_send.check_url("http://10.1.2.3/hook")
+    with pytest.raises(webhook_send.Refused):
+        webhook_send.check_url("http://192.168.1.10/hook")
+    with pytest.raises(webhook_send.Refused):
+        webhook_send.check_url("file:///etc/passwd")
+    assert webhook_send.check_url("http://127.0.0.1:9/hook")[4] == "127.0.0.1"
+    app.config["PROMKM_ENV"] = "production"
+    try:
+        with pytest.raises(webhook_send.Refused):
+            webhook_send.check_url("http://127.0.0.1:9/hook")
+        with pytest.raises(webhook_send.Refused):
+            webhook_send.check_url("https://127.0.0.1:9/hook")
+    finally:
+        app.config["PROMKM_ENV"] = "development"
+
+
+def test_a_delivery_to_a_private_address_fails_without_connecting(app):
+    webhooks.subscribe("http://10.1.2.3/hook", ["report.disputed"], None)
+    report = make_report(make_asn(), make_stall())
+    transition(report.id, "disputed", actor_id=None, reason="amount")
+    db.session.commit()
+    delivery = db.session.scalar(select(WebhookDelivery))
+    assert webhook_send.attempt(delivery.id) == "retry"
+    assert delivery.attempts == 1 and "not a public address" in delivery.last_error
+
+
+def test_the_signature_matches_the_specification_example():
+    # The example of the Standard Webhooks specification (and its libraries' tests).
+    secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+    body = b'{"test": 2432232314}'
+    assert webhooks.sign(secret, "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, body) == (
+        "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
+    )
