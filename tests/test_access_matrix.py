@@ -8,10 +8,11 @@ redirect to sign-in, not 403, not a server error), "login" (redirect to sign-in)
 
 import pytest
 
+from promkm_qr.api import webhooks
 from promkm_qr.api.clients import create_client
 from promkm_qr.extensions import db
 from promkm_qr.jobs import create_job, finish_job
-from promkm_qr.models import Document, Evidence, Kecamatan, PurchaseReport
+from promkm_qr.models import Document, Evidence, Kecamatan, PurchaseReport, WebhookDelivery
 from promkm_qr.models.base import utcnow
 from promkm_qr.monitoring import record_heartbeat
 from promkm_qr.stalls.links import link_token
@@ -197,6 +198,11 @@ EXPECTED = {
     "dinas.staff_second_factor_reset": staff(),
     "dinas.api_clients": staff(),
     "dinas.api_client_revoke": staff(),
+    "dinas.tpp": staff("operator", scoped="403"),
+    "dinas.webhook_subscriptions": staff(),
+    "dinas.webhook_log": staff(),
+    "dinas.webhook_send_again": staff(),
+    "dinas.webhook_resume": staff(),
     # The API's document and reference page are public: integrators read them first.
     "api-docs.openapi_json": everyone(),
     "api_reference.reference": everyone(),
@@ -275,7 +281,24 @@ def world(app):
         "doc_id": document.id,
         "public_id": document.public_id,
         "client_id": create_client("Matriks", ["read:stalls"])[0],
+        **_webhook(),
     }
+
+
+def _webhook() -> dict:
+    """A subscription with one delivery."""
+    subscription_id, _secret = webhooks.subscribe(
+        "http://127.0.0.1:9/hook", ["report.verified"], None
+    )
+    delivery = WebhookDelivery(
+        subscription_id=subscription_id,
+        message_id="msg_matrix",
+        event="report.verified",
+        payload={},
+    )
+    db.session.add(delivery)
+    db.session.commit()
+    return {"subscription_id": subscription_id, "delivery_id": delivery.id}
 
 
 LOGINS = {

@@ -126,6 +126,8 @@ def _argument_values() -> dict[str, list]:
         "doc_id": [],
         "public_id": [],
         "client_id": [],
+        "subscription_id": [],
+        "delivery_id": [],
     }
 
 

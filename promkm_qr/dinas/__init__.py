@@ -14,8 +14,10 @@ from promkm_qr.dinas import (  # noqa: E402, F401
     bulk,
     dashboard,
     documents,
+    payroll,
     review,
     settings,
     stalls,
     views,
+    webhooks,
 )

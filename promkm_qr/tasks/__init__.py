@@ -45,6 +45,7 @@ def celery_init_app(app: Flask) -> Celery:
         dashboard,
         documents,
         evidence,
+        payroll,
         stalls,
         system,
         verification,

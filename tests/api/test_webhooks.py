@@ -17,7 +17,8 @@ from promkm_qr.api import webhook_send, webhooks
 from promkm_qr.extensions import db
 from promkm_qr.models import WebhookDelivery
 from promkm_qr.reports.workflow import transition
-from tests.factories import make_asn, make_report, make_stall
+from tests.conftest import csrf_token, login
+from tests.factories import make_asn, make_report, make_staff, make_stall
 
 
 class Receiver:
@@ -127,3 +128,28 @@ def test_the_signature_matches_the_specification_example():
     assert webhooks.sign(secret, "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, body) == (
         "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
     )
+
+
+def test_admin_subscribes_sees_the_secret_once_and_sends_again(app, client):
+    make_staff("admin", username="kaitan")
+    login(client, "dinas", "kaitan")
+    form = {"csrf_token": csrf_token(client, "/dinas/webhook"), "events": ["report.verified"]}
+    refused = client.post("/dinas/webhook", data={**form, "url": "http://10.9.8.7/hook"})
+    assert refused.status_code == 400 and "10.9.8.7" in refused.get_data(as_text=True)
+    made = client.post("/dinas/webhook", data={**form, "url": "http://127.0.0.1:9/hook"})
+    assert made.status_code == 200
+    (secret,) = [w.split("<")[0] for w in made.get_data(as_text=True).split("<code>")[1:]]
+    assert secret.startswith("whsec_")
+    assert secret not in client.get("/dinas/webhook").get_data(as_text=True)
+    report = make_report(make_asn(), make_stall())
+    transition(report.id, "verified", actor_id=None)
+    db.session.commit()
+    delivery = db.session.scalar(select(WebhookDelivery))
+    assert webhook_send.attempt(delivery.id) == "retry"  # nothing listens on port 9
+    log = client.get(f"/dinas/webhook/{delivery.subscription_id}").get_data(as_text=True)
+    assert delivery.message_id in log and "ConnectionRefusedError" in log
+    again = client.post(
+        f"/dinas/webhook/pengiriman/{delivery.id}/kirim-ulang",
+        data={"csrf_token": csrf_token(client, f"/dinas/webhook/{delivery.subscription_id}")},
+    )
+    assert again.status_code == 302
