@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from promkm_qr import outbox
+from promkm_qr.accounts import roster
 from promkm_qr.api import webhook_send, webhooks
 from promkm_qr.extensions import db
 from promkm_qr.models import WebhookDelivery
@@ -153,3 +154,18 @@ def test_admin_subscribes_sees_the_secret_once_and_sends_again(app, client):
         data={"csrf_token": csrf_token(client, f"/dinas/webhook/{delivery.subscription_id}")},
     )
     assert again.status_code == 302
+
+
+def test_a_roster_import_emits_counts_only(app):
+    webhooks.subscribe("http://127.0.0.1:9/hook", ["roster.imported"], None)
+    body = (
+        "NIP;Nama;OPD;Kelas Jabatan;Golongan;TPP\n"
+        "198609262015051001;Rini;Dinas Kesehatan;Pelaksana;III/a;\n"
+    )
+    result = roster.import_roster("roster.csv", body.encode())
+    db.session.commit()
+    assert result.created == 1
+    delivery = db.session.scalar(select(WebhookDelivery))
+    assert delivery.event == "roster.imported"
+    assert delivery.payload["data"]["created"] == 1 and delivery.payload["data"]["on_roster"] == 1
+    assert "198609262015051001" not in json.dumps(delivery.payload)
