@@ -208,6 +208,7 @@ EXPECTED = {
     "api_reference.reference": everyone(),
     "api_compliance.AsnCompliance": token_only(),
     "api_compliance.OpdCompliance": token_only(),
+    "api_compliance.TppFile": token_only(),
     "api_reports.Reports": token_only(),
     "api_stalls.Stalls": token_only(),
 }

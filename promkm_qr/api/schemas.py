@@ -53,6 +53,14 @@ class OpdTotalsArgs(Strict):
     opd_id = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1))
 
 
+class TppFileArgs(Strict):
+    """Which closed month, one OPD or the whole city, which format."""
+
+    month = fields.String(required=True, validate=validate.Regexp(MONTH))
+    opd_id = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1))
+    format = fields.String(load_default="csv", validate=validate.OneOf(("csv", "xlsx")))
+
+
 def _state_counts():
     """A count per report state, every state present."""
     return fields.Dict(

@@ -25,9 +25,9 @@ class MonthOpen(ValueError):
     """The month's figures can still change: no TPP file yet."""
 
 
-def tpp_rows(month: str, opd_id: int | None) -> list[tuple]:
-    """One row per rostered ASN (by user id), in the file's column order."""
-    rows, after = [], None
+def tpp_rows(month: str, opd_id: int | None) -> tuple[list[tuple], list[int]]:
+    """One row per rostered ASN (by user id), in the file's column order, and their ids."""
+    rows, ids, after = [], [], None
     while True:
         items, after = compliance_data.asn_page(
             month, opd_id=opd_id, nip=None, after=after, limit=PAGE
@@ -37,8 +37,9 @@ def tpp_rows(month: str, opd_id: int | None) -> list[tuple]:
              r["counted_total"], r["shortfall"], *(r["state_counts"][s] for s in REPORT_STATES))
             for r in items
         ]  # fmt: skip
+        ids += [r["user_id"] for r in items]
         if after is None:
-            return rows
+            return rows, ids
 
 
 def checksum_line(rows: list[tuple]) -> tuple:
@@ -50,14 +51,15 @@ def checksum_line(rows: list[tuple]) -> tuple:
     return ("CHECKSUM", str(len(rows)), f"sha256:{digest.hexdigest()}", "", *sums)
 
 
-def tpp_file(month: str, opd_id: int | None, fmt: str) -> bytes:
-    """The file for a closed month, city-wide or of one OPD, as CSV or XLSX bytes."""
+def tpp_file(month: str, opd_id: int | None, fmt: str) -> tuple[bytes, list[int]]:
+    """The file for a closed month, city-wide or of one OPD, as CSV or XLSX bytes, and the
+    user ids it names (for the audit of a read through the API)."""
     if not compliance_data.month_closed_text(month):
         raise MonthOpen(month)
-    rows = tpp_rows(month, opd_id)
+    rows, ids = tpp_rows(month, opd_id)
     export = Export(f"TPP {month}", COLUMNS, iter([*rows, checksum_line(rows)]))
     if fmt == "csv":
-        return "".join(csv_chunks(export)).encode()
+        return "".join(csv_chunks(export)).encode(), ids
     handle = io.BytesIO()
     write_xlsx(export, handle)
-    return handle.getvalue()
+    return handle.getvalue(), ids

@@ -17,7 +17,7 @@ def make_tpp_file(job_id: str) -> None:
         return
     params = job.params
     try:
-        data = tpp_file(params["month"], params.get("opd_id"), params["fmt"])
+        data, _ids = tpp_file(params["month"], params.get("opd_id"), params["fmt"])
     except MonthOpen:
         finish_job(job, f"month {params['month']} is not closed")
         db.session.commit()

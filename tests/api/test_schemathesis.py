@@ -26,6 +26,7 @@ CHECKS = [
 
 
 OPERATIONS = (
+    "/api/v1/compliance/tpp-file",
     "/api/v1/compliance/asn",
     "/api/v1/compliance/opd",
     "/api/v1/reports",

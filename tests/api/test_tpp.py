@@ -13,7 +13,7 @@ from sqlalchemy import text
 from promkm_qr.api.tpp import MonthOpen, tpp_file
 from promkm_qr.core.dates import now_wib
 from promkm_qr.extensions import db
-from tests.api.conftest import MONTH
+from tests.api.conftest import MONTH, bearer
 from tests.conftest import csrf_token, login
 from tests.factories import make_staff
 
@@ -44,7 +44,7 @@ def _check(rows: list[list[str]], city) -> None:
 
 
 def test_the_xlsx_keeps_nip_as_text_and_sums_match_sql(app, city):
-    book = load_workbook(io.BytesIO(tpp_file(MONTH, None, "xlsx")), read_only=True)
+    book = load_workbook(io.BytesIO(tpp_file(MONTH, None, "xlsx")[0]), read_only=True)
     sheet = book.active
     cells = list(sheet.iter_rows())
     assert all(row[0].data_type == "s" for row in cells)  # NIP (and titles) are text
@@ -81,3 +81,20 @@ def test_staff_start_the_job_and_download_the_csv(app, client, worker, city):
     assert download.status_code == 200
     rows = list(csv.reader(io.StringIO(download.get_data(as_text=True).lstrip("\ufeff"))))
     _check(rows, city)
+
+
+def test_the_file_through_read_compliance_is_the_staff_file(client, city):
+    headers = bearer("read:compliance")
+    answer = client.get(f"/api/v1/compliance/tpp-file?month={MONTH}", headers=headers)
+    assert answer.status_code == 200 and answer.mimetype == "text/csv"
+    assert answer.get_data() == tpp_file(MONTH, None, "csv")[0]
+    rows = list(csv.reader(io.StringIO(answer.get_data(as_text=True).lstrip("\ufeff"))))
+    _check(rows, city)
+    open_month = now_wib().strftime("%Y-%m")
+    refused = client.get(f"/api/v1/compliance/tpp-file?month={open_month}", headers=headers)
+    assert refused.status_code == 409 and refused.mimetype == "application/problem+json"
+    own = city["opds"][0]
+    scoped = bearer("read:compliance", opd_id=own.id)
+    mine = client.get(f"/api/v1/compliance/tpp-file?month={MONTH}", headers=scoped)
+    lines = mine.get_data(as_text=True).strip().splitlines()
+    assert len(lines) == 1 + 2 + 1  # header, the OPD's two ASN, checksum
