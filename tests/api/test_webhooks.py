@@ -92,6 +92,7 @@ def test_a_confirmation_reaches_the_receiver_after_two_failures(app, worker):
         assert "nip" not in event["data"]
     finally:
         receiver.server.shutdown()
+        receiver.server.server_close()
 
 
 def test_private_addresses_are_refused_and_loopback_only_in_development(app):
