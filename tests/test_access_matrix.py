@@ -209,6 +209,8 @@ EXPECTED = {
     "api_compliance.AsnCompliance": token_only(),
     "api_compliance.OpdCompliance": token_only(),
     "api_compliance.TppFile": token_only(),
+    "api_documents.Documents": token_only(),
+    "api_documents.DocumentFile": token_only(),
     "api_reports.Reports": token_only(),
     "api_stalls.Stalls": token_only(),
 }
@@ -283,6 +285,7 @@ def world(app):
         "public_id": document.public_id,
         "client_id": create_client("Matriks", ["read:stalls"])[0],
         **_webhook(),
+        "document_id": document.public_id,
     }
 
 

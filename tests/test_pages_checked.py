@@ -113,6 +113,7 @@ def town(app):
         "doc_id": document.id,
         "public_id": document.public_id,
         "subscription_id": _integrations(),
+        "document_id": document.public_id,
     }
     extra = {
         "anon": ["/tidak-ada"],  # the 404 page

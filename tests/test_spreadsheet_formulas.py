@@ -128,6 +128,7 @@ def _argument_values() -> dict[str, list]:
         "client_id": [],
         "subscription_id": [],
         "delivery_id": [],
+        "document_id": [],
     }
 
 

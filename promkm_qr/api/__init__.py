@@ -47,7 +47,7 @@ class OpenApi(Api):
 
 def register(app: Flask) -> None:
     """Build the document and mount the resources (called by create_app)."""
-    from promkm_qr.api import compliance, docs, reports, stalls
+    from promkm_qr.api import compliance, docs, documents, reports, stalls
 
     app.config.setdefault("API_TITLE", "promkm-qr API")
     app.config.setdefault("API_VERSION", "1")
@@ -64,6 +64,6 @@ def register(app: Flask) -> None:
     )
     # One Api per app: it holds that app's document.
     api = OpenApi(app)
-    for resource in (compliance.bp, reports.bp, stalls.bp):
+    for resource in (compliance.bp, reports.bp, stalls.bp, documents.bp):
         api.register_blueprint(resource)
     app.register_blueprint(docs.bp)

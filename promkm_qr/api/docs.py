@@ -45,7 +45,7 @@ def operations(spec: dict) -> list[dict]:
                             "type": _type(p.get("schema", {})),
                             "description": p.get("description", ""),
                         }
-                        for p in op.get("parameters", [])
+                        for p in [*item.get("parameters", []), *op.get("parameters", [])]
                     ],
                     "responses": sorted(op.get("responses", {})),
                 }

@@ -193,3 +193,30 @@ class StallPage(Schema):
 
     items = fields.List(fields.Nested(Stall), required=True)
     next_cursor = fields.String(required=True, allow_none=True)
+
+
+class DocumentArgs(PageArgs):
+    """Documents of one period or kind."""
+
+    period = fields.String(validate=validate.Regexp(MONTH))
+    kind = fields.String(validate=validate.Length(max=32))
+
+
+class DocumentMeta(Schema):
+    """An issued document: what, whose, which month, and its SHA-256."""
+
+    id = fields.String(required=True, metadata={"description": "Public id, also on the PDF."})
+    kind = fields.String(required=True)
+    subject = fields.String(required=True)
+    period = fields.String(required=True)
+    checksum = fields.String(required=True, allow_none=True)
+    pages = fields.Integer(required=True, allow_none=True)
+    size = fields.Integer(required=True, allow_none=True)
+    generated_at = fields.String(required=True, allow_none=True, metadata={"format": "date-time"})
+
+
+class DocumentPage(Schema):
+    """A page of documents by id."""
+
+    items = fields.List(fields.Nested(DocumentMeta), required=True)
+    next_cursor = fields.String(required=True, allow_none=True)

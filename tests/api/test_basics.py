@@ -11,7 +11,7 @@ def test_openapi_document_is_3_1_and_lists_every_operation(client):
     assert {"/api/v1/compliance/asn", "/api/v1/compliance/opd", "/api/v1/reports",
             "/api/v1/stalls"} <= set(spec["paths"])  # fmt: skip
     for item in spec["paths"].values():
-        for op in item.values():
+        for op in (item[m] for m in ("get", "post", "put", "delete") if m in item):
             assert op["security"] == [{"bearerAuth": []}]
             assert {"401", "403", "429"} <= set(op["responses"])
 

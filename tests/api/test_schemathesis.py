@@ -26,6 +26,8 @@ CHECKS = [
 
 
 OPERATIONS = (
+    "/api/v1/documents",
+    "/api/v1/documents/{document_id}/file",
     "/api/v1/compliance/tpp-file",
     "/api/v1/compliance/asn",
     "/api/v1/compliance/opd",
