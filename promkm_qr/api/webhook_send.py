@@ -31,6 +31,7 @@ class Refused(Exception):
 
 
 def _production() -> bool:
+    """Whether this installation is production (https and public addresses only)."""
     return current_app.config["PROMKM_ENV"] == "production"
 
 
