@@ -7,6 +7,7 @@ import hmac
 import json
 import threading
 import time
+from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -16,7 +17,8 @@ from promkm_qr import outbox
 from promkm_qr.accounts import roster
 from promkm_qr.api import webhook_send, webhooks
 from promkm_qr.extensions import db
-from promkm_qr.models import WebhookDelivery
+from promkm_qr.models import WebhookDelivery, WebhookSubscription
+from promkm_qr.models.base import utcnow
 from promkm_qr.reports.workflow import transition
 from tests.conftest import csrf_token, login
 from tests.factories import make_asn, make_report, make_staff, make_stall
@@ -170,3 +172,23 @@ def test_a_roster_import_emits_counts_only(app):
     assert delivery.event == "roster.imported"
     assert delivery.payload["data"]["created"] == 1 and delivery.payload["data"]["on_roster"] == 1
     assert "198609262015051001" not in json.dumps(delivery.payload)
+
+
+def test_a_day_of_failures_fails_the_delivery_and_pauses_the_subscription(app):
+    subscription_id, _secret = webhooks.subscribe(
+        "http://127.0.0.1:9/hook", ["report.verified"], None
+    )
+    report = make_report(make_asn(), make_stall())
+    transition(report.id, "verified", actor_id=None)
+    db.session.commit()
+    delivery = db.session.scalar(select(WebhookDelivery))
+    subscription = db.session.get(WebhookSubscription, subscription_id)
+    long_ago = utcnow() - timedelta(days=1, minutes=1)
+    delivery.created_at = subscription.failing_since = long_ago
+    db.session.commit()
+    assert webhook_send.attempt(delivery.id) == "failed"
+    assert delivery.state == "failed" and subscription.paused_at is not None
+    # A paused subscription gets no new events until an admin resumes it.
+    transition(make_report(make_asn(), make_stall()).id, "verified", actor_id=None)
+    db.session.commit()
+    assert db.session.query(WebhookDelivery).count() == 1
