@@ -36,9 +36,14 @@ def asn_page(
 ) -> tuple[list[dict], int | None]:
     """Up to `limit` rostered ASN after user id `after`, and the id to continue after."""
     f = month_filters(month)
-    counts = rollups.state_counts(rollups.ASN_MONTHS, f, "asn_id")
+    # The page's id range first (an index scan of the roster), so that spend and state
+    # counts are summed for those ASN only, not for the whole city on every page.
+    span = _page_span(opd_id, nip, after, limit)
+    if span is None:
+        return [], None
+    counts = rollups.state_counts(rollups.ASN_MONTHS, f, "asn_id", span)
     query = (
-        roster_spend(f)
+        roster_spend(f, span)
         .add_columns(*(counts.c[s] for s in REPORT_STATES))
         .outerjoin(counts, counts.c.asn_id == User.id)
         .order_by(User.id)
@@ -54,6 +59,23 @@ def asn_page(
     closed = month_closed(f)
     items = [_asn_row(r, month, closed) for r in rows[:limit]]
     return items, (items[-1]["user_id"] if len(rows) > limit else None)
+
+
+def _page_span(
+    opd_id: int | None, nip: str | None, after: int | None, limit: int
+) -> tuple[int, int] | None:
+    """The lowest and highest user id of the page's rostered ASN (None: the page is empty)."""
+    ids = select(AsnProfile.user_id).join(User, User.id == AsnProfile.user_id)
+    ids = ids.where(AsnProfile.on_roster.is_(True))
+    if opd_id is not None:
+        ids = ids.where(AsnProfile.opd_id == opd_id)
+    if nip is not None:
+        ids = ids.where(User.nip == nip)
+    if after is not None:
+        ids = ids.where(AsnProfile.user_id > after)
+    page = ids.order_by(AsnProfile.user_id).limit(limit + 1).subquery()
+    low, high = run(select(func.min(page.c.user_id), func.max(page.c.user_id))).one()
+    return None if low is None else (low, high)
 
 
 def _asn_row(r, month: str, closed: bool) -> dict:

@@ -26,14 +26,18 @@ from promkm_qr.models import AsnProfile, Opd, QuotaRule, User
 from promkm_qr.reports.quota import quota_sql
 
 
-def roster_spend(f: Filters):
+def roster_spend(f: Filters, ids: tuple[int, int] | None = None):
     """Every rostered ASN with counted spend in the period and its quota for the period's months.
 
-    Spend is city-wide whatever area is chosen: a quota is met anywhere in the city.
+    Spend is city-wide whatever area is chosen: a quota is met anywhere in the city. `ids`
+    (lowest, highest user id) sums only that range: a page of the API reads one range.
     """
     city = replace(f, kelurahan_ids=None)
     facts = rollups.facts(rollups.ASN_MONTHS, city, ("asn_id",), counted_states())
-    spend = grouped(facts, "asn_id").subquery()
+    spend = grouped(facts, "asn_id")
+    if ids is not None:
+        spend = spend.where(facts.c.asn_id.between(*ids))
+    spend = spend.subquery()
     rp = func.coalesce(spend.c.rp, 0)
     quota = quota_sql(AsnProfile.tpp_amount) * f.months
     return (

@@ -216,9 +216,10 @@ def facts(rollup: Rollup, f: Filters, keys: tuple[str, ...], states):
     return union_all(stored, pending.where(*_pending_in(rollup, f, states))).subquery()
 
 
-def state_counts(rollup: Rollup, f: Filters, key: str):
+def state_counts(rollup: Rollup, f: Filters, key: str, between: tuple[int, int] | None = None):
     """Per key, the number of reports in each state over the period's whole months: a
-    subquery with one column per state (the API's per-state counts)."""
+    subquery with one column per state (the API's per-state counts), for keys `between`
+    (lowest, highest) when given."""
     table = rollup.table
     stored = select(table.c[key], *(table.c[f"count_{s}"].label(s) for s in REPORT_STATES))
     stored = stored.where(table.c[rollup.grain].in_(_months(f)))
@@ -228,7 +229,10 @@ def state_counts(rollup: Rollup, f: Filters, key: str):
     )
     rows = union_all(stored, pending.where(*_pending_in(rollup, f, REPORT_STATES))).subquery()
     sums = (func.sum(rows.c[s]).label(s) for s in REPORT_STATES)
-    return select(rows.c[key], *sums).group_by(rows.c[key]).subquery()
+    query = select(rows.c[key], *sums).group_by(rows.c[key])
+    if between is not None:
+        query = query.where(rows.c[key].between(*between))
+    return query.subquery()
 
 
 def _months(f: Filters) -> list:
