@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 
 from promkm_qr import audit_cli, reference
 from promkm_qr.accounts.passwords import WeakPassword
+from promkm_qr.api import cli as api_cli
 from promkm_qr.auth.services import LoginError, create_user
 from promkm_qr.core.text import HiddenCharacter
 from promkm_qr.extensions import db
@@ -16,6 +17,7 @@ from promkm_qr.models import User
 def register(app: Flask) -> None:
     """Add the project's commands to the flask CLI."""
     audit_cli.register(app)
+    api_cli.register(app)
 
     @app.cli.command("setup")
     @click.option("--demo/--no-demo", default=False, help="Load demo data into an empty database.")

@@ -95,6 +95,8 @@ def load_config() -> dict:
         "PUBLIC_BASE_URL_SET": bool(os.environ.get("PUBLIC_BASE_URL")),
         # Comma-separated; the first signs new QR links, all verify (key rotation).
         "QR_SIGNING_KEYS": [k for k in os.environ.get("QR_SIGNING_KEYS", "").split(",") if k],
+        # Webhook retries wait this, doubled per attempt (capped at an hour), for a day.
+        "WEBHOOK_BACKOFF_SECONDS": float(os.environ.get("WEBHOOK_BACKOFF_SECONDS", 30)),
         "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_UPLOAD_BYTES", 20 * 1024 * 1024)),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

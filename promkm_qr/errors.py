@@ -6,6 +6,7 @@ from flask import Flask, g, render_template
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import HTTPException
 
 from promkm_qr.extensions import db, login_manager
 
@@ -42,8 +43,21 @@ def render_error(status: int, detail: str | None = None):
 
 def register(app: Flask) -> None:
     """Install the handlers."""
+    from promkm_qr.api.problems import from_exception, is_api_request, problem
+
+    def page_or_problem(exc, status: int):
+        """The API answers problem documents; every other path shows the error page."""
+        if is_api_request():
+            return from_exception(exc) if isinstance(exc, HTTPException) else problem(status)
+        return render_error(status)
+
     for status in (400, 403, 404, 405, 413, 429, 500):
-        app.register_error_handler(status, lambda e, s=status: render_error(s))
+        app.register_error_handler(status, lambda e, s=status: page_or_problem(e, s))
+
+    @app.errorhandler(HTTPException)
+    def other_http_error(exc):
+        # 401, 409, 422 and the rest have no page of their own: Werkzeug's answer stays.
+        return from_exception(exc) if is_api_request() else exc
 
     @app.errorhandler(CSRFError)
     def csrf_error(exc):
@@ -58,7 +72,7 @@ def register(app: Flask) -> None:
         # The page must not touch the database: loading the signed-in user (or refreshing
         # it after the rollback) would fail again and turn the clear 503 into a 500.
         g._login_user = login_manager.anonymous_user()
-        return render_error(503)
+        return problem(503) if is_api_request() else render_error(503)
 
 
 def init_sentry(app: Flask) -> bool:

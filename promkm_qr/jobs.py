@@ -14,6 +14,7 @@ KIND_LABELS = {
     "import": _l("Impor lapak"),
     "posters": _l("Cetak poster"),
     "roster_import": _l("Impor daftar ASN"),
+    "tpp": _l("Berkas TPP"),
 }
 STATE_LABELS = {
     "queued": _l("antre"),

@@ -107,6 +107,7 @@ def _release_session(_error: BaseException | None = None) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """One blueprint per concern; each checks its own role before every view."""
+    from promkm_qr import api
     from promkm_qr.asn import bp as asn_bp
     from promkm_qr.auth import bp as auth_bp
     from promkm_qr.dinas import bp as dinas_bp
@@ -124,6 +125,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(documents_bp)
     app.register_blueprint(personal_data_bp)
     app.register_blueprint(notifications_bp, url_prefix="/pemberitahuan")
+    api.register(app)
 
 
 def register_template_helpers(app: Flask) -> None:

@@ -99,6 +99,8 @@ def session_env(tmp_path_factory):
         "SECRET_KEY": "test-secret",
         "QR_SIGNING_KEYS": "test-key-2,test-key-1",
         "PUBLIC_BASE_URL": "https://promkm.example.go.id",
+        # Webhook retries of the worker come within seconds, not minutes.
+        "WEBHOOK_BACKOFF_SECONDS": "0.5",
     }
     saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)

@@ -3,14 +3,16 @@
 A route that has no entry in EXPECTED fails the test, so a new page cannot ship without
 someone deciding who may open it. Answers are classed as: "ok" (the view ran: not a
 redirect to sign-in, not 403, not a server error), "login" (redirect to sign-in), "403",
-"404" (an object of someone else: ids do not leak).
+"404" (an object of someone else: ids do not leak), "401" (the API without a bearer token).
 """
 
 import pytest
 
+from promkm_qr.api import webhooks
+from promkm_qr.api.clients import create_client
 from promkm_qr.extensions import db
 from promkm_qr.jobs import create_job, finish_job
-from promkm_qr.models import Document, Evidence, Kecamatan, PurchaseReport
+from promkm_qr.models import Document, Evidence, Kecamatan, PurchaseReport, WebhookDelivery
 from promkm_qr.models.base import utcnow
 from promkm_qr.monitoring import record_heartbeat
 from promkm_qr.stalls.links import link_token
@@ -58,6 +60,12 @@ def staff(*roles: str, scoped: str | None = None) -> dict:
     answers["scoped"] = scoped or ("ok" if "operator" in roles else "403")
     answers["outscope"] = answers["scoped"]
     return answers
+
+
+def token_only() -> dict:
+    """The API: a session is no credential there, so every role gets a 401 problem document
+    (tests/api/ check the bearer tokens and their scopes)."""
+    return dict.fromkeys(ROLES, "401")
 
 
 ALL_STAFF = ("operator", "reviewer", "viewer")
@@ -209,6 +217,23 @@ EXPECTED = {
     "dinas.staff": staff(),
     "dinas.staff_edit": staff(),
     "dinas.staff_second_factor_reset": staff(),
+    "dinas.api_clients": staff(),
+    "dinas.api_client_revoke": staff(),
+    "dinas.tpp": staff("operator", scoped="403"),
+    "dinas.webhook_subscriptions": staff(),
+    "dinas.webhook_log": staff(),
+    "dinas.webhook_send_again": staff(),
+    "dinas.webhook_resume": staff(),
+    # The API's document and reference page are public: integrators read them first.
+    "api-docs.openapi_json": everyone(),
+    "api_reference.reference": everyone(),
+    "api_compliance.AsnCompliance": token_only(),
+    "api_compliance.OpdCompliance": token_only(),
+    "api_compliance.TppFile": token_only(),
+    "api_documents.Documents": token_only(),
+    "api_documents.DocumentFile": token_only(),
+    "api_reports.Reports": token_only(),
+    "api_stalls.Stalls": token_only(),
 }
 
 
@@ -283,7 +308,26 @@ def world(app):
         "name": "jsQR.js",
         "doc_id": document.id,
         "public_id": document.public_id,
+        "client_id": create_client("Matriks", ["read:stalls"])[0],
+        **_webhook(),
+        "document_id": document.public_id,
     }
+
+
+def _webhook() -> dict:
+    """A subscription with one delivery."""
+    subscription_id, _secret = webhooks.subscribe(
+        "http://127.0.0.1:9/hook", ["report.verified"], None
+    )
+    delivery = WebhookDelivery(
+        subscription_id=subscription_id,
+        message_id="msg_matrix",
+        event="report.verified",
+        payload={},
+    )
+    db.session.add(delivery)
+    db.session.commit()
+    return {"subscription_id": subscription_id, "delivery_id": delivery.id}
 
 
 LOGINS = {
@@ -302,6 +346,10 @@ def _classify(response) -> str:
         return "login"
     if response.status_code in (403, 404):
         return str(response.status_code)
+    if response.status_code == 401:
+        # Only the API answers 401, and always with a problem document, never a page.
+        assert response.mimetype == "application/problem+json", response.mimetype
+        return "401"
     assert response.status_code < 500, response.status_code
     return "ok"
 

@@ -13,10 +13,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from promkm_qr.api import webhooks
+from promkm_qr.api.clients import create_client
 from promkm_qr.demo import DEMO_LOGINS, DEMO_PASSWORD, build_demo
 from promkm_qr.extensions import db
 from promkm_qr.jobs import create_job, finish_job
-from promkm_qr.models import Document, Evidence, Kecamatan, Stall, User
+from promkm_qr.models import Document, Evidence, Kecamatan, Stall, User, WebhookDelivery
 from promkm_qr.models.base import utcnow
 from promkm_qr.stalls.links import link_token
 from promkm_qr.storage import get_storage
@@ -110,6 +112,8 @@ def town(app):
         "stall_id": stall.id,
         "doc_id": document.id,
         "public_id": document.public_id,
+        "subscription_id": _integrations(),
+        "document_id": document.public_id,
     }
     extra = {
         "anon": ["/tidak-ada"],  # the 404 page
@@ -121,6 +125,21 @@ def town(app):
         "asn": ["/auth/sandi", "/asn/pindai", f"/asn/lapor/{args['token']}"],
     }
     return args, extra, refused
+
+
+def _integrations() -> int:
+    """An API client, and a subscription with a failed delivery, so their pages show rows."""
+    create_client("Portal data", ["read:stalls"])
+    subscription_id, _secret = webhooks.subscribe(
+        "http://127.0.0.1:9/hook", ["report.verified"], None
+    )
+    delivery = WebhookDelivery(
+        subscription_id=subscription_id, message_id="msg_walk", event="report.verified", payload={}
+    )
+    delivery.attempts, delivery.last_status, delivery.last_error = 2, 500, "HTTP 500"
+    db.session.add(delivery)
+    db.session.commit()
+    return subscription_id
 
 
 def candidate_urls(app, args: dict) -> list[str]:

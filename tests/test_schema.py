@@ -90,7 +90,7 @@ def test_a_negative_quota_or_tpp_is_refused(app):
 
 
 # Tables that migrations after 0011 create: their own indexes are not among those kept.
-NEW_TABLES = ("user_sessions", "notifications")
+NEW_TABLES = ("user_sessions", "notifications", "webhook_deliveries")
 
 
 def _schema_sql() -> list[str]:

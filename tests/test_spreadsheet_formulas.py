@@ -131,6 +131,10 @@ def _argument_values() -> dict[str, list]:
         "name": ["jsQR.js"],
         "doc_id": [],
         "public_id": [],
+        "client_id": [],
+        "subscription_id": [],
+        "delivery_id": [],
+        "document_id": [],
     }
 
 

@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from promkm_qr import audit
 from promkm_qr.accounts.activation import issue_code
 from promkm_qr.accounts.roster_file import RosterFileError, RosterRow, parse_roster, read_table
+from promkm_qr.api import webhooks
 from promkm_qr.core.cells import csv_writer
 from promkm_qr.core.text import HiddenCharacter, check_text
 from promkm_qr.extensions import db
@@ -112,7 +113,14 @@ def import_roster(filename: str, data: bytes) -> RosterResult:
         return RosterResult(errors=errors)
     if not rows:
         raise RosterFileError(_("Tidak ada baris ASN di berkas."))
-    return apply_roster(rows)
+    result = apply_roster(rows)
+    # Counts only: the activation codes go to the staff member who imported, nowhere else.
+    webhooks.emit(
+        "roster.imported",
+        {"created": result.created, "updated": result.updated, "moved": result.moved,
+         "deactivated": result.deactivated, "on_roster": roster_count()},
+    )  # fmt: skip
+    return result
 
 
 def roster_count() -> int:

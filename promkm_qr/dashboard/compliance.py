@@ -26,14 +26,18 @@ from promkm_qr.models import AsnProfile, Opd, QuotaRule, User
 from promkm_qr.reports.quota import quota_sql
 
 
-def _people(f: Filters):
+def roster_spend(f: Filters, ids: tuple[int, int] | None = None):
     """Every rostered ASN with counted spend in the period and its quota for the period's months.
 
-    Spend is city-wide whatever area is chosen: a quota is met anywhere in the city.
+    Spend is city-wide whatever area is chosen: a quota is met anywhere in the city. `ids`
+    (lowest, highest user id) sums only that range: a page of the API reads one range.
     """
     city = replace(f, kelurahan_ids=None)
     facts = rollups.facts(rollups.ASN_MONTHS, city, ("asn_id",), counted_states())
-    spend = grouped(facts, "asn_id").subquery()
+    spend = grouped(facts, "asn_id")
+    if ids is not None:
+        spend = spend.where(facts.c.asn_id.between(*ids))
+    spend = spend.subquery()
     rp = func.coalesce(spend.c.rp, 0)
     quota = quota_sql(AsnProfile.tpp_amount) * f.months
     return (
@@ -75,7 +79,7 @@ def _row(r) -> dict:
 
 def asn_compliance(f: Filters) -> list[dict]:
     """Every rostered ASN with counted spend in the period against the quota for its months."""
-    people = _people(f).subquery()
+    people = roster_spend(f).subquery()
     query = select(people).order_by(people.c.opd, people.c.name, people.c.id)
     return [_row(r) for r in run(query)]
 
@@ -91,7 +95,7 @@ def quota_panel(f: Filters, listed: int = 20) -> dict:
     """The dashboard's quota figures in one statement: per OPD id the share (percent) of its
     rostered ASN who met the quota, how many are on the roster and below quota, and the first
     `listed` below quota in the export's order (OPD, name)."""
-    people = _people(f).cte("people")
+    people = roster_spend(f).cte("people")
     c = people.c
     text, number = cast(null(), String), cast(null(), BigInteger)
     per_opd = select(

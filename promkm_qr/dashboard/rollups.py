@@ -8,7 +8,7 @@ rollups; `rebuild` recomputes every rollup from the reports.
 
 from dataclasses import dataclass
 
-from sqlalchemy import Table, and_, exists, func, literal, select, text, union_all
+from sqlalchemy import Table, and_, case, exists, func, literal, select, text, union_all
 
 from promkm_qr.dashboard.filters import Filters, wib_text
 from promkm_qr.extensions import db
@@ -214,6 +214,25 @@ def facts(rollup: Rollup, f: Filters, keys: tuple[str, ...], states):
     stored = stored.where(in_period, _in_area(table, f, _area_column(rollup)))
     pending = select(*(DELTAS.c[k] for k in keys), DELTAS.c["count"], DELTAS.c.amount)
     return union_all(stored, pending.where(*_pending_in(rollup, f, states))).subquery()
+
+
+def state_counts(rollup: Rollup, f: Filters, key: str, between: tuple[int, int] | None = None):
+    """Per key, the number of reports in each state over the period's whole months: a
+    subquery with one column per state (the API's per-state counts), for keys `between`
+    (lowest, highest) when given."""
+    table = rollup.table
+    stored = select(table.c[key], *(table.c[f"count_{s}"].label(s) for s in REPORT_STATES))
+    stored = stored.where(table.c[rollup.grain].in_(_months(f)))
+    in_state = (case((DELTAS.c.state == s, DELTAS.c["count"]), else_=0) for s in REPORT_STATES)
+    pending = select(
+        DELTAS.c[key], *(n.label(s) for n, s in zip(in_state, REPORT_STATES, strict=True))
+    )
+    rows = union_all(stored, pending.where(*_pending_in(rollup, f, REPORT_STATES))).subquery()
+    sums = (func.sum(rows.c[s]).label(s) for s in REPORT_STATES)
+    query = select(rows.c[key], *sums).group_by(rows.c[key])
+    if between is not None:
+        query = query.where(rows.c[key].between(*between))
+    return query.subquery()
 
 
 def _months(f: Filters) -> list:

@@ -10,13 +10,16 @@ require_role(bp, "dinas")
 # One module per area of the workspace.
 from promkm_qr.dinas import (  # noqa: E402, F401
     accounts,
+    api_clients,
     bulk,
     dashboard,
     data_requests,
     documents,
+    payroll,
     reminders,
     review,
     settings,
     stalls,
     views,
+    webhooks,
 )

@@ -13,6 +13,7 @@ from collections import defaultdict
 
 from sqlalchemy import func, insert, select, update
 
+from promkm_qr.api import webhooks
 from promkm_qr.core.pdf import render_pdf_pages
 from promkm_qr.documents.kinds import KINDS, common_context, document_context
 from promkm_qr.extensions import db
@@ -155,4 +156,9 @@ def update_progress(job_id: str) -> None:
     job.done, job.failed = counts.get("done", 0), counts.get("failed", 0)
     if job.state == "running" and job.done + job.failed >= job.total:
         finish_job(job, f"{job.failed} dokumen gagal dibuat" if job.failed else None)
+        webhooks.emit(
+            "documents.month_ready",
+            {"job_id": job.id, "period": job.params.get("period"), "done": job.done,
+             "failed": job.failed},
+        )  # fmt: skip
     db.session.commit()

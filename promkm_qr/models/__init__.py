@@ -5,6 +5,7 @@ documents convert them to WIB. Money is an integer number of rupiah.
 """
 
 from promkm_qr.models.account import AsnProfile, Opd, QuotaRule, User
+from promkm_qr.models.api_client import ApiClient
 from promkm_qr.models.audit import AuditEntry
 from promkm_qr.models.job_chunk import JobChunk
 from promkm_qr.models.jobs import Document, Job, OutboxMessage, Setting
@@ -15,8 +16,10 @@ from promkm_qr.models.rollup import ReviewDelta, RollupDelta
 from promkm_qr.models.session import UserSession
 from promkm_qr.models.stall import Category, PosterPrint, RefusedScan, Stall
 from promkm_qr.models.upload import PhotoUpload
+from promkm_qr.models.webhook import WebhookDelivery, WebhookSubscription
 
 __all__ = [
+    "ApiClient",
     "AsnProfile",
     "AuditEntry",
     "Category",
@@ -42,4 +45,6 @@ __all__ = [
     "Stall",
     "User",
     "UserSession",
+    "WebhookDelivery",
+    "WebhookSubscription",
 ]

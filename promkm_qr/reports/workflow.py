@@ -8,6 +8,7 @@ other sees zero rows changed and gets StateConflict.
 from sqlalchemy import select, update
 
 from promkm_qr import audit
+from promkm_qr.api import webhooks
 from promkm_qr.extensions import db
 from promkm_qr.models import PurchaseReport, ReportTransition
 from promkm_qr.models.base import utcnow
@@ -70,4 +71,21 @@ def transition(
         # Identifiers only: the typed reason and the changed values stay in the report's history.
         data={"from": before, "reason_given": bool(reason), "fields": sorted(changes or {})},
     )
+    if f"report.{to_state}" in webhooks.EVENTS:
+        _emit(report_id, before, to_state)
     return before
+
+
+def _emit(report_id: int, before: str, to_state: str) -> None:
+    """The webhook event of a state change, saved with it (ids and states only)."""
+    report = db.session.execute(
+        select(PurchaseReport.reference, PurchaseReport.asn_id, PurchaseReport.opd_id,
+               PurchaseReport.stall_id, PurchaseReport.amount)
+        .where(PurchaseReport.id == report_id)
+    ).one()  # fmt: skip
+    webhooks.emit(
+        f"report.{to_state}",
+        {"report_id": report_id, "reference": report.reference, "from_state": before,
+         "state": to_state, "asn_user_id": report.asn_id, "opd_id": report.opd_id,
+         "stall_id": report.stall_id, "amount": report.amount},
+    )  # fmt: skip

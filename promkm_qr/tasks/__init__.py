@@ -46,10 +46,12 @@ def celery_init_app(app: Flask) -> Celery:
         documents,
         evidence,
         notifications,
+        payroll,
         personal_data,
         stalls,
         system,
         verification,
+        webhooks,
     )
 
     return celery_app
