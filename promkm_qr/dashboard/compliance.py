@@ -86,7 +86,7 @@ def asn_compliance(f: Filters) -> list[dict]:
 
 def below_quota(f: Filters) -> list[tuple[int, int, int]]:
     """(user id, counted rupiah, quota) of every rostered ASN below the quota in the period."""
-    people = _people(f).subquery()
+    people = roster_spend(f).subquery()
     query = select(people.c.id, people.c.rp, people.c.quota).where(people.c.met == 0)
     return [(r.id, int(r.rp), int(r.quota)) for r in run(query.order_by(people.c.id))]
 
