@@ -154,3 +154,33 @@ def test_a_detached_font_configuration_leaves_its_font_copies_alone():
     for copy in folders[True].iterdir():
         copy.unlink()
     folders[True].rmdir()
+
+
+@pytest.mark.skipif(not DEJAVU.exists(), reason="fonts-dejavu-core is not installed")
+def test_documents_with_the_same_glyphs_but_ascii_share_one_font_subset():
+    import io
+
+    import pikepdf
+    from fontTools.ttLib import TTFont
+
+    tuning.share_font_subsets()
+    config = FontConfiguration()
+    face = f"@font-face {{ font-family: T; src: url({DEJAVU.as_uri()}) }}"
+    css = CSS(string=f"{face} p {{ font-family: T }}", font_config=config)
+
+    def font_program(text: str) -> bytes:
+        pdf = HTML(string=f"<p>{text}</p>").write_pdf(stylesheets=[css], font_config=config)
+        with pikepdf.open(io.BytesIO(pdf)) as doc:
+            [font] = doc.pages[0].Resources.Font.values()
+            return font.DescendantFonts[0].FontDescriptor.FontFile2.read_bytes()
+
+    def drawn(program: bytes, character: str) -> bool:
+        font = TTFont(io.BytesIO(program))
+        name = font.getBestCmap().get(ord(character))
+        return name is not None and font["glyf"][name].numberOfContours != 0
+
+    sari, budi = font_program("Warung Bu Sari 12"), font_program("Toko Pak Budi 7")
+    assert sari == budi  # one subset made, reused
+    assert drawn(sari, "Z") and drawn(sari, "~")  # every printable ASCII glyph is in it
+    accented = font_program("Warung Bu Sarí")
+    assert accented != sari and drawn(accented, "í") and not drawn(sari, "í")
