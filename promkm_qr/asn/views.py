@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from promkm_qr.asn import bp
+from promkm_qr.asn import bp, offline
 from promkm_qr.asn.forms import PurchaseForm, ReportForm, StallCodeForm, WithdrawForm
 from promkm_qr.core.dates import month_label, now_wib, to_wib
 from promkm_qr.core.stall_code import parse_stall_code
@@ -75,6 +75,8 @@ def report(token: str):
         stall = links.resolve(token, with_kelurahan=request.method == "GET")
     except links.LinkRefused as refused:
         status = 410 if refused.reason in ("revoked", "suspended") else 404
+        if request.method == "POST" and offline.wants_json():
+            return offline.link_refused(refused.reason, status)
         return render_template("public/link_refused.html", reason=refused.reason), status
     if request.method == "GET":
         return form_page(stall, token)
@@ -97,10 +99,14 @@ def report(token: str):
                 )
             )
         except StorageError:
+            if offline.wants_json():
+                return offline.refused(503, _("Foto tidak dapat disimpan saat ini."), retry=True)
             form.photo.errors = [
                 _("Foto tidak dapat disimpan saat ini. Laporan belum terkirim; coba lagi.")
             ]
             return _render_form(form, stall, token), 503
+        if offline.wants_json():
+            return _sent_json(recorded, asn_id)
         if recorded.created:
             flash(_("Laporan terkirim. Penjual akan diminta mengonfirmasi."), "success")
         return _to_receipt(recorded, asn_id)
@@ -108,7 +114,11 @@ def report(token: str):
         # A resend of a form that was already recorded shows its receipt, whatever changed.
         done = submit.find_by_key(form.form_key.data or "")
         if done is not None:
+            if offline.wants_json():
+                return _sent_json(done, current_user.id)
             return _to_receipt(done, current_user.id)
+    if offline.wants_json():
+        return offline.refused(400, _("Laporan belum terkirim."), errors=form.errors)
     return _render_form(form, stall, token), 400
 
 
@@ -131,6 +141,13 @@ def _to_receipt(recorded: submit.Recorded, asn_id: int):
     if recorded.asn_id != asn_id:
         abort(404)
     return redirect(url_for("asn.receipt", report_id=recorded.report_id))
+
+
+def _sent_json(recorded: submit.Recorded, asn_id: int):
+    """The JSON answer of a report sent from the phone's queue (only the ASN's own)."""
+    if recorded.asn_id != asn_id:
+        abort(404)
+    return offline.sent(recorded.report_id, recorded.created)
 
 
 def _own_or_404(report_id: int):

@@ -65,7 +65,14 @@
     }
     if (form.dataset.sending) { event.preventDefault(); return; }
     form.dataset.sending = "1";
+    var label = button.textContent;
     button.textContent = message("sending");
+    // With the queue (asn-report.js): posted by fetch, or kept on the phone with no signal.
+    if (window.PromkmReport) {
+      event.preventDefault();
+      window.PromkmReport.submit().catch(function () { /* nothing sent: the form stays */ })
+        .then(function () { delete form.dataset.sending; button.textContent = label; });
+    }
   });
   // Back from the receipt (bfcache): the form may be used again.
   window.addEventListener("pageshow", function () { delete form.dataset.sending; });
