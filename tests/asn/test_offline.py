@@ -52,6 +52,13 @@ def queue_title(page) -> str:
 
 
 @pytest.fixture
+def small_photo(tmp_path):
+    path = tmp_path / "nota.jpg"
+    path.write_bytes(jpeg_bytes(1200, 900))
+    return path
+
+
+@pytest.fixture
 def photo(tmp_path):
     path = tmp_path / "IMG_12MP.jpg"
     path.write_bytes(jpeg_bytes(4000, 3000, quality=92))
@@ -124,3 +131,151 @@ def test_offline_report_is_kept_survives_a_reload_and_is_sent_once(
     report = db.session.scalar(select(PurchaseReport))
     assert phone.inner_text("[data-reference]") == report.reference
     assert phone.inner_text("[data-amount]") == "Rp45.000"
+
+
+@pytest.fixture
+def page_only_phone(browser):
+    """A phone whose pages run without the service worker, so the test's network rules
+    (page.route) see every request the queue makes."""
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844},
+        is_mobile=True,
+        has_touch=True,
+        locale="id-ID",
+        timezone_id="Asia/Jakarta",
+        service_workers="block",
+    )
+    yield context.new_page()
+    context.close()
+
+
+def queue_from_the_form(page, server: str, stall, photo=None, amount: str = "45.000") -> None:
+    """Open the stall's form online, lose the signal, send: the report waits on the phone."""
+    page.goto(f"{server}/q/{link_token(stall.code, stall.poster_version)}")
+    fill_report(page, photo, amount)
+    page.context.set_offline(True)
+    page.click("[data-submit]")
+    page.wait_for_selector("[data-queue]:not([hidden])")
+    assert queue_title(page) == "Menunggu dikirim: 1"
+    assert "disimpan di ponsel" in page.inner_text("[data-report-notice]")
+
+
+def back_online(page) -> None:
+    page.context.set_offline(False)
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+
+
+@pytest.mark.browser
+def test_a_send_whose_answer_is_lost_is_sent_again_and_recorded_once(
+    live_server, page_only_phone, asn, stall, photo
+):
+    phone = page_only_phone
+    sign_in(phone, live_server, asn.nip)
+    phone.goto(f"{live_server}/q/{link_token(stall.code, stall.poster_version)}")
+    fill_report(phone, photo)
+
+    def saved_then_dropped(route):
+        route.fetch()  # the server records the report...
+        route.abort("connectionreset")  # ...and the line drops before the answer arrives
+
+    phone.route("**/asn/lapor/**", saved_then_dropped)
+    phone.click("[data-submit]")
+    phone.wait_for_selector("[data-queue]:not([hidden])")
+    assert queue_title(phone) == "Menunggu dikirim: 1"
+    assert reports() == 1
+
+    phone.unroute("**/asn/lapor/**")
+    phone.reload()  # the next page load sends what waits: the same form key
+    phone.wait_for_selector("[data-queue-sent]")
+    assert queue_title(phone) == "Menunggu dikirim: 0"
+    assert reports() == 1
+
+
+@pytest.mark.browser
+def test_an_item_whose_link_was_revoked_is_refused_kept_and_deletable(
+    live_server, phone, asn, stall, small_photo
+):
+    sign_in(phone, live_server, asn.nip)
+    queue_from_the_form(phone, live_server, stall, small_photo)
+    stall.poster_version += 1  # a new poster printed with revocation while the item waited
+    db.session.commit()
+
+    back_online(phone)
+    phone.wait_for_selector("[data-queue-item][data-state=refused]")
+    item = phone.inner_text("[data-queue-item]")
+    assert "Ditolak:" in item and "Poster ini sudah diganti" in item
+    phone.goto(f"{live_server}/asn/riwayat")
+    phone.wait_for_selector("[data-queue-item][data-state=refused]")  # kept
+    assert queue_title(phone) == "Menunggu dikirim: 1"
+    assert reports() == 0
+
+    phone.once("dialog", lambda dialog: dialog.accept())
+    phone.click("[data-queue-item] button:has-text('Hapus')")
+    phone.wait_for_selector("[data-queue]", state="hidden")
+    assert reports() == 0
+
+
+@pytest.mark.browser
+def test_items_waiting_through_an_expired_session_are_sent_after_signing_in(
+    live_server, phone, asn, stall, small_photo
+):
+    sign_in(phone, live_server, asn.nip)
+    queue_from_the_form(phone, live_server, stall, small_photo, amount="30.000")
+    phone.context.clear_cookies()  # the session ended while the phone had no signal
+
+    back_online(phone)
+    phone.reload()
+    assert "/auth/masuk" in phone.url
+    assert reports() == 0
+
+    sign_in(phone, live_server, asn.nip)  # a new session, a new CSRF token
+    phone.wait_for_selector("[data-queue-sent]")
+    assert reports() == 1
+    db.session.rollback()
+    assert db.session.scalar(select(PurchaseReport.amount)) == 30000
+
+
+@pytest.mark.browser
+def test_signing_out_warns_and_clears_the_accounts_waiting_items(live_server, phone, asn, stall):
+    sign_in(phone, live_server, asn.nip)
+    queue_from_the_form(phone, live_server, stall)
+    phone.context.set_offline(False)
+    phone.route("**/asn/kirim-token", lambda route: route.abort())  # the line is still bad
+    warned = []
+
+    def accept(dialog):
+        warned.append(dialog.message)
+        dialog.accept()
+
+    phone.once("dialog", accept)
+    phone.click("button:has-text('Keluar')")
+    phone.wait_for_url("**/auth/masuk")
+    assert "belum terkirim" in warned[0]
+    left = phone.evaluate(
+        """() => new Promise((resolve) => {
+          const open = indexedDB.open("promkm-outbox", 1);
+          open.onsuccess = () => {
+            const count = open.result.transaction("items").objectStore("items").count();
+            count.onsuccess = () => resolve(count.result);
+          };
+        })"""
+    )
+    assert left == 0 and reports() == 0
+
+
+@pytest.mark.browser
+def test_with_javascript_off_the_form_still_reports(live_server, browser, asn, stall, photo):
+    context = browser.new_context(java_script_enabled=False, locale="id-ID")
+    phone = context.new_page()
+    try:
+        sign_in(phone, live_server, asn.nip)
+        phone.goto(f"{live_server}/q/{link_token(stall.code, stall.poster_version)}")
+        phone.fill("input[name=amount]", "45.000")
+        phone.select_option("select[name=goods_category]", "makanan")
+        phone.set_input_files("input[name=photo]", str(photo))
+        phone.click("[data-submit]")
+        phone.wait_for_url("**/asn/laporan/**")
+        assert phone.inner_text("[data-amount]") == "Rp45.000"
+        assert reports() == 1
+    finally:
+        context.close()
