@@ -7,9 +7,11 @@ service worker, and the database checked for exactly one report per item.
 import pytest
 from sqlalchemy import func, select
 
+from promkm_qr.core import photos
 from promkm_qr.extensions import db
-from promkm_qr.models import PurchaseReport
+from promkm_qr.models import PhotoUpload, PurchaseReport
 from promkm_qr.stalls.links import link_token
+from promkm_qr.storage import get_storage
 from tests.asn.conftest import jpeg_bytes
 from tests.conftest import PASSWORD
 
@@ -131,6 +133,12 @@ def test_offline_report_is_kept_survives_a_reload_and_is_sent_once(
     report = db.session.scalar(select(PurchaseReport))
     assert phone.inner_text("[data-reference]") == report.reference
     assert phone.inner_text("[data-amount]") == "Rp45.000"
+    # The 12 MP photo (8 MB of noise, the worst case) travelled as at most 350 KB, and the
+    # evidence the worker makes of it passes the checks.
+    upload = db.session.scalar(select(PhotoUpload))
+    assert upload.size <= 350_000
+    kept = photos.process_photo(get_storage().get(upload.upload_key))
+    assert min(kept.width, kept.height) >= 200 and kept.phash
 
 
 @pytest.fixture
