@@ -93,7 +93,7 @@ def lighthouse(url: str, headers: dict, port: int | None = None) -> dict:
             check=True,
         )
     result = json.loads(run.stdout)
-    scores, lost = {"bytes": result["audits"]["total-byte-weight"]["numericValue"]}, set()
+    scores, lost = {}, set()
     for name in CATEGORIES:
         category = result["categories"][name]
         scores[name] = round(100 * category["score"])
@@ -189,7 +189,6 @@ def main() -> None:
             runs = [lighthouse(args.base + path, headers, port) for _ in range(args.runs)]
             figures[name] = {
                 **{c: statistics.median(r["scores"][c] for r in runs) for c in CATEGORIES},
-                "bytes": statistics.median(r["scores"]["bytes"] for r in runs),
                 "lost": sorted(set().union(*(r["lost"] for r in runs))),
             }
     finally:

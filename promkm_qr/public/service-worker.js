@@ -22,6 +22,9 @@ self.addEventListener("activate", function (event) {
     return Promise.all(names.filter(function (name) {
       return name.indexOf("promkm-files-") === 0 && name !== FILES;
     }).map(function (name) { return caches.delete(name); }));
+  }).then(function () {
+    // The kept form names this release's files: the next signed-in page fetches it again.
+    return caches.open(PAGES).then(function (cache) { return cache.delete(CONFIG.offlineForm); });
   }).then(function () { return self.clients.claim(); }));
 });
 
@@ -76,9 +79,14 @@ self.addEventListener("message", function (event) {
   var data = event.data || {};
   if (data.type === "keep-shell") {
     event.waitUntil(caches.open(PAGES).then(function (cache) {
+      // Only what is missing: a slow line is not spent on pages kept already (the home is
+      // refreshed whenever it is visited, the form when a new worker takes over).
       return Promise.all(CONFIG.shell.map(function (path) {
-        return fetch(path, { credentials: "same-origin" }).then(function (response) {
-          if (keepable(response)) { return cache.put(path, response); }
+        return cache.match(path).then(function (found) {
+          if (found) { return; }
+          return fetch(path, { credentials: "same-origin" }).then(function (response) {
+            if (keepable(response)) { return cache.put(path, response); }
+          });
         }).catch(function () { /* offline: keep what is there */ });
       }));
     }));

@@ -118,13 +118,17 @@
   window.PromkmQueue = { show: show, send: send, user: user, box: box };
 
   // The worker: pages and files kept for offline use, and the queue sent in the background.
-  if (navigator.serviceWorker && window.isSecureContext) {
+  function install() {
     navigator.serviceWorker.register(box.dataset.worker, { scope: "/" }).then(function () {
       return navigator.serviceWorker.ready;
     }).then(function (registration) {
       registration.active.postMessage({ type: "keep-shell" });
       window.PromkmQueue.registration = registration;
     }).catch(function () { /* no worker: the queue still works while the page is open */ });
+  }
+  if (navigator.serviceWorker && window.isSecureContext) {
+    // After the page has loaded: the page first, the worker's files after.
+    if (document.readyState === "complete") { install(); } else { window.addEventListener("load", install); }
     // Reports the worker sent in the background (Background Sync).
     navigator.serviceWorker.addEventListener("message", function (event) {
       if (event.data && event.data.type === "outbox-results") { took(event.data.results); }
