@@ -10,6 +10,9 @@ importScripts(self.PROMKM_SW.files.filter(function (f) { return f.indexOf("asn-o
 var CONFIG = self.PROMKM_SW;
 var FILES = "promkm-files-" + CONFIG.version;
 var PAGES = "promkm-pages";  // kept across releases; the pages are fetched again when online
+var SLOW_MS = 8000;
+// The files this worker keeps (exact fingerprinted addresses); other files go to the network.
+var OWN = CONFIG.files.concat([CONFIG.manifest]);
 
 self.addEventListener("install", function (event) {
   event.waitUntil(caches.open(FILES).then(function (cache) {
@@ -41,22 +44,37 @@ function keepable(response) {
   return response && response.ok && !response.redirected && response.type === "basic";
 }
 
+function kept(url) {
+  return caches.open(PAGES).then(function (cache) {
+    if (isFormPage(url)) { return cache.match(CONFIG.offlineForm); }
+    return cache.match(url.pathname + url.search).then(function (found) {
+      return found || cache.match(CONFIG.home);
+    });
+  });
+}
+
+function offline() {
+  return new Response("Offline", { status: 503, headers: { "Content-Type": "text/plain" } });
+}
+
+// Network first; the kept copy when the network fails, or when it has not answered within
+// SLOW_MS (a line that barely works): its answer still refreshes the copy for next time.
 function fromNetwork(request, url) {
-  return fetch(request).then(function (response) {
+  var network = fetch(request).then(function (response) {
     // A report form carries a one-time key: it is never replayed from the cache.
     if (keepable(response) && !isFormPage(url)) {
       var copy = response.clone();
       caches.open(PAGES).then(function (cache) { cache.put(url.pathname + url.search, copy); });
     }
     return response;
-  }).catch(function () {
-    return caches.open(PAGES).then(function (cache) {
-      if (isFormPage(url)) { return cache.match(CONFIG.offlineForm); }
-      return cache.match(url.pathname + url.search).then(function (found) {
-        return found || cache.match(CONFIG.home);
-      });
-    }).then(function (found) {
-      return found || new Response("Offline", { status: 503, headers: { "Content-Type": "text/plain" } });
+  });
+  return new Promise(function (resolve) {
+    var done = false;
+    function answer(response) { if (!done && response) { done = true; resolve(response); } }
+    var timer = setTimeout(function () { kept(url).then(answer); }, SLOW_MS);
+    network.then(function (response) { clearTimeout(timer); answer(response); }, function () {
+      clearTimeout(timer);
+      kept(url).then(function (found) { answer(found || offline()); });
     });
   });
 }
@@ -67,7 +85,7 @@ self.addEventListener("fetch", function (event) {
   if (request.method !== "GET" || url.origin !== self.location.origin) { return; }
   if (request.mode === "navigate" && isPage(url)) {
     event.respondWith(fromNetwork(request, url));
-  } else if (url.pathname.indexOf("/static/") === 0 || url.pathname === CONFIG.manifest) {
+  } else if (OWN.indexOf(url.pathname + url.search) >= 0) {
     event.respondWith(caches.open(FILES).then(function (cache) {
       return cache.match(request).then(function (found) { return found || fetch(request); });
     }));

@@ -49,6 +49,7 @@
     }
     form.elements.form_key.value = newKey();
     form.elements.purchased_at.value = wibNow();
+    form.querySelector("[data-submit]").disabled = !stall.code;  // no poster link: nowhere to send
   }
 
   function item() {
@@ -118,8 +119,14 @@
     say("", "");
     var entry = item();
     if (!navigator.onLine) { return keep(entry); }
-    var csrf = form.elements.csrf_token.value;
-    return outbox.post(entry, csrf).then(function (result) {
+    // The kept form's token may be older than the session allows: ask for a fresh one.
+    var token = form.dataset.stallCode
+      ? Promise.resolve({ csrf_token: form.elements.csrf_token.value })
+      : outbox.session(window.PromkmQueue.box.dataset.tokenUrl);
+    return token.then(function (who) {
+      if (!who) { return { state: "waiting" }; }
+      return outbox.post(entry, who.csrf_token);
+    }).then(function (result) {
       if (result.state === "sent") { window.location.assign(result.receipt); return; }
       if (result.state === "refused") { showErrors(result); return; }
       return keep(entry);  // no network, timeout, server error or signed out: kept

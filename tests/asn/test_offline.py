@@ -105,6 +105,9 @@ def test_offline_report_is_kept_survives_a_reload_and_is_sent_once(
     token = link_token(stall.code, stall.poster_version)
     phone.goto(f"{live_server}/q/{token}")  # seen online once: the phone knows its name
     installed(phone)
+    # The worker answers the ASN pages; every other page goes to the network untouched.
+    assert phone.goto(f"{live_server}/asn/riwayat").from_service_worker
+    assert not phone.goto(f"{live_server}/statistik").from_service_worker
 
     phone.context.set_offline(True)
     phone.goto(f"{live_server}/q/{token}")  # the camera app opens the poster link
@@ -287,3 +290,29 @@ def test_with_javascript_off_the_form_still_reports(live_server, browser, asn, s
         assert reports() == 1
     finally:
         context.close()
+
+
+@pytest.mark.browser
+def test_at_most_20_items_wait_and_the_21st_is_refused_in_words(live_server, phone, asn, stall):
+    sign_in(phone, live_server, asn.nip)
+    installed(phone)
+    phone.evaluate(
+        """(user) => Promise.all(Array.from({ length: 20 }, (_, i) => PromkmOutbox.add({
+          key: "k" + i, user: user, action: "/asn/", stallCode: "x", stallName: "Lapak " + i,
+          fields: { amount: "1000", purchased_at: "2026-12-06T09:00" }, photo: null
+        })))""",
+        asn.id,
+    )
+    phone.context.set_offline(True)
+    phone.goto(f"{live_server}/asn/")  # from the phone
+    phone.wait_for_selector("[data-queue]:not([hidden])")
+    assert queue_title(phone) == "Menunggu dikirim: 20"
+    phone.context.set_offline(False)
+    phone.route("**/asn/kirim-token", lambda route: route.abort())  # still no line to send
+    phone.goto(f"{live_server}/q/{link_token(stall.code, stall.poster_version)}")
+    fill_report(phone, None)
+    phone.context.set_offline(True)
+    phone.click("[data-submit]")
+    phone.wait_for_selector("[data-report-notice]:not([hidden])")
+    assert "Sudah ada 20 laporan" in phone.inner_text("[data-report-notice]")
+    assert queue_title(phone) == "Menunggu dikirim: 20"
