@@ -105,17 +105,13 @@ def report(token: str):
                 _("Foto tidak dapat disimpan saat ini. Laporan belum terkirim; coba lagi.")
             ]
             return _render_form(form, stall, token), 503
-        if offline.wants_json():
-            return _sent_json(recorded, asn_id)
-        if recorded.created:
+        if recorded.created and not offline.wants_json():
             flash(_("Laporan terkirim. Penjual akan diminta mengonfirmasi."), "success")
         return _to_receipt(recorded, asn_id)
     else:
         # A resend of a form that was already recorded shows its receipt, whatever changed.
         done = submit.find_by_key(form.form_key.data or "")
         if done is not None:
-            if offline.wants_json():
-                return _sent_json(done, current_user.id)
             return _to_receipt(done, current_user.id)
     if offline.wants_json():
         return offline.refused(400, _("Laporan belum terkirim."), errors=form.errors)
@@ -137,17 +133,13 @@ def _render_form(form: ReportForm, stall: Stall, token: str) -> str:
 
 
 def _to_receipt(recorded: submit.Recorded, asn_id: int):
-    """Redirect to a receipt, but only to the ASN's own (another's form key answers 404)."""
+    """Redirect to a receipt (the queue gets its address), but only to the ASN's own (another's
+    form key answers 404)."""
     if recorded.asn_id != asn_id:
         abort(404)
+    if offline.wants_json():  # sent from the phone's queue
+        return offline.sent(recorded.report_id, recorded.created)
     return redirect(url_for("asn.receipt", report_id=recorded.report_id))
-
-
-def _sent_json(recorded: submit.Recorded, asn_id: int):
-    """The JSON answer of a report sent from the phone's queue (only the ASN's own)."""
-    if recorded.asn_id != asn_id:
-        abort(404)
-    return offline.sent(recorded.report_id, recorded.created)
 
 
 def _own_or_404(report_id: int):

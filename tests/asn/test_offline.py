@@ -253,7 +253,10 @@ def test_items_waiting_through_an_expired_session_are_sent_after_signing_in(
 
 
 @pytest.mark.browser
-def test_signing_out_warns_and_clears_the_accounts_waiting_items(live_server, phone, asn, stall):
+def test_signing_out_warns_and_clears_the_accounts_waiting_items(
+    live_server, page_only_phone, asn, stall
+):
+    phone = page_only_phone  # no Background Sync sending the item behind the test's back
     sign_in(phone, live_server, asn.nip)
     queue_from_the_form(phone, live_server, stall)
     phone.context.set_offline(False)
