@@ -9,7 +9,7 @@ importScripts(self.PROMKM_SW.files.filter(function (f) { return f.indexOf("asn-o
 
 var CONFIG = self.PROMKM_SW;
 var FILES = "promkm-files-" + CONFIG.version;
-var PAGES = "promkm-pages";  // kept across releases; the pages are fetched again when online
+var PAGES = "promkm-pages";  // emptied by each new worker; refilled by pages seen online
 var SLOW_MS = 8000;
 // The files this worker keeps (exact fingerprinted addresses); other files go to the network.
 var OWN = CONFIG.files.concat([CONFIG.manifest]);
@@ -26,8 +26,9 @@ self.addEventListener("activate", function (event) {
       return name.indexOf("promkm-files-") === 0 && name !== FILES;
     }).map(function (name) { return caches.delete(name); }));
   }).then(function () {
-    // The kept form names this release's files: the next signed-in page fetches it again.
-    return caches.open(PAGES).then(function (cache) { return cache.delete(CONFIG.offlineForm); });
+    // Kept pages name the old release's files, just deleted: the page that brought this
+    // worker keeps the shell again at once (keep-shell), other pages as they are visited.
+    return caches.delete(PAGES);
   }).then(function () { return self.clients.claim(); }));
 });
 

@@ -325,3 +325,24 @@ def test_at_most_20_items_wait_and_the_21st_is_refused_in_words(live_server, pho
     phone.wait_for_selector("[data-report-notice]:not([hidden])")
     assert "Sudah ada 20 laporan" in phone.inner_text("[data-report-notice]")
     assert queue_title(phone) == "Menunggu dikirim: 20"
+
+
+FILE_CACHES = (
+    """async () => (await caches.keys()).filter((name) => name.startsWith("promkm-files-"))"""
+)
+
+
+@pytest.mark.browser
+def test_a_new_release_replaces_the_workers_cache(live_server, phone, asn, monkeypatch):
+    from promkm_qr.public import webapp
+
+    sign_in(phone, live_server, asn.nip)
+    installed(phone)
+    (before,) = phone.evaluate(FILE_CACHES)
+    # A release whose files differ: another file list, so another worker version.
+    monkeypatch.setattr(webapp, "APP_FILES", webapp.APP_FILES[:-1])
+    phone.evaluate("navigator.serviceWorker.getRegistration().then((r) => r.update())")
+    replaced = "async (old) => { const n = await (%s)(); return n.length === 1 && n[0] !== old; }"
+    phone.wait_for_function(replaced % FILE_CACHES, arg=before)
+    phone.reload()  # the new worker keeps the shell again
+    installed(phone)
