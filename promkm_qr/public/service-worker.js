@@ -20,8 +20,12 @@ self.addEventListener("install", function (event) {
   }).then(function () { return self.skipWaiting(); }));
 });
 
+// The activation's clean-up, which a page's keep-shell message must not race (a message
+// may arrive while this worker is still activating).
+var cleaning = Promise.resolve();
+
 self.addEventListener("activate", function (event) {
-  event.waitUntil(caches.keys().then(function (names) {
+  event.waitUntil(cleaning = caches.keys().then(function (names) {
     return Promise.all(names.filter(function (name) {
       return name.indexOf("promkm-files-") === 0 && name !== FILES;
     }).map(function (name) { return caches.delete(name); }));
@@ -97,7 +101,9 @@ self.addEventListener("fetch", function (event) {
 self.addEventListener("message", function (event) {
   var data = event.data || {};
   if (data.type === "keep-shell") {
-    event.waitUntil(caches.open(PAGES).then(function (cache) {
+    event.waitUntil(cleaning.then(function () {
+      return caches.open(PAGES);
+    }).then(function (cache) {
       // Only what is missing: a slow line is not spent on pages kept already (the home is
       // refreshed whenever it is visited, the form when a new worker takes over).
       return Promise.all(CONFIG.shell.map(function (path) {
@@ -109,8 +115,6 @@ self.addEventListener("message", function (event) {
         }).catch(function () { /* offline: keep what is there */ });
       }));
     }));
-  } else if (data.type === "forget-pages") {
-    event.waitUntil(caches.delete(PAGES));
   }
 });
 

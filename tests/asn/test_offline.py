@@ -259,8 +259,8 @@ def test_signing_out_warns_and_clears_the_accounts_waiting_items(
     phone = page_only_phone  # no Background Sync sending the item behind the test's back
     sign_in(phone, live_server, asn.nip)
     queue_from_the_form(phone, live_server, stall)
-    phone.context.set_offline(False)
     phone.route("**/asn/kirim-token", lambda route: route.abort())  # the line is still bad
+    phone.context.set_offline(False)
     warned = []
 
     def accept(dialog):
@@ -316,8 +316,8 @@ def test_at_most_20_items_wait_and_the_21st_is_refused_in_words(live_server, pho
     phone.goto(f"{live_server}/asn/")  # from the phone
     phone.wait_for_selector("[data-queue]:not([hidden])")
     assert queue_title(phone) == "Menunggu dikirim: 20"
-    phone.context.set_offline(False)
     phone.route("**/asn/kirim-token", lambda route: route.abort())  # still no line to send
+    phone.context.set_offline(False)
     phone.goto(f"{live_server}/q/{link_token(stall.code, stall.poster_version)}")
     fill_report(phone, None)
     phone.context.set_offline(True)
