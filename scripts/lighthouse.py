@@ -10,6 +10,7 @@ cookie (--extra-headers) and prints one JSON line: per page the median of each s
 """
 
 import argparse
+import gzip
 import http.cookiejar
 import json
 import os
@@ -18,6 +19,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 import urllib.parse
 import urllib.request
 from pathlib import Path
@@ -58,8 +60,16 @@ def report_form_path() -> str:
         return f"/asn/lapor/{link_token(stall.code, stall.poster_version)}"
 
 
-def lighthouse(url: str, headers: dict) -> dict:
-    """One Lighthouse run: scores (0-100) and the audits below full marks that count."""
+def lighthouse(url: str, headers: dict, port: int | None = None) -> dict:
+    """One Lighthouse run: scores (0-100) and the audits below full marks that count.
+
+    With `port`, Lighthouse drives the running Chromium of `warmed_browser` and keeps its
+    storage: the signed-in session and the installed service worker."""
+    browser = (
+        [f"--port={port}", "--disable-storage-reset"]
+        if port
+        else ["--chrome-flags=--headless --no-sandbox"]
+    )
     with tempfile.NamedTemporaryFile("w", suffix=".json") as extra:
         json.dump(headers, extra)
         extra.flush()
@@ -70,7 +80,7 @@ def lighthouse(url: str, headers: dict) -> dict:
                 "lighthouse",
                 url,
                 "--quiet",
-                "--chrome-flags=--headless --no-sandbox",
+                *browser,
                 f"--only-categories={','.join(CATEGORIES)}",
                 "--output=json",
                 "--output-path=stdout",
@@ -94,12 +104,69 @@ def lighthouse(url: str, headers: dict) -> dict:
     return {"scores": scores, "lost": lost}
 
 
+def warmed_browser(base: str, port: int, identifier: str, password: str):
+    """Debian's Chromium with a profile of its own, signed in as the ASN, with the app's
+    service worker installed and the app shell kept; returns the process to stop."""
+    from playwright.sync_api import sync_playwright
+
+    chrome = os.environ.get("CHROME_PATH", "/usr/bin/chromium")
+    profile = tempfile.mkdtemp(prefix="lighthouse-profile-")
+    process = subprocess.Popen(
+        [
+            chrome,
+            "--headless",
+            "--no-sandbox",
+            f"--remote-debugging-port={port}",
+            f"--user-data-dir={profile}",
+            "about:blank",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    with sync_playwright() as pw:
+        for _ in range(50):
+            try:
+                browser = pw.chromium.connect_over_cdp(f"http://127.0.0.1:{port}")
+                break
+            except Exception:  # not listening yet
+                time.sleep(0.2)
+        page = browser.contexts[0].new_page()
+        page.goto(f"{base}/auth/masuk?next=/asn/")
+        page.check("input[name=role][value=asn]")
+        page.fill("#identifier", identifier)
+        page.fill("#password", password)
+        page.click("form button.primary")
+        page.wait_for_url("**/asn/")
+        page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+        page.wait_for_function(
+            "async () => !!(await (await caches.open('promkm-pages')).match('/asn/lapor-luring'))"
+        )
+        page.close()
+    return process
+
+
+def shell_bytes(base: str, cookie: str) -> dict:
+    """The app shell's bytes, gzip-compressed as nginx sends them: the ASN home and the kept
+    form (HTML) and the files the service worker keeps."""
+    opener = urllib.request.build_opener()
+    opener.addheaders = [("Cookie", cookie)]
+    config = opener.open(f"{base}/sw.js").read().decode().split(" = ", 1)[1].split(";\n", 1)[0]
+    paths = ["/asn/", "/asn/lapor-luring", *json.loads(config)["files"]]
+    sizes = {path: len(gzip.compress(opener.open(base + path).read(), 6)) for path in paths}
+    return {"total": sum(sizes.values()), **sizes}
+
+
 def main() -> None:
     from promkm_qr.demo import DEMO_LOGINS, DEMO_PASSWORD
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--base", default="http://127.0.0.1:5000")
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument(
+        "--with-worker",
+        action="store_true",
+        help="the ASN home, report form and Riwayat with the service worker installed",
+    )
     args = parser.parse_args()
     cookie = signed_in_cookie(args.base, "asn", DEMO_LOGINS["asn"], DEMO_PASSWORD)
     pages = {
@@ -107,13 +174,28 @@ def main() -> None:
         "report form": (report_form_path(), {"Cookie": cookie}),
         "riwayat": ("/asn/riwayat", {"Cookie": cookie}),
     }
-    figures = {}
-    for name, (path, headers) in pages.items():
-        runs = [lighthouse(args.base + path, headers) for _ in range(args.runs)]
-        figures[name] = {
-            **{c: statistics.median(r["scores"][c] for r in runs) for c in CATEGORIES},
-            "lost": sorted(set().union(*(r["lost"] for r in runs))),
+    port, process = None, None
+    if args.with_worker:
+        pages = {
+            "asn home": ("/asn/", {}),
+            "report form": (pages["report form"][0], {}),
+            "riwayat": ("/asn/riwayat", {}),
         }
+        port = 9333
+        process = warmed_browser(args.base, port, DEMO_LOGINS["asn"], DEMO_PASSWORD)
+    figures = {}
+    try:
+        for name, (path, headers) in pages.items():
+            runs = [lighthouse(args.base + path, headers, port) for _ in range(args.runs)]
+            figures[name] = {
+                **{c: statistics.median(r["scores"][c] for r in runs) for c in CATEGORIES},
+                "lost": sorted(set().union(*(r["lost"] for r in runs))),
+            }
+    finally:
+        if process:
+            process.terminate()
+    if args.with_worker:
+        figures["app shell gzip bytes"] = shell_bytes(args.base, cookie)
     print(json.dumps(figures))
 
 

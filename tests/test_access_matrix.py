@@ -75,6 +75,8 @@ EXPECTED = {
     "public.index": signed_in(),  # sends everyone else to sign in
     "public.health": everyone(),
     "public.favicon": everyone(),
+    "public.manifest": everyone(),
+    "public.service_worker": everyone(),
     # Loopback (the test client) may read both; other addresses: tests/test_monitoring.py.
     "ops.metrics": everyone(),
     "ops.ready": everyone(),
@@ -97,6 +99,8 @@ EXPECTED = {
     "notifications.preferences": signed_in(),
     "asn.home": only("asn"),
     "asn.report": only("asn"),
+    "asn.offline_form": only("asn"),
+    "asn.send_token": only("asn"),
     "asn.scan": only("asn"),
     "asn.history": only("asn"),
     "asn.vendor": only("asn"),

@@ -5,7 +5,13 @@ role that may open it, answers with Cache-Control `private` (pages `no-store`, f
 from tests.conftest import login
 from tests.test_access_matrix import EXPECTED, LOGINS, world  # noqa: F401 (fixture)
 
-SHARED = {"static", "asn.vendor", "public.favicon"}  # stylesheet, scripts, scanner, icon
+SHARED = {
+    "static",
+    "asn.vendor",
+    "public.favicon",
+    "public.manifest",
+    "public.service_worker",
+}  # stylesheet, scripts, scanner, icon, web app manifest and worker
 
 
 def test_every_answer_to_a_signed_in_person_is_private(app, world):  # noqa: F811

@@ -8,4 +8,4 @@ bp = Blueprint("asn", __name__)
 # Evidence photos are also shown to the stall's merchant and to staff; that view checks who.
 require_role(bp, "asn", exempt=("evidence_photo", "evidence_thumb"))
 
-from promkm_qr.asn import photos, views  # noqa: E402, F401
+from promkm_qr.asn import offline, photos, views  # noqa: E402, F401

@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from promkm_qr.asn import bp
+from promkm_qr.asn import bp, offline
 from promkm_qr.asn.forms import PurchaseForm, ReportForm, StallCodeForm, WithdrawForm
 from promkm_qr.core.dates import month_label, now_wib, to_wib
 from promkm_qr.core.stall_code import parse_stall_code
@@ -75,6 +75,8 @@ def report(token: str):
         stall = links.resolve(token, with_kelurahan=request.method == "GET")
     except links.LinkRefused as refused:
         status = 410 if refused.reason in ("revoked", "suspended") else 404
+        if request.method == "POST" and offline.wants_json():
+            return offline.link_refused(refused.reason, status)
         return render_template("public/link_refused.html", reason=refused.reason), status
     if request.method == "GET":
         return form_page(stall, token)
@@ -97,11 +99,13 @@ def report(token: str):
                 )
             )
         except StorageError:
+            if offline.wants_json():
+                return offline.refused(503, _("Foto tidak dapat disimpan saat ini."), retry=True)
             form.photo.errors = [
                 _("Foto tidak dapat disimpan saat ini. Laporan belum terkirim; coba lagi.")
             ]
             return _render_form(form, stall, token), 503
-        if recorded.created:
+        if recorded.created and not offline.wants_json():
             flash(_("Laporan terkirim. Penjual akan diminta mengonfirmasi."), "success")
         return _to_receipt(recorded, asn_id)
     else:
@@ -109,6 +113,8 @@ def report(token: str):
         done = submit.find_by_key(form.form_key.data or "")
         if done is not None:
             return _to_receipt(done, current_user.id)
+    if offline.wants_json():
+        return offline.refused(400, _("Laporan belum terkirim."), errors=form.errors)
     return _render_form(form, stall, token), 400
 
 
@@ -127,9 +133,12 @@ def _render_form(form: ReportForm, stall: Stall, token: str) -> str:
 
 
 def _to_receipt(recorded: submit.Recorded, asn_id: int):
-    """Redirect to a receipt, but only to the ASN's own (another's form key answers 404)."""
+    """Redirect to a receipt (the queue gets its address), but only to the ASN's own (another's
+    form key answers 404)."""
     if recorded.asn_id != asn_id:
         abort(404)
+    if offline.wants_json():  # sent from the phone's queue
+        return offline.sent(recorded.report_id, recorded.created)
     return redirect(url_for("asn.receipt", report_id=recorded.report_id))
 
 

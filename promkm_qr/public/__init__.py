@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("public", __name__)
 
-from promkm_qr.public import views  # noqa: E402, F401
+from promkm_qr.public import views, webapp  # noqa: E402, F401
