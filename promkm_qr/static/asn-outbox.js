@@ -152,6 +152,7 @@
               if (result.state === "sent") { return remove(item.key); }
               item.state = result.state;
               item.message = result.message || "";
+              item.errors = result.errors || {};  // by field: the form shows them to correct
               return put(item).then(function () { return result.state !== "refused"; });
             });
           });

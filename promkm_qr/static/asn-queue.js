@@ -56,6 +56,15 @@
       li.appendChild(element("p", "muted", message("login")));
     }
     var actions = element("span", "row");
+    if (item.state === "refused" && Object.keys(item.errors || {}).length) {
+      // A refusal of the fields (amount, time, photo): the form opens with them to correct.
+      // The form's own address: online the stall's form, offline the kept copy (the worker).
+      actions.appendChild(button(message("correct"), function () {
+        var address = new URL(item.action, window.location.href);
+        address.search = "?perbaiki=" + encodeURIComponent(item.key);
+        window.location.assign(address.href);
+      }));
+    }
     if (item.state === "refused") {
       actions.appendChild(button(message("retry"), function () {
         item.state = "waiting";

@@ -2,7 +2,9 @@
    fields, same one-time key, same checks); with no network, a timeout or a server error it
    is kept on the phone (asn-outbox.js) and sent later. Opened offline from a poster link,
    the kept copy of the form reads the stall from the link and takes a new key and the
-   phone's time (WIB). asn-photo.js calls PromkmReport.submit once the photo is shrunk. */
+   phone's time (WIB). Opened from "Perbaiki" on a refused item (?perbaiki=<key>), the form
+   shows that item to correct; sending replaces it in the queue and sends it.
+   asn-photo.js calls PromkmReport.submit once the photo is shrunk. */
 (function () {
   "use strict";
   var form = document.querySelector("[data-report-form]");
@@ -52,8 +54,11 @@
     form.querySelector("[data-submit]").disabled = !stall.code;  // no poster link: nowhere to send
   }
 
+  var correcting = null;  // the refused item this form corrects, if any
+
   function item() {
-    var photo = form.querySelector("[data-photo-input]").files[0] || null;
+    var photo = form.querySelector("[data-photo-input]").files[0] ||
+      (correcting && correcting.photo) || null;
     var paid = form.querySelector("input[name=payment_method]:checked");
     return {
       key: form.elements.form_key.value,
@@ -61,6 +66,7 @@
       action: form.action,
       stallCode: stall.code,
       stallName: stall.name,
+      queuedAt: correcting ? correcting.queuedAt : 0,
       photo: photo,
       fields: {
         amount: form.elements.amount.value,
@@ -81,6 +87,10 @@
 
   function showErrors(result) {
     say(message("not-sent") + " " + (result.message || ""), "error");
+    showFieldErrors(result);
+  }
+
+  function showFieldErrors(result) {
     Object.keys(result.errors || {}).forEach(function (name) {
       var input = form.querySelector("[name=" + name + "]");
       var box = input && input.closest(".field, fieldset");
@@ -97,8 +107,21 @@
     });
   }
 
+  // A correction takes its item's place in the queue (it is already counted in the limit);
+  // a correction under a new key (the server refused the key) removes the old item after.
+  function store(entry, state) {
+    if (!correcting) { return outbox.add(entry); }
+    var old = correcting.key;
+    entry.state = state;
+    return outbox.put(entry).then(function () {
+      return entry.key === old ? null : outbox.remove(old);
+    });
+  }
+
   function keep(entry) {
-    return outbox.add(entry).then(function () {
+    return store(entry, "waiting").then(function () {
+      correcting = null;
+      window.history.replaceState(null, "", window.location.pathname);
       form.reset();
       form.elements.form_key.value = newKey();
       form.elements.purchased_at.value = wibNow();
@@ -127,10 +150,58 @@
       if (!who) { return { state: "waiting" }; }
       return outbox.post(entry, who.csrf_token);
     }).then(function (result) {
-      if (result.state === "sent") { window.location.assign(result.receipt); return; }
-      if (result.state === "refused") { showErrors(result); return; }
+      if (result.state === "sent") {
+        var done = correcting ? outbox.remove(correcting.key) : Promise.resolve();
+        return done.then(function () { window.location.assign(result.receipt); });
+      }
+      if (result.state === "refused") {
+        showErrors(result);
+        if (!correcting) { return; }
+        entry.message = result.message || "";  // refused again: the queue shows the new words
+        entry.errors = result.errors || {};
+        return store(entry, "refused").then(function () { correcting = entry; });
+      }
       return keep(entry);  // no network, timeout, server error or signed out: kept
     });
+  }
+
+  // The refused item named by ?perbaiki=<key>, of the signed-in account only: its fields, its
+  // photo (kept unless another is chosen), its form key and the server's words.
+  function correct(found) {
+    correcting = found;
+    var fields = found.fields;
+    ["amount", "goods_category", "description", "purchased_at", "lat", "lon"].forEach(function (name) {
+      form.elements[name].value = fields[name] || "";
+    });
+    form.querySelectorAll("input[name=payment_method]").forEach(function (radio) {
+      radio.checked = radio.value === fields.payment_method;
+    });
+    // The same key: a refused item recorded nothing under it. Only a key the server
+    // refused itself is replaced by the new one the form already holds.
+    if (!(found.errors || {}).form_key) { form.elements.form_key.value = found.key; }
+    if (!form.dataset.stallCode) {  // the kept copy: the stall as the item knew it
+      stall.code = found.stallCode;
+      stall.name = found.stallName;
+      form.action = found.action;
+      document.querySelector("[data-offline-code]").textContent = stall.code;
+      document.querySelector("[data-offline-name]").textContent = stall.name || stall.code;
+      form.querySelector("[data-submit]").disabled = false;
+    }
+    if (found.photo) {
+      var status = form.querySelector("[data-photo-status]");
+      status.textContent = message("kept-photo");
+      status.hidden = false;
+    }
+    say(message("correcting") + " " + (found.message || ""), "error");
+    showFieldErrors(found);
+  }
+
+  var wanted = new URLSearchParams(window.location.search).get("perbaiki");
+  if (wanted && window.PromkmQueue) {
+    outbox.list(window.PromkmQueue.user).then(function (items) {
+      var found = items.filter(function (one) { return one.key === wanted && one.state === "refused"; })[0];
+      if (found) { correct(found); }
+    }).catch(function () {});
   }
 
   window.PromkmReport = { submit: submit };

@@ -49,6 +49,18 @@ def fill_report(page, photo, amount: str = "45.000") -> None:
         page.wait_for_selector("[data-photo-status]:not([hidden])")
 
 
+def items_on_the_phone(page) -> int:
+    return page.evaluate(
+        """() => new Promise((resolve) => {
+          const open = indexedDB.open("promkm-outbox", 1);
+          open.onsuccess = () => {
+            const count = open.result.transaction("items").objectStore("items").count();
+            count.onsuccess = () => resolve(count.result);
+          };
+        })"""
+    )
+
+
 def queue_title(page) -> str:
     return page.inner_text("[data-queue-title]")
 
@@ -232,6 +244,77 @@ def test_an_item_whose_link_was_revoked_is_refused_kept_and_deletable(
     assert reports() == 0
 
 
+def refused_for_the_amount(phone, server: str, stall, photo) -> str:
+    """An item queued with an amount over the ceiling (Rp5.000.000), refused when sent: kept
+    with the server's words and a way to correct it. Returns the item's form key."""
+    queue_from_the_form(phone, server, stall, photo, amount="9.000.000")
+    back_online(phone)
+    phone.wait_for_selector("[data-queue-item][data-state=refused]")
+    assert "Nominal melebihi batas" in phone.inner_text("[data-queue-item]")
+    assert reports() == 0
+    return phone.get_attribute("[data-queue-item]", "data-queue-item")
+
+
+def corrected_form(phone, amount: str) -> None:
+    """The "Perbaiki" button opens the form with the item's fields, its photo and the
+    server's words."""
+    phone.click("[data-queue-item] button:has-text('Perbaiki')")
+    phone.wait_for_function(
+        "document.querySelector('input[name=amount]').value === '9.000.000'", polling=100
+    )
+    assert "Nominal melebihi batas" in phone.inner_text("[data-report-notice]")
+    assert phone.input_value("select[name=goods_category]") == "makanan"
+    assert phone.is_checked("input[name=payment_method][value=tunai]")
+    assert "tetap dipakai" in phone.inner_text("[data-photo-status]")
+    phone.fill("input[name=amount]", amount)
+
+
+def the_one_report(key: str) -> PurchaseReport:
+    db.session.rollback()
+    assert reports() == 1
+    report = db.session.scalar(select(PurchaseReport))
+    assert report.amount == 45000 and report.idempotency_key == key  # the same one-time key
+    # The photo kept with the item travelled with the correction.
+    assert db.session.scalar(select(PhotoUpload.report_id)) == report.id
+    return report
+
+
+@pytest.mark.browser
+def test_a_refused_item_is_corrected_in_the_stalls_form_and_sent_once(
+    live_server, phone, asn, stall, small_photo
+):
+    sign_in(phone, live_server, asn.nip)
+    key = refused_for_the_amount(phone, live_server, stall, small_photo)
+    corrected_form(phone, "45.000")
+    assert "/asn/lapor/" in phone.url and "perbaiki=" in phone.url  # the stall's own form
+    phone.click("[data-submit]")
+    phone.wait_for_url("**/asn/laporan/**")
+    assert phone.inner_text("[data-amount]") == "Rp45.000"
+    assert items_on_the_phone(phone) == 0  # the corrected item left the queue once sent
+    the_one_report(key)
+
+
+@pytest.mark.browser
+def test_a_refused_item_is_corrected_offline_and_sent_when_the_signal_returns(
+    live_server, phone, asn, stall, small_photo
+):
+    sign_in(phone, live_server, asn.nip)
+    installed(phone)
+    key = refused_for_the_amount(phone, live_server, stall, small_photo)
+    phone.context.set_offline(True)
+    corrected_form(phone, "45.000")  # the kept form, from the phone
+    assert phone.inner_text("[data-offline-code]") == stall.code
+    phone.click("[data-submit]")
+    phone.wait_for_selector("[data-queue-item][data-state=waiting]")
+    assert queue_title(phone) == "Menunggu dikirim: 1"  # replaced, not added
+    assert "Rp45.000" in phone.inner_text("[data-queue-list]")
+
+    back_online(phone)
+    phone.wait_for_selector("[data-queue-sent]")
+    assert queue_title(phone) == "Menunggu dikirim: 0"
+    the_one_report(key)
+
+
 @pytest.mark.browser
 def test_items_waiting_through_an_expired_session_are_sent_after_signing_in(
     live_server, phone, asn, stall, small_photo
@@ -271,16 +354,7 @@ def test_signing_out_warns_and_clears_the_accounts_waiting_items(
     phone.click("button:has-text('Keluar')")
     phone.wait_for_url("**/auth/masuk")
     assert "belum terkirim" in warned[0]
-    left = phone.evaluate(
-        """() => new Promise((resolve) => {
-          const open = indexedDB.open("promkm-outbox", 1);
-          open.onsuccess = () => {
-            const count = open.result.transaction("items").objectStore("items").count();
-            count.onsuccess = () => resolve(count.result);
-          };
-        })"""
-    )
-    assert left == 0 and reports() == 0
+    assert items_on_the_phone(phone) == 0 and reports() == 0
 
 
 @pytest.mark.browser
