@@ -65,6 +65,8 @@ def test_roster_upsert_equals_the_file_import(client, city):
                                             "deactivated": 2}  # fmt: skip
     assert body["new_opds"] == by_file.new_opds == ["Dinas Tiga"]
     assert body["on_roster"] == 4
+    moved = db.session.scalar(select(AsnProfile).where(AsnProfile.user_id == city["people"][1].id))
+    assert (moved.tpp_amount, moved.golongan, moved.opd.code) == (1_500_000, "III/a", "API1")
     assert sorted(c["nip"] for c in body["codes"]) == sorted(c["nip"] for c in by_file.codes)
     assert all(len(c["code"]) >= 8 for c in body["codes"])
     # The codes go to this answer only: the audit entry holds counts and ids.
