@@ -238,6 +238,7 @@ EXPECTED = {
     "api_documents.DocumentFile": token_only(),
     "api_reports.Reports": token_only(),
     "api_stalls.Stalls": token_only(),
+    "api_roster.Roster": token_only(),
 }
 
 
@@ -374,13 +375,13 @@ def test_every_route_for_every_role(app, world):
     wrong = []
     for rule in rules:
         url = rule.build({arg: world[arg] for arg in rule.arguments}, append_unknown=False)[1]
-        method = "GET" if "GET" in rule.methods else "POST"
+        method = next(m for m in ("GET", "POST", "PUT") if m in rule.methods)
         for role in ROLES:
             client = clients[role]
             if method == "GET":
                 response = client.get(url)
             else:
-                response = client.post(url, data={"csrf_token": tokens[role]})
+                response = client.open(url, method=method, data={"csrf_token": tokens[role]})
             got = _classify(response)
             if got != EXPECTED[rule.endpoint][role]:
                 wrong.append(

@@ -108,7 +108,12 @@ def apply_roster(rows: list[RosterRow]) -> RosterResult:
 
 def import_roster(filename: str, data: bytes) -> RosterResult:
     """Parse and, when every row is good, apply a roster file (caller commits)."""
-    rows, errors = parse_roster(read_table(filename, data))
+    return import_table(read_table(filename, data))
+
+
+def import_table(table: list[list[str]]) -> RosterResult:
+    """Parse and apply a roster table: a file's cells or the API's items (caller commits)."""
+    rows, errors = parse_roster(table)
     if errors:
         return RosterResult(errors=errors)
     if not rows:

@@ -14,10 +14,12 @@ from flask_smorest.utils import prepare_response
 from promkm_qr.api.problems import PROBLEM
 from promkm_qr.api.schemas import ProblemSchema
 
-DESCRIPTION = """Read-only access for the city's systems to ASN quota compliance, purchase
-reports and stalls of promkm-qr. Authenticate with `Authorization: Bearer <token>`; an admin
-creates tokens with the scopes a system needs. Money is an integer number of rupiah; times
-are ISO 8601 in WIB (+07:00). Errors are RFC 9457 problem documents (application/problem+json).
+DESCRIPTION = """Access for the city's systems to ASN quota compliance, purchase reports,
+stalls and documents of promkm-qr, and the writes that feed it (stalls, the ASN roster).
+Authenticate with `Authorization: Bearer <token>`; an admin creates tokens with the scopes
+a system needs. Money is an integer number of rupiah; times are ISO 8601 in WIB (+07:00).
+Errors are RFC 9457 problem documents (application/problem+json); a refused write names
+its items in `errors.json.items` by index (0-based) and field, and changes nothing.
 Lists are paged with an opaque `cursor`: pass the `next_cursor` of a page to get the next one
 until it is null."""
 
@@ -47,7 +49,7 @@ class OpenApi(Api):
 
 def register(app: Flask) -> None:
     """Build the document and mount the resources (called by create_app)."""
-    from promkm_qr.api import compliance, docs, documents, reports, stalls
+    from promkm_qr.api import compliance, docs, documents, reports, roster, stalls
 
     app.config.setdefault("API_TITLE", "promkm-qr API")
     app.config.setdefault("API_VERSION", "1")
@@ -64,6 +66,6 @@ def register(app: Flask) -> None:
     )
     # One Api per app: it holds that app's document.
     api = OpenApi(app)
-    for resource in (compliance.bp, reports.bp, stalls.bp, documents.bp):
+    for resource in (compliance.bp, reports.bp, stalls.bp, roster.bp, documents.bp):
         api.register_blueprint(resource)
     app.register_blueprint(docs.bp)

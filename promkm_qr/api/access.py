@@ -6,7 +6,7 @@ from functools import wraps
 from flask import current_app, g, request
 from flask_smorest import Blueprint
 from webargs.flaskparser import FlaskParser
-from werkzeug.exceptions import Forbidden, Unauthorized
+from werkzeug.exceptions import Forbidden, Unauthorized, UnprocessableEntity
 
 from promkm_qr import audit
 from promkm_qr.api.clients import Caller, authenticate
@@ -106,3 +106,20 @@ def record_personal_read(route: str, subject_ids: list[int]) -> None:
         data={"route": route, "user_ids": sorted(set(subject_ids))},
     )
     db.session.commit()
+
+
+def city_wide_only() -> None:
+    """Refuse a write by a client limited to one OPD: stalls and the roster are city-wide
+    (a roster upsert takes everyone not listed off the roster)."""
+    if caller().opd_id is not None:
+        error = Forbidden()
+        error.api_detail = "Writes need a client that is not limited to one OPD."
+        raise error
+
+
+def refuse_items(errors: dict, detail: str | None = None):
+    """A 422 problem naming the refused items by index (0-based) and field."""
+    error = UnprocessableEntity()
+    error.data = {"messages": {"json": {"items": errors}}} if errors else {}
+    error.api_detail = detail or "Some items are not valid; nothing was changed."
+    return error

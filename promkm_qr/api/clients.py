@@ -12,7 +12,14 @@ from promkm_qr.extensions import db
 from promkm_qr.models import ApiClient
 from promkm_qr.models.base import utcnow
 
-SCOPES = ("read:compliance", "read:reports", "read:stalls", "read:documents")
+SCOPES = (
+    "read:compliance",
+    "read:reports",
+    "read:stalls",
+    "read:documents",
+    "write:stalls",
+    "write:roster",
+)
 TOKEN_PREFIX = "pqr_"  # noqa: S105 (a marker, not a secret)
 # last_used_at is written at most this often per client: an UPDATE on every call of a
 # paging loop would be a write for nothing.

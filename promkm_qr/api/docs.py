@@ -22,6 +22,12 @@ def _type(schema: dict) -> str:
     return kind
 
 
+def _body(op: dict) -> str | None:
+    """The schema name of an operation's JSON request body, if it takes one."""
+    content = op.get("requestBody", {}).get("content", {}).get("application/json")
+    return _type(content.get("schema", {})) if content else None
+
+
 def operations(spec: dict) -> list[dict]:
     """Every operation of the document with its parameters, scope and answers."""
     found = []
@@ -47,6 +53,7 @@ def operations(spec: dict) -> list[dict]:
                         }
                         for p in [*item.get("parameters", []), *op.get("parameters", [])]
                     ],
+                    "body": _body(op),
                     "responses": sorted(op.get("responses", {})),
                 }
             )

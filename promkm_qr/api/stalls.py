@@ -1,11 +1,13 @@
-"""`read:stalls`: the public fields of active stalls and their region."""
+"""`read:stalls`: the public fields of active stalls and their region; `write:stalls`: upserts."""
 
 from flask.views import MethodView
 from sqlalchemy import select
 
-from promkm_qr.api.access import requires, resource
+from promkm_qr.api.access import caller, city_wide_only, refuse_items, requires, resource
 from promkm_qr.api.paging import decode_cursor, encode_cursor, iso_wib
 from promkm_qr.api.schemas import StallArgs, StallPage
+from promkm_qr.api.write_schemas import StallUpsert, StallUpserted
+from promkm_qr.api.writes import ItemsRefused, upsert_stalls
 from promkm_qr.dashboard.queries import run
 from promkm_qr.models import Category, Kecamatan, Kelurahan, Stall
 
@@ -53,3 +55,17 @@ class Stalls(MethodView):
         """Active stalls in code order, optionally of one kelurahan (its Kemendagri code)."""
         items, last = stall_page(args)
         return {"items": items, "next_cursor": None if last is None else encode_cursor(last)}
+
+    @requires(bp, "write:stalls")
+    @bp.arguments(StallUpsert)
+    @bp.response(200, StallUpserted)
+    def post(self, body):
+        """Create or update stalls with the file import's rules: all of them, or none.
+
+        A refused item is named in the 422 problem's `errors.json.items` by its index and
+        field. Needs a city-wide client."""
+        city_wide_only()
+        try:
+            return upsert_stalls(body["items"], caller().id)
+        except ItemsRefused as exc:
+            raise refuse_items(exc.errors, exc.detail) from exc

@@ -122,12 +122,29 @@ def run_job(job: Job) -> None:
     storage = get_storage()
     rows = read_rows(storage.get(job.params["upload_key"]), job.params["filename"])
     _number, header = next(rows)
-    columns = map_header(header)
-    lookup = _Lookup()
     rows = [(n, r) for n, r in rows if any(r)]
     job.total = len(rows)
+
+    def progress(done: int) -> None:
+        job.done = done
+        db.session.commit()
+
+    errors, counts, _codes = upsert_rows(header, rows, progress)
+    _finish(job, errors, counts)
+
+
+def upsert_rows(header: list, rows: list, progress=None) -> tuple[list, dict, dict]:
+    """Create or update the stalls of rows (number, cells), a file's or the API's.
+
+    Returns the bad rows as (number, field, message), the counts, and the stall code of
+    each good row by its number. Good rows are written (flushed) even when others are bad:
+    the file import keeps them, the API rolls back. `progress(done)` may commit midway.
+    """
+    columns = map_header(header)
+    lookup = _Lookup()
     errors: list[tuple[int, str, str]] = []
     seen: dict[int, int] = {}
+    codes: dict[int, str] = {}
     counts = {"created": 0, "updated": 0, "unchanged": 0}
     new_rows, changes, now = [], [], utcnow()
     for position, (number, row) in enumerate(rows, start=1):
@@ -173,12 +190,13 @@ def run_job(job: Job) -> None:
             else:
                 counts["unchanged"] += 1
         seen[stall_id] = number
+        codes[number] = lookup.stalls[stall_id]["code"]
         if position % PROGRESS_EVERY == 0:
             _flush(new_rows, changes, lookup)
-            job.done = position
-            db.session.commit()
+            if progress is not None:
+                progress(position)
     _flush(new_rows, changes, lookup)
-    _finish(job, errors, counts)
+    return errors, counts, codes
 
 
 def _create(values, nmid, payload, cells, lookup: _Lookup, new_rows: list, now) -> int:

@@ -32,7 +32,9 @@ OPERATIONS = (
     "/api/v1/compliance/asn",
     "/api/v1/compliance/opd",
     "/api/v1/reports",
-    "/api/v1/stalls",
+    "/api/v1/stalls",  # GET
+    "/api/v1/stalls",  # POST (write:stalls)
+    "/api/v1/roster",
 )
 
 
