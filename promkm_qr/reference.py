@@ -96,6 +96,8 @@ DEFAULT_SETTINGS = {
         "daily_cap": 3,
         # Staff are alerted when their area's review queue holds more reports than this.
         "review_threshold": 200,
+        # ... or when it grew by more than this many reports a day since the last count.
+        "review_growth": 100,
         "whatsapp_templates": {
             "merchant_digest": "pengingat_konfirmasi",
             "merchant_last_call": "pengingat_konfirmasi_terakhir",

@@ -83,6 +83,7 @@ def _settings_form(client, **changes):
         "reminder_shortfall_days": "5",
         "reminder_daily_cap": "3",
         "reminder_review_threshold": "200",
+        "reminder_review_growth": "100",
         "template_merchant_digest": "pengingat_konfirmasi",
         "template_merchant_last_call": "pengingat_konfirmasi_terakhir",
         "template_asn_shortfall": "pengingat_kuota",

@@ -31,6 +31,7 @@ def test_the_admin_sets_the_send_time_quiet_hours_caps_and_templates(client):
         "shortfall_days": 5,
         "daily_cap": 2,
         "review_threshold": 200,
+        "review_growth": 100,
         "whatsapp_templates": {
             "merchant_digest": "pengingat_konfirmasi",
             "merchant_last_call": "pengingat_konfirmasi_terakhir",
