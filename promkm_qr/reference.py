@@ -104,6 +104,9 @@ DEFAULT_SETTINGS = {
             "asn_shortfall": "pengingat_kuota",
             "staff_review_queue": "antrean_tinjauan",
             "staff_jobs_failed": "pekerjaan_gagal",
+            "asn_report_disputed": "laporan_dibantah",
+            "asn_report_rejected": "laporan_ditolak",
+            "staff_review_growth": "antrean_bertambah",
         },
     },
     "branding": {

@@ -17,6 +17,7 @@ from promkm_qr.core.text import HiddenCharacter, check_text
 from promkm_qr.extensions import db
 from promkm_qr.models import QuotaRule, Setting
 from promkm_qr.models.report import REPORT_STATES
+from promkm_qr.notifications.store import whatsapp_templates
 from promkm_qr.reference import DEFAULT_SETTINGS, get_setting
 
 BRANDING_FIELDS = ("pemerintah", "dinas", "address", "city")
@@ -38,6 +39,9 @@ TEMPLATES = (
     "asn_shortfall",
     "staff_review_queue",
     "staff_jobs_failed",
+    "asn_report_disputed",
+    "asn_report_rejected",
+    "staff_review_growth",
 )
 CLOCK = re.compile(r"(?:[01][0-9]|2[0-3]):[0-5][0-9]")
 # Meta's rule for template names.
@@ -66,9 +70,8 @@ def current_values() -> dict:
     # Settings saved before a field existed take its default.
     reminders = {**DEFAULT_SETTINGS["reminders"], **get_setting("reminders")}
     values.update({f"reminder_{k}": str(reminders[k]) for k, _low, _high in REMINDER_FIELDS})
-    values.update(
-        {f"template_{k}": v for k, v in reminders["whatsapp_templates"].items() if k in TEMPLATES}
-    )
+    templates = whatsapp_templates()
+    values.update({f"template_{k}": v for k, v in templates.items() if k in TEMPLATES})
     for rule in _rules():
         values[f"kind_{rule.position_class}"] = rule.kind
         values[f"amount_{rule.position_class}"] = format_rupiah(rule.amount)

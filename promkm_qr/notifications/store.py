@@ -20,7 +20,7 @@ from promkm_qr import outbox
 from promkm_qr.extensions import db
 from promkm_qr.models import Notification
 from promkm_qr.notifications.texts import Text
-from promkm_qr.reference import get_setting
+from promkm_qr.reference import DEFAULT_SETTINGS, get_setting
 
 DELIVER_TASK = "promkm_qr.notifications.deliver"
 # Ids per delivery task: few enough that one task ends in seconds.
@@ -49,6 +49,13 @@ class Draft:
     kind: str
     subject: str
     text: Text
+
+
+def whatsapp_templates() -> dict[str, str]:
+    """The WhatsApp template names; a template added after the settings were saved has its
+    default name."""
+    default = DEFAULT_SETTINGS["reminders"]["whatsapp_templates"]
+    return {**default, **get_setting("reminders")["whatsapp_templates"]}
 
 
 def link(endpoint: str, **values) -> str:
@@ -130,7 +137,7 @@ def add(drafts: list[Draft], now: datetime) -> tuple[dict[str, int], list]:
     """Insert the drafts' rows (existing keys skipped) and their outbox messages in the
     caller's transaction; (rows added per status, the outbox messages to send after commit)."""
     counts: dict[str, int] = {}
-    templates = get_setting("reminders")["whatsapp_templates"]
+    templates = whatsapp_templates()
     rows = [_row(d, channel, now, templates) for d in drafts for channel in channels(d.recipient)]
     queued = []
     for row_id, status in _insert(rows) if rows else ():

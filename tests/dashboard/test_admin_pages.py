@@ -89,6 +89,9 @@ def _settings_form(client, **changes):
         "template_asn_shortfall": "pengingat_kuota",
         "template_staff_review_queue": "antrean_tinjauan",
         "template_staff_jobs_failed": "pekerjaan_gagal",
+        "template_asn_report_disputed": "laporan_dibantah",
+        "template_asn_report_rejected": "laporan_ditolak",
+        "template_staff_review_growth": "antrean_bertambah",
         "privacy_notice": get_setting("privacy_notice"),
     }
     for rule in db.session.scalars(select(QuotaRule)):

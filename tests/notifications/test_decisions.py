@@ -32,7 +32,7 @@ def test_a_disputed_report_tells_its_asn_with_the_reason(app, monkeypatch):
         f"Lihat laporan: https://promkm.example.go.id/asn/laporan/{report.id}\n"
         "Berhenti menerima pesan ini: https://promkm.example.go.id/pemberitahuan/pengaturan"
     )
-    assert whatsapp.params["template"] == "asn_report_disputed"
+    assert whatsapp.params["template"] == "laporan_dibantah"
     # The WhatsApp row goes to Celery through the outbox, committed with the change.
     queued = db.session.scalars(select(OutboxMessage.args)).all()
     assert [[whatsapp.id]] in queued

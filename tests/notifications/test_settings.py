@@ -38,6 +38,9 @@ def test_the_admin_sets_the_send_time_quiet_hours_caps_and_templates(client):
             "asn_shortfall": "kuota_bulanan",
             "staff_review_queue": "antrean_tinjauan",
             "staff_jobs_failed": "pekerjaan_gagal",
+            "asn_report_disputed": "laporan_dibantah",
+            "asn_report_rejected": "laporan_ditolak",
+            "staff_review_growth": "antrean_bertambah",
         },
     }
     # The digest now goes at 17:30 WIB.
