@@ -96,12 +96,17 @@ DEFAULT_SETTINGS = {
         "daily_cap": 3,
         # Staff are alerted when their area's review queue holds more reports than this.
         "review_threshold": 200,
+        # ... or when it grew by more than this many reports a day since the last count.
+        "review_growth": 100,
         "whatsapp_templates": {
             "merchant_digest": "pengingat_konfirmasi",
             "merchant_last_call": "pengingat_konfirmasi_terakhir",
             "asn_shortfall": "pengingat_kuota",
             "staff_review_queue": "antrean_tinjauan",
             "staff_jobs_failed": "pekerjaan_gagal",
+            "asn_report_disputed": "laporan_dibantah",
+            "asn_report_rejected": "laporan_ditolak",
+            "staff_review_growth": "antrean_bertambah",
         },
     },
     "branding": {

@@ -27,6 +27,7 @@ from promkm_qr.auth.services import (
 from promkm_qr.extensions import db
 from promkm_qr.models import Job, User
 from promkm_qr.models.base import utcnow
+from promkm_qr.notifications.phones import check_mobile
 from promkm_qr.reference import get_setting
 from promkm_qr.storage import get_storage
 
@@ -100,6 +101,12 @@ def _clear_code(user: User) -> None:
 def activate(role: str, identifier: str, code: str, password: str) -> User:
     """Set the password of an ASN (NIP) or merchant (phone) who shows a valid code."""
     key = normalize_identifier(role, identifier)
+    if role == "merchant":
+        # Activation is where a merchant's number is first typed by its owner.
+        try:
+            check_mobile(identifier)
+        except ValueError as exc:
+            raise LoginError(str(exc), 400) from exc
     user = find_account(role, key) if role in ("asn", "merchant") else None
     stored = user.activation_code_hash if user is not None else None
     matches = _code_matches(user, code)

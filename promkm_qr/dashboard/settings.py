@@ -17,7 +17,8 @@ from promkm_qr.core.text import HiddenCharacter, check_text
 from promkm_qr.extensions import db
 from promkm_qr.models import QuotaRule, Setting
 from promkm_qr.models.report import REPORT_STATES
-from promkm_qr.reference import get_setting
+from promkm_qr.notifications.store import whatsapp_templates
+from promkm_qr.reference import DEFAULT_SETTINGS, get_setting
 
 BRANDING_FIELDS = ("pemerintah", "dinas", "address", "city")
 RULE_KINDS = ("fixed", "tpp_share")
@@ -30,6 +31,7 @@ REMINDER_FIELDS = (
     ("shortfall_days", 1, 28),
     ("daily_cap", 1, 20),
     ("review_threshold", 1, 1_000_000),
+    ("review_growth", 1, 1_000_000),
 )
 TEMPLATES = (
     "merchant_digest",
@@ -37,6 +39,9 @@ TEMPLATES = (
     "asn_shortfall",
     "staff_review_queue",
     "staff_jobs_failed",
+    "asn_report_disputed",
+    "asn_report_rejected",
+    "staff_review_growth",
 )
 CLOCK = re.compile(r"(?:[01][0-9]|2[0-3]):[0-5][0-9]")
 # Meta's rule for template names.
@@ -62,11 +67,11 @@ def current_values() -> dict:
     values["privacy_notice"] = get_setting("privacy_notice")
     values["activation_code_days"] = str(get_setting("activation_code_days"))
     values.update({f"session_{k}": str(v) for k, v in get_setting("sessions").items()})
-    reminders = get_setting("reminders")
+    # Settings saved before a field existed take its default.
+    reminders = {**DEFAULT_SETTINGS["reminders"], **get_setting("reminders")}
     values.update({f"reminder_{k}": str(reminders[k]) for k, _low, _high in REMINDER_FIELDS})
-    values.update(
-        {f"template_{k}": v for k, v in reminders["whatsapp_templates"].items() if k in TEMPLATES}
-    )
+    templates = whatsapp_templates()
+    values.update({f"template_{k}": v for k, v in templates.items() if k in TEMPLATES})
     for rule in _rules():
         values[f"kind_{rule.position_class}"] = rule.kind
         values[f"amount_{rule.position_class}"] = format_rupiah(rule.amount)

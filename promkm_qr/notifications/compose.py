@@ -16,7 +16,7 @@ from promkm_qr.dashboard.filters import Filters
 from promkm_qr.extensions import db
 from promkm_qr.models import PurchaseReport, Setting, Stall, User
 from promkm_qr.notifications import texts
-from promkm_qr.notifications.staff import staff_alerts
+from promkm_qr.notifications.staff import remember_queue, staff_alerts
 from promkm_qr.notifications.store import Draft, Recipient, link, locale_of, store
 from promkm_qr.reference import get_setting
 
@@ -132,6 +132,7 @@ def compose_due(now: datetime) -> dict[str, int] | None:
     if marker is not None and marker.value == today:
         return None
     counts = store(chain(merchant_digests(now), asn_shortfalls(now), staff_alerts(now)), now)
+    remember_queue(now)
     marker = db.session.get(Setting, LAST_RUN) or Setting(key=LAST_RUN)
     marker.value = today
     db.session.add(marker)

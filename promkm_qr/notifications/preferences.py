@@ -7,10 +7,12 @@ kind is stopped on every channel, and the rows still appear in the delivery log 
 import re
 
 from flask_babel import gettext as _
+from sqlalchemy import select
 
 from promkm_qr import audit
 from promkm_qr.extensions import db
 from promkm_qr.models import User
+from promkm_qr.notifications.phones import check_mobile
 from promkm_qr.notifications.texts import KINDS_BY_ROLE, kind_label
 
 OUTWARD = ("whatsapp", "email")
@@ -33,6 +35,19 @@ def check_email(text: str) -> str | None:
     return text
 
 
+def check_phone(user_id: int, text: str) -> str | None:
+    """A WhatsApp number as typed (None when blank), as stored (08...); ValueError when it is
+    not an Indonesian mobile or is another account's."""
+    text = text.strip()
+    if not text:
+        return None
+    phone = check_mobile(text)
+    other = db.session.scalar(select(User.id).where(User.phone == phone, User.id != user_id))
+    if other is not None:
+        raise ValueError(_("Nomor HP ini sudah dipakai akun lain."))
+    return phone
+
+
 def choices(user_id: int) -> dict:
     """The kinds and channels with whether each is on, and the e-mail address."""
     user = db.session.get(User, user_id)
@@ -40,14 +55,24 @@ def choices(user_id: int) -> dict:
     kinds_off, channels_off = set(prefs.get("kinds_off", ())), set(prefs.get("channels_off", ()))
     return {
         "email": user.email or "",
+        # A merchant's number is their sign-in: it changes through dinas, not here.
+        "phone": user.phone or "",
+        "phone_editable": user.role != "merchant",
         "kinds": [(k, kind_label(k), k not in kinds_off) for k in KINDS_BY_ROLE[user.role]],
         "channels": [(c, channel_label(c), c not in channels_off) for c in OUTWARD],
     }
 
 
-def save(user_id: int, kinds_on: list[str], channels_on: list[str], email: str | None) -> None:
-    """Store the choices (unknown values ignored) and the checked address; audit the change
-    (the address itself stays out of the audit trail)."""
+def save(
+    user_id: int,
+    kinds_on: list[str],
+    channels_on: list[str],
+    email: str | None,
+    phone: str | None = None,
+) -> None:
+    """Store the choices (unknown values ignored), the checked address and, for accounts that
+    do not sign in by phone, the checked number; audit the change (the address and number
+    themselves stay out of the audit trail)."""
     user = db.session.get(User, user_id)
     new = {
         "kinds_off": sorted(set(KINDS_BY_ROLE[user.role]) - set(kinds_on)),
@@ -55,8 +80,13 @@ def save(user_id: int, kinds_on: list[str], channels_on: list[str], email: str |
     }
     old = user.notification_prefs or {"kinds_off": [], "channels_off": []}
     email_changed = user.email != email
-    if old == new and not email_changed:
+    phone_changed = user.role != "merchant" and user.phone != phone
+    if old == new and not email_changed and not phone_changed:
         return
     user.notification_prefs, user.email = new, email
+    if phone_changed:
+        # A new number may be reachable where the old one was refused.
+        user.phone, user.whatsapp_refused_at = phone, None
     changes = {"old": old, "new": new, "email_changed": email_changed}
+    changes["phone_changed"] = phone_changed
     audit.record("notifications.preferences", "user", user_id, actor_id=user_id, data=changes)

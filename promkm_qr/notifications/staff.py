@@ -1,8 +1,14 @@
 """Staff alerts, at most once a day per kind: a review queue over the threshold in their
-scope, and background jobs (document batches, imports) that failed today."""
+scope, a review queue growing faster than the setting, and background jobs (document
+batches, imports) that failed today.
+
+Growth is measured against the queue counted by the last composition (a settings row holds
+the count per kelurahan and its day), so no history table is needed; after a day missed the
+growth is spread over the days between the counts.
+"""
 
 from collections.abc import Iterator
-from datetime import UTC, datetime, time
+from datetime import UTC, date, datetime, time
 
 from sqlalchemy import func, or_, select
 
@@ -10,11 +16,13 @@ from promkm_qr.core.dates import WIB, to_wib
 from promkm_qr.dashboard.queries import OPEN_REVIEW
 from promkm_qr.dinas.scope import scoped_kelurahan_ids
 from promkm_qr.extensions import db
-from promkm_qr.models import Job, PurchaseReport, Stall, User
+from promkm_qr.models import Job, PurchaseReport, Setting, Stall, User
 from promkm_qr.notifications import texts
 from promkm_qr.notifications.store import Draft, Recipient, link, locale_of
-from promkm_qr.reference import get_setting
+from promkm_qr.reference import DEFAULT_SETTINGS, get_setting
 
+# The settings row with the queue as last counted: {"day": ISO date, "counts": {kel: n}}.
+QUEUE_COUNT = "reminders_review_queue"
 # Staff who work the queue or start jobs; viewers only read dashboards.
 ALERTED_ROLES = ("admin", "operator", "reviewer")
 
@@ -46,11 +54,41 @@ def _queue_by_kelurahan() -> dict[int, int]:
     return dict(rows.all())
 
 
+def remember_queue(now: datetime) -> None:
+    """Keep today's queue per kelurahan for tomorrow's growth check; the caller commits."""
+    counts = {str(k): n for k, n in _queue_by_kelurahan().items()}
+    row = db.session.get(Setting, QUEUE_COUNT) or Setting(key=QUEUE_COUNT)
+    row.value = {"day": to_wib(now).date().isoformat(), "counts": counts}
+    db.session.add(row)
+
+
+def _growth_per_day(day: date, queue: dict[int, int]):
+    """A function of a scope: how many reports a day its queue grew since the last count
+    (None when there is no earlier count)."""
+    row = db.session.get(Setting, QUEUE_COUNT)
+    if row is None or row.value["day"] >= day.isoformat():
+        return lambda scope: None
+    days = (day - date.fromisoformat(row.value["day"])).days
+    before = {int(k): n for k, n in row.value["counts"].items()}
+
+    def growth(scope) -> int:
+        def total(counts):
+            return sum(n for k, n in counts.items() if scope is None or k in scope)
+
+        return (total(queue) - total(before)) // days
+
+    return growth
+
+
 def staff_alerts(now: datetime) -> Iterator[Draft]:
     """Today's alerts for each staff member they concern."""
     day = to_wib(now).date()
     threshold = get_setting("reminders")["review_threshold"]
+    growth_limit = get_setting("reminders").get(
+        "review_growth", DEFAULT_SETTINGS["reminders"]["review_growth"]
+    )
     queue = _queue_by_kelurahan()
+    growth_of = _growth_per_day(day, queue)
     start = datetime.combine(day, time(), tzinfo=WIB).astimezone(UTC).replace(tzinfo=None)
     failed_jobs = list(
         db.session.execute(
@@ -69,6 +107,12 @@ def staff_alerts(now: datetime) -> Iterator[Draft]:
                 locale_of(recipient), waiting, threshold, link("dinas.review"), stop
             )
             yield Draft(recipient, texts.STAFF_REVIEW_QUEUE, day.isoformat(), text)
+        added = growth_of(scope)
+        if user.staff_role in ("admin", "reviewer") and added is not None and added > growth_limit:
+            text = texts.staff_review_growth(
+                locale_of(recipient), added, growth_limit, link("dinas.review"), stop
+            )
+            yield Draft(recipient, texts.STAFF_REVIEW_GROWTH, day.isoformat(), text)
         # Jobs belong to no area: admins hear of every failure, others of their own.
         mine = [j for j, owner in failed_jobs if user.staff_role == "admin" or owner == user.id]
         if mine:

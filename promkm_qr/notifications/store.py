@@ -20,7 +20,7 @@ from promkm_qr import outbox
 from promkm_qr.extensions import db
 from promkm_qr.models import Notification
 from promkm_qr.notifications.texts import Text
-from promkm_qr.reference import get_setting
+from promkm_qr.reference import DEFAULT_SETTINGS, get_setting
 
 DELIVER_TASK = "promkm_qr.notifications.deliver"
 # Ids per delivery task: few enough that one task ends in seconds.
@@ -49,6 +49,13 @@ class Draft:
     kind: str
     subject: str
     text: Text
+
+
+def whatsapp_templates() -> dict[str, str]:
+    """The WhatsApp template names; a template added after the settings were saved has its
+    default name."""
+    default = DEFAULT_SETTINGS["reminders"]["whatsapp_templates"]
+    return {**default, **get_setting("reminders")["whatsapp_templates"]}
 
 
 def link(endpoint: str, **values) -> str:
@@ -126,28 +133,35 @@ def _row(draft: Draft, channel: str, now: datetime, templates: dict) -> dict:
     }
 
 
+def add(drafts: list[Draft], now: datetime) -> tuple[dict[str, int], list]:
+    """Insert the drafts' rows (existing keys skipped) and their outbox messages in the
+    caller's transaction; (rows added per status, the outbox messages to send after commit)."""
+    counts: dict[str, int] = {}
+    templates = whatsapp_templates()
+    rows = [_row(d, channel, now, templates) for d in drafts for channel in channels(d.recipient)]
+    queued = []
+    for row_id, status in _insert(rows) if rows else ():
+        counts[status] = counts.get(status, 0) + 1
+        if status == "queued":
+            queued.append(row_id)
+    messages = [
+        outbox.enqueue(DELIVER_TASK, queued[i : i + BATCH]) for i in range(0, len(queued), BATCH)
+    ]
+    return counts, messages
+
+
 def store(drafts: Iterable[Draft], now: datetime) -> dict[str, int]:
-    """Insert the drafts' rows (existing keys skipped), queue the deliveries, commit; in
-    chunks, each committed with its outbox messages, so memory stays flat.
+    """Insert the drafts' rows, queue the deliveries, commit; in chunks, each committed with
+    its outbox messages, so memory stays flat.
 
     Returns how many rows were added per status.
     """
     counts: dict[str, int] = {}
     drafts = iter(drafts)
     while chunk := list(islice(drafts, CHUNK)):
-        templates = get_setting("reminders")["whatsapp_templates"]
-        rows = [
-            _row(d, channel, now, templates) for d in chunk for channel in channels(d.recipient)
-        ]
-        queued = []
-        for row_id, status in _insert(rows) if rows else ():
-            counts[status] = counts.get(status, 0) + 1
-            if status == "queued":
-                queued.append(row_id)
-        messages = [
-            outbox.enqueue(DELIVER_TASK, queued[i : i + BATCH])
-            for i in range(0, len(queued), BATCH)
-        ]
+        added, messages = add(chunk, now)
+        for status, n in added.items():
+            counts[status] = counts.get(status, 0) + n
         db.session.commit()
         outbox.send_pending(messages)
     return counts

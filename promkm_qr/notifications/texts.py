@@ -16,12 +16,21 @@ MERCHANT_DIGEST = "merchant_digest"
 ASN_SHORTFALL = "asn_shortfall"
 STAFF_REVIEW_QUEUE = "staff_review_queue"
 STAFF_JOBS_FAILED = "staff_jobs_failed"
-KINDS = (MERCHANT_DIGEST, ASN_SHORTFALL, STAFF_REVIEW_QUEUE, STAFF_JOBS_FAILED)
+ASN_REPORT_DECIDED = "asn_report_decided"
+STAFF_REVIEW_GROWTH = "staff_review_growth"
+KINDS = (
+    MERCHANT_DIGEST,
+    ASN_SHORTFALL,
+    ASN_REPORT_DECIDED,
+    STAFF_REVIEW_QUEUE,
+    STAFF_REVIEW_GROWTH,
+    STAFF_JOBS_FAILED,
+)
 # The kinds each role receives, and so may stop.
 KINDS_BY_ROLE = {
     "merchant": (MERCHANT_DIGEST,),
-    "asn": (ASN_SHORTFALL,),
-    "dinas": (STAFF_REVIEW_QUEUE, STAFF_JOBS_FAILED),
+    "asn": (ASN_SHORTFALL, ASN_REPORT_DECIDED),
+    "dinas": (STAFF_REVIEW_QUEUE, STAFF_REVIEW_GROWTH, STAFF_JOBS_FAILED),
 }
 
 
@@ -42,7 +51,9 @@ def kind_label(kind: str) -> str:
     return {
         MERCHANT_DIGEST: _("Laporan yang menunggu konfirmasi (pelaku UMKM)"),
         ASN_SHORTFALL: _("Kekurangan belanja menjelang akhir bulan (ASN)"),
+        ASN_REPORT_DECIDED: _("Laporan yang dibantah atau ditolak (ASN)"),
         STAFF_REVIEW_QUEUE: _("Antrean tinjauan melewati batas (petugas)"),
+        STAFF_REVIEW_GROWTH: _("Antrean tinjauan bertambah cepat (petugas)"),
         STAFF_JOBS_FAILED: _("Cetak dokumen atau impor yang gagal (petugas)"),
     }.get(kind, kind)
 
@@ -135,5 +146,52 @@ def staff_jobs_failed(locale: str, failed: int, link: str, stop: str) -> Text:
             body=body,
             template="staff_jobs_failed",
             params=[str(failed), link],
+            link=link,
+        )
+
+
+def asn_report_decided(
+    locale: str, to_state: str, reference: str, amount: int, reason: str | None, link: str,
+    stop: str,
+) -> Text:  # fmt: skip
+    """The ASN's report was disputed by the merchant or rejected by dinas, with the reason
+    (the same words the ASN reads on the report's page)."""
+    with force_locale(locale):
+        rp = format_rupiah(amount)
+        if to_state == "disputed":
+            body = _("Laporan %(ref)s (%(rp)s) dibantah oleh pelaku UMKM.", ref=reference, rp=rp)
+            subject = _("Laporan %(ref)s dibantah", ref=reference)
+        else:
+            body = _("Laporan %(ref)s (%(rp)s) ditolak oleh dinas.", ref=reference, rp=rp)
+            subject = _("Laporan %(ref)s ditolak", ref=reference)
+        if reason:
+            body += " " + _("Alasan: %(reason)s", reason=reason)
+        body += "\n" + _("Lihat laporan: %(link)s", link=link)
+        body += "\n" + _("Berhenti menerima pesan ini: %(link)s", link=stop)
+        return Text(
+            subject=subject,
+            body=body,
+            template=f"asn_report_{to_state}",
+            params=[reference, rp, reason or "-", link],
+            link=link,
+        )
+
+
+def staff_review_growth(locale: str, added: int, limit: int, link: str, stop: str) -> Text:
+    """Staff: the review queue of their area grew by more than the setting since yesterday."""
+    with force_locale(locale):
+        body = _(
+            "Antrean tinjauan di wilayah Anda bertambah %(n)s laporan sejak kemarin, melewati "
+            "batas %(max)s per hari.",
+            n=added,
+            max=limit,
+        )
+        body += "\n" + _("Tinjau: %(link)s", link=link)
+        body += "\n" + _("Berhenti menerima pesan ini: %(link)s", link=stop)
+        return Text(
+            subject=_("Antrean tinjauan bertambah %(n)s laporan", n=added),
+            body=body,
+            template="staff_review_growth",
+            params=[str(added), str(limit), link],
             link=link,
         )

@@ -53,16 +53,26 @@ def preferences_page():
     form, error = PreferencesForm(), None
     choices = preferences.choices(current_user.id)
     if form.validate_on_submit():
+        typed = {name: request.form.get(name, "") for name in ("email", "phone")}
+        errors = {}
         try:
-            email = preferences.check_email(request.form.get("email", ""))
+            email = preferences.check_email(typed["email"])
         except ValueError as exc:
-            error, choices["email"] = str(exc), request.form.get("email", "")
-        else:
+            errors["email"] = str(exc)
+        phone = None
+        if choices["phone_editable"]:
+            try:
+                phone = preferences.check_phone(current_user.id, typed["phone"])
+            except ValueError as exc:
+                errors["phone"] = str(exc)
+        if not errors:
             kinds, channels = request.form.getlist("kind"), request.form.getlist("channel")
-            preferences.save(current_user.id, kinds, channels, email)
+            preferences.save(current_user.id, kinds, channels, email, phone)
             db.session.commit()
             flash(_("Pengaturan pemberitahuan disimpan."), "success")
             return redirect(url_for("notifications.preferences"))
+        choices.update(typed if choices["phone_editable"] else {"email": typed["email"]})
+        error = errors
     page = render_template(
         "notifications/preferences.html", form=form, choices=choices, error=error
     )

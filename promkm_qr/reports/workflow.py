@@ -12,6 +12,7 @@ from promkm_qr.api import webhooks
 from promkm_qr.extensions import db
 from promkm_qr.models import PurchaseReport, ReportTransition
 from promkm_qr.models.base import utcnow
+from promkm_qr.notifications import decisions
 
 # Which states each target state may be reached from.
 ALLOWED_FROM = {
@@ -73,6 +74,7 @@ def transition(
     )
     if f"report.{to_state}" in webhooks.EVENTS:
         _emit(report_id, before, to_state)
+    decisions.report_decided(report_id, to_state, reason)
     return before
 
 

@@ -13,12 +13,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from promkm_qr import audit
-from promkm_qr.core.nik import InvalidNik, mask_nik, normalize_phone, parse_nik, validate_nib
+from promkm_qr.core.nik import InvalidNik, mask_nik, parse_nik, validate_nib
 from promkm_qr.core.qris import InvalidQris, parse_qris
 from promkm_qr.core.stall_code import make_stall_code
 from promkm_qr.core.text import HiddenCharacter, check_text
 from promkm_qr.extensions import db
 from promkm_qr.models import Category, Kelurahan, Stall, User
+from promkm_qr.notifications.phones import check_mobile
 
 PAGE_SIZE = 50
 EDITABLE = ("name", "category_id", "address", "lat", "lon", "nib", "owner_nik", "phone")
@@ -82,7 +83,7 @@ def clean(data: dict, *, nik_required: bool = True) -> dict:
         errors["owner_nik"] = str(exc)
     phone = str(data.get("phone") or "").strip()
     try:
-        out["phone"] = normalize_phone(phone) if phone else None
+        out["phone"] = check_mobile(phone) if phone else None
     except ValueError as exc:
         errors["phone"] = str(exc)
     payload = str(data.get("qris_payload") or "").strip()

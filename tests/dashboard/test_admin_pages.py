@@ -83,11 +83,15 @@ def _settings_form(client, **changes):
         "reminder_shortfall_days": "5",
         "reminder_daily_cap": "3",
         "reminder_review_threshold": "200",
+        "reminder_review_growth": "100",
         "template_merchant_digest": "pengingat_konfirmasi",
         "template_merchant_last_call": "pengingat_konfirmasi_terakhir",
         "template_asn_shortfall": "pengingat_kuota",
         "template_staff_review_queue": "antrean_tinjauan",
         "template_staff_jobs_failed": "pekerjaan_gagal",
+        "template_asn_report_disputed": "laporan_dibantah",
+        "template_asn_report_rejected": "laporan_ditolak",
+        "template_staff_review_growth": "antrean_bertambah",
         "privacy_notice": get_setting("privacy_notice"),
     }
     for rule in db.session.scalars(select(QuotaRule)):

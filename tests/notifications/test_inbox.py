@@ -73,7 +73,7 @@ def test_the_preferences_page_stops_a_kind_and_a_channel(client):
     db.session.expire_all()
     saved = db.session.get(User, asn.id)
     assert saved.notification_prefs == {
-        "kinds_off": ["asn_shortfall"],
+        "kinds_off": ["asn_report_decided", "asn_shortfall"],
         "channels_off": ["whatsapp"],
     }
     assert saved.email == "sri@example.id"

@@ -31,12 +31,16 @@ def test_the_admin_sets_the_send_time_quiet_hours_caps_and_templates(client):
         "shortfall_days": 5,
         "daily_cap": 2,
         "review_threshold": 200,
+        "review_growth": 100,
         "whatsapp_templates": {
             "merchant_digest": "pengingat_konfirmasi",
             "merchant_last_call": "pengingat_konfirmasi_terakhir",
             "asn_shortfall": "kuota_bulanan",
             "staff_review_queue": "antrean_tinjauan",
             "staff_jobs_failed": "pekerjaan_gagal",
+            "asn_report_disputed": "laporan_dibantah",
+            "asn_report_rejected": "laporan_ditolak",
+            "staff_review_growth": "antrean_bertambah",
         },
     }
     # The digest now goes at 17:30 WIB.

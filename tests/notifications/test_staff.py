@@ -7,7 +7,8 @@ from sqlalchemy import select
 from promkm_qr.extensions import db
 from promkm_qr.jobs import create_job, finish_job
 from promkm_qr.models import Kecamatan, Setting
-from promkm_qr.notifications.staff import staff_alerts
+from promkm_qr.notifications.staff import remember_queue, staff_alerts
+from promkm_qr.notifications.store import store
 from promkm_qr.reference import get_setting
 from tests.factories import make_asn, make_report, make_staff, make_stall
 
@@ -65,3 +66,41 @@ def test_a_failed_job_alerts_the_admins_and_whoever_started_it(app):
     ]
     assert other.id not in {d.recipient.id for d in drafts}
     assert drafts[0].text.body.startswith("1 pekerjaan (cetak dokumen atau impor) gagal hari ini.")
+
+
+def _growth(n: int) -> None:
+    setting = db.session.get(Setting, "reminders") or Setting(key="reminders")
+    setting.value = {**get_setting("reminders"), "review_growth": n}
+    db.session.add(setting)
+    db.session.commit()
+
+
+def test_a_queue_growing_faster_than_the_setting_alerts_its_staff_once_a_day(app):
+    _growth(2)
+    asn = make_asn()
+    north, south = make_stall(), make_stall(kel_code="35.77.03.1001")
+    make_report(asn, north, flags=["amount"], purchased_at=NOW - timedelta(days=1))
+    make_report(asn, south, flags=["amount"], purchased_at=NOW - timedelta(days=1))
+    admin = make_staff("admin")
+    taman = db.session.scalar(select(Kecamatan).where(Kecamatan.code == "35.77.03"))
+    make_staff("reviewer", scope_kecamatan_id=taman.id)  # south grew by 1 a day: under 2
+    yesterday = NOW - timedelta(days=1)
+    assert [d.kind for d in staff_alerts(yesterday)] == []  # nothing counted before
+    remember_queue(yesterday)
+    db.session.commit()
+    for _n in range(3):
+        make_report(asn, north, flags=["amount"], purchased_at=NOW - timedelta(hours=2))
+    make_report(asn, south, flags=["amount"], purchased_at=NOW - timedelta(hours=2))
+
+    drafts = [d for d in staff_alerts(NOW) if d.kind == "staff_review_growth"]
+    assert [d.recipient.id for d in drafts] == [admin.id]
+    assert drafts[0].text.body.startswith(
+        "Antrean tinjauan di wilayah Anda bertambah 4 laporan sejak kemarin, melewati batas 2 "
+        "per hari."
+    )
+    assert drafts[0].text.link.endswith("/dinas/tinjauan")
+    # Composed twice the same day, the alert is stored once.
+    assert store(staff_alerts(NOW), NOW) == {"sent": 1}
+    assert store(staff_alerts(NOW), NOW) == {}
+    # Two days after the count, the growth is spread over both days: 4 / 2 is not over 2.
+    assert [d.kind for d in staff_alerts(NOW + timedelta(days=1))] == []

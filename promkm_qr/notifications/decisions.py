@@ -1,0 +1,47 @@
+"""The ASN is told on the day a report of theirs is disputed or rejected, with the reason.
+
+Composed inside the state change's transaction (workflow.transition), so the message exists
+exactly when the change does; its rows and outbox messages commit with it, and the outbox
+flush hands them to Celery. Quiet hours, caps and opt-out apply as to every reminder.
+"""
+
+from sqlalchemy import select
+
+from promkm_qr.extensions import db
+from promkm_qr.models import PurchaseReport, User
+from promkm_qr.models.base import utcnow
+from promkm_qr.notifications import texts
+from promkm_qr.notifications.store import Draft, Recipient, add, link, locale_of
+
+TOLD = ("disputed", "rejected")
+# The reason is typed text: a phone notification needs only its start (the page has it all).
+REASON_MAX = 200
+
+
+def report_decided(report_id: int, to_state: str, reason: str | None) -> None:
+    """Record the message to the report's ASN; the caller commits."""
+    if to_state not in TOLD:
+        return
+    row = db.session.execute(
+        select(PurchaseReport.reference, PurchaseReport.amount, User.id, User.locale,
+               User.phone, User.email, User.notification_prefs, User.whatsapp_refused_at)
+        .join(User, User.id == PurchaseReport.asn_id)
+        .where(PurchaseReport.id == report_id, User.active.is_(True))
+    ).first()  # fmt: skip
+    if row is None:
+        return
+    reference, amount, *person, refused_at = row
+    recipient = Recipient(*person, refused_at is not None)
+    if reason and len(reason) > REASON_MAX:
+        reason = reason[: REASON_MAX - 1] + "…"
+    text = texts.asn_report_decided(
+        locale_of(recipient),
+        to_state,
+        reference,
+        amount,
+        reason,
+        link("asn.receipt", report_id=report_id),
+        link("notifications.preferences"),
+    )
+    draft = Draft(recipient, texts.ASN_REPORT_DECIDED, f"{report_id}:{to_state}", text)
+    add([draft], utcnow())
