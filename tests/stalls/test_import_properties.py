@@ -30,6 +30,8 @@ SETTINGS = settings(
 JOB_SETTINGS = settings(SETTINGS, max_examples=40)
 FIELDS = list(spreadsheet.COLUMNS)
 
+MOBILE_PREFIXES = ("11", "12", "13", "21", "22", "31", "38", "52", "57", "77", "81", "95", "99")
+
 
 @st.composite
 def header_name(draw, field: str) -> str:
@@ -163,7 +165,10 @@ def valid_row(draw, kelurahan: list, categories: list) -> dict:
         "name": _tidy(draw(WORDS)),
         "owner_name": _tidy(draw(WORDS)),
         "owner_nik": draw(nik()),
-        "phone": "08" + draw(st.from_regex(r"[1-9][0-9]{7,10}", fullmatch=True)),
+        # Indonesian mobiles only (phonenumbers' operator ranges), as forms and imports accept.
+        "phone": "08"
+        + draw(st.sampled_from(MOBILE_PREFIXES))
+        + draw(st.from_regex(r"[0-9]{7,9}", fullmatch=True)),
         "kelurahan": draw(st.sampled_from([kel.name, kel.code, kel.name.upper()])),
         "kelurahan_id": kel.id,
         "category": draw(st.sampled_from([category.slug, category.name])),
