@@ -12,7 +12,6 @@ import io
 import os
 import re
 import threading
-import zlib
 from collections.abc import Iterable, Mapping
 from contextlib import contextmanager
 from datetime import date
@@ -24,7 +23,6 @@ from urllib.request import url2pathname
 import jinja2
 import pydyf
 from jinja2.sandbox import SandboxedEnvironment
-from pydyf import _to_bytes
 from weasyprint import CSS, HTML
 from weasyprint.css import ColorProfile
 from weasyprint.document import Document, Page
@@ -33,6 +31,7 @@ from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from promkm_qr import tuning
 from promkm_qr.core.money import format_rupiah
+from promkm_qr.core.pdf_deflate import Deflater
 from promkm_qr.core.pdf_footer import with_footers
 from promkm_qr.core.pdf_forms import Placement, RecordedPage, draw_forms, qr_marks, slot_placements
 from promkm_qr.core.qr import qr_data_uri
@@ -67,9 +66,6 @@ SRGB_PROFILE = files("weasyprint.pdf") / "sRGB2014.icc"
 
 # Letterheads differ per kind and month: a batch needs a handful, a bound keeps it at that.
 _LETTERHEADS_KEPT = 16
-# Streams that recur from one document to the next (see _Deflater): a few per kind and month.
-_DEFLATED_KEPT = 64
-_DEFLATE_SEEN = 1024
 
 tuning.share_font_subsets()
 
@@ -147,7 +143,7 @@ class Renderer:
         self.env.filters["qr_data_uri"] = qr_data_uri
         self._stylesheet_cache: dict[Path, tuple[int, CSS]] = {}
         self._letterheads: dict[tuple[str, str], list[Page]] = {}
-        self._deflater = _Deflater()
+        self._deflater = Deflater()
         self._srgb = ColorProfile(
             io.BytesIO(SRGB_PROFILE.read_bytes()),
             "sRGB2014.icc",
@@ -264,48 +260,6 @@ class Renderer:
             laid_out = self._document(name, html=html).pages
             pages = self._letterheads[key] = [RecordedPage(page) for page in laid_out]
         return pages
-
-
-class _Deflater:
-    """Deflates every stream of a finished file once, reusing the bytes of recurring streams.
-
-    pydyf deflates a stream (level 9) each time it serializes it, and the file identifier
-    PDF/A asks for serializes the whole file a second time to hash it: 1.5 ms of a 60 ms
-    document. Deflating beforehand, the way pydyf would, writes the same bytes once. The
-    streams every document of a batch carries (the letterhead's forms, the colour profile,
-    the font subsets tuning.share_font_subsets reuses) are deflated once per process: a
-    stream seen a second time keeps its deflated bytes, up to a bound.
-    """
-
-    def __init__(self) -> None:
-        """Empty: nothing seen or kept yet."""
-        self._seen: set[int] = set()
-        self._kept: dict[bytes, bytes] = {}
-
-    def deflate_once(self, pdf: pydyf.PDF) -> None:
-        """Deflate the file's compressible streams now, marked as deflated."""
-        for item in pdf.objects:
-            if isinstance(item, pydyf.Stream) and item.compress:
-                raw = b"\n".join(_to_bytes(part) for part in item.stream)
-                item.stream, item.compress = [self._deflate(raw)], False
-                item.extra["Filter"] = "/FlateDecode"
-
-    def _deflate(self, raw: bytes) -> bytes:
-        """zlib level 9 of the bytes, reused if they were deflated before and kept."""
-        done = self._kept.get(raw)
-        if done is not None:
-            return done
-        done = zlib.compress(raw, 9)
-        digest = hash(raw)
-        if digest in self._seen:
-            if len(self._kept) >= _DEFLATED_KEPT:
-                self._kept.clear()
-            self._kept[raw] = done
-        else:
-            if len(self._seen) >= _DEFLATE_SEEN:
-                self._seen.clear()
-            self._seen.add(digest)
-        return done
 
 
 @contextmanager
