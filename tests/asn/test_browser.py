@@ -1,16 +1,12 @@
 """The whole path on a phone: poster URL, sign in, form, photo, receipt, Riwayat."""
 
-import io
-
 import pytest
 import segno
-from PIL import Image
 from sqlalchemy import select
 
 from promkm_qr.extensions import db
 from promkm_qr.models import PhotoUpload, PurchaseReport
 from promkm_qr.stalls.links import link_token, poster_url
-from promkm_qr.storage import get_storage
 from tests.asn.conftest import jpeg_bytes
 from tests.conftest import PASSWORD
 
@@ -51,8 +47,8 @@ def test_poster_to_receipt_to_riwayat_on_a_phone(live_server, phone, asn, stall,
     # The phone sent the shrunk photo, not the original.
     upload = db.session.scalar(select(PhotoUpload))
     assert upload.size < photo.stat().st_size / 2
-    sent = Image.open(io.BytesIO(get_storage().get(upload.upload_key)))
-    assert sent.format == "JPEG" and max(sent.size) in (1600, 1280, 1024)
+    # The size as received (the upload itself may already be gone: the worker deletes it
+    # once the evidence is made).
     assert upload.size <= 350_000  # the phone's target (static/asn-photo.js)
 
     phone.click("nav >> text=Riwayat")

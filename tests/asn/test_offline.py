@@ -5,6 +5,7 @@ service worker, and the database checked for exactly one report per item.
 """
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import func, select
 
 from promkm_qr.core import photos
@@ -259,9 +260,8 @@ def corrected_form(phone, amount: str) -> None:
     """The "Perbaiki" button opens the form with the item's fields, its photo and the
     server's words."""
     phone.click("[data-queue-item] button:has-text('Perbaiki')")
-    phone.wait_for_function(
-        "document.querySelector('input[name=amount]').value === '9.000.000'", polling=100
-    )
+    # A locator wait: a string predicate is evaluated in the page, which its CSP forbids.
+    expect(phone.locator("input[name=amount]")).to_have_value("9.000.000")
     assert "Nominal melebihi batas" in phone.inner_text("[data-report-notice]")
     assert phone.input_value("select[name=goods_category]") == "makanan"
     assert phone.is_checked("input[name=payment_method][value=tunai]")
