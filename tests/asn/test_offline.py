@@ -62,8 +62,9 @@ def items_on_the_phone(page) -> int:
     )
 
 
-def queue_title(page) -> str:
-    return page.inner_text("[data-queue-title]")
+def queue_shows(page, title: str) -> None:
+    """The queue's title, waited for: the page renders it after the queue's work is done."""
+    expect(page.locator("[data-queue-title]")).to_have_text(title)
 
 
 @pytest.fixture
@@ -130,19 +131,19 @@ def test_offline_report_is_kept_survives_a_reload_and_is_sent_once(
     fill_report(phone, photo)
     phone.click("[data-submit]")
     phone.wait_for_selector("[data-queue]:not([hidden])")
-    assert queue_title(phone) == "Menunggu dikirim: 1"
+    queue_shows(phone, "Menunggu dikirim: 1")
     assert "Pecel Bu Wiwik" in phone.inner_text("[data-queue-list]")
     assert "Rp45.000" in phone.inner_text("[data-queue-list]")
 
     phone.reload()  # still offline: the page and the item come from the phone
     phone.wait_for_selector("[data-queue]:not([hidden])")
-    assert queue_title(phone) == "Menunggu dikirim: 1"
+    queue_shows(phone, "Menunggu dikirim: 1")
     assert reports() == 0
 
     phone.context.set_offline(False)
     phone.evaluate("window.dispatchEvent(new Event('online'))")
     phone.wait_for_selector("[data-queue-sent]")
-    assert queue_title(phone) == "Menunggu dikirim: 0"
+    queue_shows(phone, "Menunggu dikirim: 0")
     assert reports() == 1
     phone.click("[data-queue-sent] a")
     phone.wait_for_url("**/asn/laporan/**")
@@ -186,7 +187,7 @@ def queue_from_the_form(page, server: str, stall, photo=None, amount: str = "45.
     page.context.set_offline(True)
     page.click("[data-submit]")
     page.wait_for_selector("[data-queue]:not([hidden])")
-    assert queue_title(page) == "Menunggu dikirim: 1"
+    queue_shows(page, "Menunggu dikirim: 1")
     assert "disimpan di ponsel" in page.inner_text("[data-report-notice]")
 
 
@@ -211,13 +212,13 @@ def test_a_send_whose_answer_is_lost_is_sent_again_and_recorded_once(
     phone.route("**/asn/lapor/**", saved_then_dropped)
     phone.click("[data-submit]")
     phone.wait_for_selector("[data-queue]:not([hidden])")
-    assert queue_title(phone) == "Menunggu dikirim: 1"
+    queue_shows(phone, "Menunggu dikirim: 1")
     assert reports() == 1
 
     phone.unroute("**/asn/lapor/**")
     phone.reload()  # the next page load sends what waits: the same form key
     phone.wait_for_selector("[data-queue-sent]")
-    assert queue_title(phone) == "Menunggu dikirim: 0"
+    queue_shows(phone, "Menunggu dikirim: 0")
     assert reports() == 1
 
 
@@ -236,7 +237,7 @@ def test_an_item_whose_link_was_revoked_is_refused_kept_and_deletable(
     assert "Ditolak:" in item and "Poster ini sudah diganti" in item
     phone.goto(f"{live_server}/asn/riwayat")
     phone.wait_for_selector("[data-queue-item][data-state=refused]")  # kept
-    assert queue_title(phone) == "Menunggu dikirim: 1"
+    queue_shows(phone, "Menunggu dikirim: 1")
     assert reports() == 0
 
     phone.once("dialog", lambda dialog: dialog.accept())
@@ -306,12 +307,12 @@ def test_a_refused_item_is_corrected_offline_and_sent_when_the_signal_returns(
     assert phone.inner_text("[data-offline-code]") == stall.code
     phone.click("[data-submit]")
     phone.wait_for_selector("[data-queue-item][data-state=waiting]")
-    assert queue_title(phone) == "Menunggu dikirim: 1"  # replaced, not added
+    queue_shows(phone, "Menunggu dikirim: 1")  # replaced, not added
     assert "Rp45.000" in phone.inner_text("[data-queue-list]")
 
     back_online(phone)
     phone.wait_for_selector("[data-queue-sent]")
-    assert queue_title(phone) == "Menunggu dikirim: 0"
+    queue_shows(phone, "Menunggu dikirim: 0")
     the_one_report(key)
 
 
@@ -389,7 +390,7 @@ def test_at_most_20_items_wait_and_the_21st_is_refused_in_words(live_server, pho
     phone.context.set_offline(True)
     phone.goto(f"{live_server}/asn/")  # from the phone
     phone.wait_for_selector("[data-queue]:not([hidden])")
-    assert queue_title(phone) == "Menunggu dikirim: 20"
+    queue_shows(phone, "Menunggu dikirim: 20")
     phone.route("**/asn/kirim-token", lambda route: route.abort())  # still no line to send
     phone.context.set_offline(False)
     phone.goto(f"{live_server}/q/{link_token(stall.code, stall.poster_version)}")
@@ -398,7 +399,7 @@ def test_at_most_20_items_wait_and_the_21st_is_refused_in_words(live_server, pho
     phone.click("[data-submit]")
     phone.wait_for_selector("[data-report-notice]:not([hidden])")
     assert "Sudah ada 20 laporan" in phone.inner_text("[data-report-notice]")
-    assert queue_title(phone) == "Menunggu dikirim: 20"
+    queue_shows(phone, "Menunggu dikirim: 20")
 
 
 FILE_CACHES = (
