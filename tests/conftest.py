@@ -322,10 +322,29 @@ def wait_for_worker(app, process: Worker | None = None, timeout: float = 90) -> 
     raise AssertionError("the Celery worker did not execute a ping task in time")
 
 
+def _closed_before_sending(app):
+    """The app with each response read whole and closed before the server sends it.
+
+    werkzeug's development server drains the request after the response and closes the
+    response only if that drain succeeds; a browser that drops the connection (a page left
+    while its scripts load) makes it skip the close, and the static file stays open until
+    the garbage collector reports it in whichever test runs then."""
+
+    def wsgi(environ, start_response):
+        body = app(environ, start_response)
+        try:
+            return [b"".join(body)]
+        finally:
+            if hasattr(body, "close"):
+                body.close()
+
+    return wsgi
+
+
 @pytest.fixture(scope="session")
 def live_server(app):
     """The app served over HTTP on a free loopback port, for the browser."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = make_server("127.0.0.1", 0, _closed_before_sending(app), threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
