@@ -159,6 +159,20 @@ def seed_defaults() -> None:
 _ALL_SETTINGS = select(Setting.key, Setting.value)
 
 
+def _overlay(default, saved):
+    """The saved value over its default: a dict keeps the default's keys it does not save.
+
+    A row saved before a key was added to DEFAULT_SETTINGS lacks that key; callers index the
+    setting by its keys, so the default fills the gap (nested dicts likewise).
+    """
+    if not (isinstance(default, dict) and isinstance(saved, dict)):
+        return saved
+    merged = dict(default)
+    for name, value in saved.items():
+        merged[name] = _overlay(default.get(name), value)
+    return merged
+
+
 def get_setting(key: str):
     """A setting's current value, falling back to the default.
 
@@ -167,7 +181,10 @@ def get_setting(key: str):
     """
     info = db.session.info
     if "settings" not in info:
-        info["settings"] = dict(db.session.execute(_ALL_SETTINGS).all())
+        info["settings"] = {
+            k: _overlay(DEFAULT_SETTINGS.get(k), v)
+            for k, v in db.session.execute(_ALL_SETTINGS).all()
+        }
     if key in info["settings"]:
         return info["settings"][key]
     return DEFAULT_SETTINGS.get(key)
