@@ -1,8 +1,10 @@
 """The append-only audit trail: each entry carries the hash of the one before it.
 
-Entries are appended under a lock (a PostgreSQL advisory lock; SQLite serialises writers
-anyway) so two concurrent writers cannot fork the chain. `verify_chain` recomputes every
-hash and names the first entry that does not match.
+Entries are appended under a lock taken before the chain's head is read, so two concurrent
+writers cannot fork the chain: on PostgreSQL a transaction-scoped advisory lock; on SQLite the
+database's write lock, which a write statement takes (SQLite's driver begins a transaction only
+at the first write, so a head read before it would see a head another writer is replacing).
+`verify_chain` recomputes every hash and names the first entry that does not match.
 """
 
 import hashlib
@@ -18,6 +20,8 @@ GENESIS = "0" * 64
 _LOCK_ID = 0x50524F4D  # any constant shared by all writers
 # Built once: every submission and every flag change appends an entry.
 _LOCK = text("SELECT pg_advisory_xact_lock(:id)")
+# Changes nothing, but waits for and then holds SQLite's write lock until the commit.
+_SQLITE_LOCK = text("UPDATE audit_entries SET id = id WHERE 0")
 _LAST_HASH = select(AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1)
 
 
@@ -48,6 +52,8 @@ def record(
     """Append an entry in the current transaction (committed with the change it records)."""
     if db.session.get_bind().dialect.name == "postgresql":
         db.session.execute(_LOCK, {"id": _LOCK_ID})
+    else:
+        db.session.execute(_SQLITE_LOCK)
     # Flushes the ORM changes of the caller first (autoflush), so they precede the entry.
     prev_hash = db.session.scalar(_LAST_HASH) or GENESIS
     entry = {

@@ -42,7 +42,7 @@ def test_a_submission_reads_settings_once_and_nothing_back_after_its_commit(sign
     assert not any("outbox" in s for s in seen)
     # The form key is left to the unique constraint, not looked up first.
     assert not any("FROM purchase_reports" in s for s in seen)
-    # 10 on PostgreSQL (its audit lock is one more); was 17 before the settings were cached.
+    # 10 (one of them the audit chain's lock); was 17 before the settings were cached.
     assert len(seen) <= 10, "\n".join(seen)
 
 
