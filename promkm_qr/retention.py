@@ -13,10 +13,9 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import delete, select, update
 
 from promkm_qr import audit
-from promkm_qr.core.dates import WIB, month_bounds_utc
+from promkm_qr.core.dates import WIB, month_bounds_utc, naive_utc
 from promkm_qr.extensions import db
 from promkm_qr.models import Evidence, Notification, PurchaseReport, RefusedScan, UserSession
-from promkm_qr.models.base import utcnow
 from promkm_qr.personal_data import services as personal_data
 from promkm_qr.reference import DEFAULT_SETTINGS, get_setting
 from promkm_qr.storage import get_storage
@@ -35,11 +34,6 @@ def periods() -> dict[str, int]:
     """The retention periods in force, for the settings page, the notices and the purge
     (a period added after the city saved its settings has its default)."""
     return {**DEFAULT_SETTINGS["retention"], **get_setting("retention")}
-
-
-def _naive_utc(moment: datetime) -> datetime:
-    """Stored times are naive UTC."""
-    return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
 
 
 def _months_back(now: datetime, months: int) -> tuple[int, int]:
@@ -110,7 +104,7 @@ def _purge_photos(cutoff: datetime, now: datetime) -> int:
 
 def purge(now: datetime | None = None) -> dict[str, int]:
     """Remove what is past its retention date; the counts per kind (all zero when nothing was)."""
-    now = _naive_utc(now or utcnow())
+    now = naive_utc(now)
     periods_now = periods()
     positions = position_cutoff(now, periods_now["position_months"])
     addresses = now - timedelta(days=periods_now["address_days"])

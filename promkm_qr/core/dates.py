@@ -6,7 +6,7 @@ which is how the database hands them back. Every formatter takes ``locale="id"``
 ``locale="en"``.
 """
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
@@ -76,6 +76,29 @@ def to_wib(dt: datetime) -> datetime:
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=UTC)
     return dt.astimezone(WIB)
+
+
+def naive_utc(moment: datetime | None = None) -> datetime:
+    """A moment (now by default) as naive UTC, how every timestamp column stores it.
+
+    A naive moment is taken to be UTC already and returned as it is.
+    """
+    if moment is None:
+        return datetime.now(UTC).replace(tzinfo=None)
+    return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
+
+
+def wib_day_start(day: date | None = None) -> datetime:
+    """Midnight WIB starting a day, as naive UTC (17:00 UTC the evening before).
+
+    `day` is a WIB calendar date, or a moment whose WIB date is meant (naive is UTC);
+    None means today in WIB.
+    """
+    if day is None:
+        day = now_wib()
+    if isinstance(day, datetime):
+        day = to_wib(day).date()
+    return naive_utc(datetime.combine(day, time(), tzinfo=WIB))
 
 
 def _as_wib_date(d: date) -> date:

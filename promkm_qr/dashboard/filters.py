@@ -1,11 +1,11 @@
 """What a dashboard or export looks at: a WIB date range and an area, inside the staff scope."""
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, literal_column, select
 
-from promkm_qr.core.dates import now_wib
+from promkm_qr.core.dates import now_wib, wib_day_start
 from promkm_qr.extensions import db
 from promkm_qr.models import Kelurahan
 
@@ -26,8 +26,7 @@ class Filters:
     @property
     def utc_bounds(self) -> tuple[datetime, datetime]:
         """The half-open [start, end) of the period as naive UTC, as stored."""
-        lower = datetime.combine(self.start, time()) - WIB_OFFSET
-        return lower, datetime.combine(self.end + timedelta(days=1), time()) - WIB_OFFSET
+        return wib_day_start(self.start), wib_day_start(self.end + timedelta(days=1))
 
     @property
     def months(self) -> int:

@@ -1,13 +1,13 @@
 """What a merchant sees of the sales recorded against their own stalls."""
 
 import io
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import selectinload
 
 from promkm_qr.core.cells import csv_writer
-from promkm_qr.core.dates import month_bounds_utc, now_wib, to_wib
+from promkm_qr.core.dates import month_bounds_utc, to_wib, wib_day_start
 from promkm_qr.extensions import db
 from promkm_qr.models import AsnProfile, Opd, PurchaseReport, Stall, User
 from promkm_qr.reference import get_setting
@@ -25,8 +25,7 @@ def stall_totals(
 ) -> dict[int, dict]:
     """Today's and the month's counted sales per stall (counted states from the setting)."""
     month_start, month_end = (b.replace(tzinfo=None) for b in month_bounds_utc(year, month))
-    day_start = to_wib(now or now_wib()).replace(hour=0, minute=0, second=0, microsecond=0)
-    day_start_utc = day_start.astimezone(UTC).replace(tzinfo=None)
+    day_start_utc = wib_day_start(now)
     r = PurchaseReport
     counted = r.state.in_(get_setting("counted_states"))
     rows = db.session.execute(

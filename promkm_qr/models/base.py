@@ -1,14 +1,20 @@
 """Column helpers shared by the tables."""
 
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import CheckConstraint
 
+from promkm_qr.core.dates import naive_utc
+
 
 def utcnow() -> datetime:
-    """Naive UTC now, the storage convention of every timestamp column."""
-    return datetime.now(UTC).replace(tzinfo=None)
+    """Naive UTC now, the storage convention of every timestamp column.
+
+    Without arguments on purpose: a column default that takes one is handed SQLAlchemy's
+    execution context.
+    """
+    return naive_utc()
 
 
 def one_of(column: str, values: Iterable[str]) -> CheckConstraint:

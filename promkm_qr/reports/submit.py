@@ -12,7 +12,7 @@ import logging
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from promkm_qr import audit, outbox
 from promkm_qr.core import photos
-from promkm_qr.core.dates import WIB, now_wib
+from promkm_qr.core.dates import WIB, naive_utc, now_wib
 from promkm_qr.core.money import format_rupiah, parse_rupiah
 from promkm_qr.extensions import db
 from promkm_qr.models import (
@@ -104,7 +104,7 @@ def check_purchased_at(text: str, now: datetime | None = None) -> datetime:
         raise ValueError(
             _("Pembelian lebih dari %(days)s hari yang lalu tidak dapat dilaporkan.", days=max_age)
         )
-    return local.astimezone(UTC).replace(tzinfo=None)
+    return naive_utc(local)
 
 
 def check_photo(data: bytes | None) -> bytes | None:

@@ -13,13 +13,13 @@ no row names.
 
 import logging
 import uuid
-from datetime import UTC, timedelta
+from datetime import timedelta
 
 from celery import shared_task
 from sqlalchemy import bindparam, insert, select, update
 
 from promkm_qr import outbox
-from promkm_qr.core.dates import WIB
+from promkm_qr.core.dates import WIB, naive_utc
 from promkm_qr.core.photos import PhotoRejected, process_photo
 from promkm_qr.extensions import db
 from promkm_qr.models import Evidence, OutboxMessage, PhotoUpload, PurchaseReport
@@ -43,7 +43,7 @@ def _evidence_from(photo, asn_id: int) -> dict:
     taken_at = photo.exif_taken_at
     if taken_at is not None:
         # Cameras write local time without a zone; phones here run on WIB.
-        taken_at = taken_at.replace(tzinfo=WIB).astimezone(UTC).replace(tzinfo=None)
+        taken_at = naive_utc(taken_at.replace(tzinfo=WIB))
     return {
         "storage_key": f"{base}.jpg",
         "thumb_key": f"{base}.thumb.jpg",

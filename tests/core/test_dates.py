@@ -15,8 +15,10 @@ from promkm_qr.core.dates import (
     month_bounds_utc,
     month_label,
     month_name,
+    naive_utc,
     now_wib,
     to_wib,
+    wib_day_start,
 )
 
 # Shared CI machines are slow at times; a per-example deadline would only add flakiness.
@@ -131,3 +133,21 @@ def test_every_moment_falls_in_its_wib_month(moment):
     assert start.utcoffset() == timedelta(0)
     assert to_wib(start).day == 1
     assert to_wib(start).hour == 0
+
+
+def test_naive_utc_converts_an_aware_moment_and_keeps_a_naive_one():
+    wib = datetime(2026, 3, 1, 6, 30, tzinfo=timezone(timedelta(hours=7)))
+    assert naive_utc(wib) == datetime(2026, 2, 28, 23, 30)
+    assert naive_utc(datetime(2026, 3, 1, 6, 30)) == datetime(2026, 3, 1, 6, 30)
+    before = datetime.now(UTC).replace(tzinfo=None)
+    now = naive_utc()
+    assert now.tzinfo is None and before <= now <= datetime.now(UTC).replace(tzinfo=None)
+
+
+def test_wib_day_start_is_the_evening_before_in_utc():
+    assert wib_day_start(date(2026, 3, 1)) == datetime(2026, 2, 28, 17, 0)
+    # A moment counts by its WIB date: 18:00 UTC on 28 Feb is already 1 March in WIB.
+    assert wib_day_start(datetime(2026, 2, 28, 18, 0)) == datetime(2026, 2, 28, 17, 0)
+    assert wib_day_start(datetime(2026, 2, 28, 16, 59)) == datetime(2026, 2, 27, 17, 0)
+    today = wib_day_start()
+    assert today <= naive_utc() < today + timedelta(days=1)
