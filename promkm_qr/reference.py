@@ -173,6 +173,13 @@ def _overlay(default, saved):
     return merged
 
 
+def with_default(key: str, saved):
+    """A setting's value as read from its row (None: no row) over its default."""
+    if saved is None:
+        return DEFAULT_SETTINGS.get(key)
+    return _overlay(DEFAULT_SETTINGS.get(key), saved)
+
+
 def get_setting(key: str):
     """A setting's current value, falling back to the default.
 
@@ -182,8 +189,7 @@ def get_setting(key: str):
     info = db.session.info
     if "settings" not in info:
         info["settings"] = {
-            k: _overlay(DEFAULT_SETTINGS.get(k), v)
-            for k, v in db.session.execute(_ALL_SETTINGS).all()
+            k: with_default(k, v) for k, v in db.session.execute(_ALL_SETTINGS).all()
         }
     if key in info["settings"]:
         return info["settings"][key]

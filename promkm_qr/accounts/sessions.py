@@ -19,9 +19,9 @@ from sqlalchemy import bindparam, select, update
 from promkm_qr import audit
 from promkm_qr.accounts.devices import device_summary, mask_address
 from promkm_qr.extensions import db
-from promkm_qr.models import User, UserSession
+from promkm_qr.models import Setting, User, UserSession
 from promkm_qr.models.base import utcnow
-from promkm_qr.reference import get_setting
+from promkm_qr.reference import get_setting, with_default
 
 COOKIE_KEY = "sid"  # where the browser's session token sits in its signed cookie
 # last_seen_at is written at most this often: idle time is known to the minute, and a page
@@ -33,9 +33,14 @@ MEMBER_LIFETIME = timedelta(days=30)
 STAFF_LIMITS = (("staff_idle_minutes", 5, 240), ("staff_absolute_hours", 1, 24))
 # What Flask-Login keeps in the cookie for a signed-in browser, dropped with a refused session.
 _LOGIN_KEYS = ("_user_id", "_fresh", "_id", COOKIE_KEY)
-# Built once: every signed-in request runs it.
+# Built once: every signed-in request runs it. The staff limits come with the row, so a staff
+# request costs one query as others do rather than a read of all settings besides.
 _BY_TOKEN = (
-    select(UserSession, User)
+    select(
+        UserSession,
+        User,
+        select(Setting.value).where(Setting.key == "sessions").scalar_subquery(),
+    )
     .join(User, User.id == UserSession.user_id)
     .where(UserSession.token_hash == bindparam("digest"))
 )
@@ -59,11 +64,12 @@ class SessionRow:
     current: bool
 
 
-def limits(role: str) -> Limits:
-    """The idle and absolute limits of a role's sessions."""
+def limits(role: str, staff_values: dict | None = None) -> Limits:
+    """The idle and absolute limits of a role's sessions (staff's from the setting, unless
+    the caller read it already)."""
     if role != "dinas":
         return Limits(MEMBER_IDLE, MEMBER_LIFETIME)
-    values = get_setting("sessions")
+    values = staff_values or get_setting("sessions")
     return Limits(
         timedelta(minutes=values["staff_idle_minutes"]),
         timedelta(hours=values["staff_absolute_hours"]),
@@ -79,9 +85,8 @@ def _current_digest() -> str | None:
     return _digest(token) if isinstance(token, str) else None
 
 
-def _why_over(row: UserSession, role: str, now: datetime) -> str | None:
+def _why_over(row: UserSession, limit: Limits, now: datetime) -> str | None:
     """ "idle" or "lifetime" when the session is past a limit, else None."""
-    limit = limits(role)
     if now - row.created_at >= limit.lifetime:
         return "lifetime"
     if now - row.last_seen_at >= limit.idle:
@@ -136,7 +141,7 @@ def check(user_id: int, version: int) -> User | None:
     if digest is not None:
         found = db.session.execute(_BY_TOKEN, {"digest": digest}).first()
     now = utcnow()
-    row, user = found if found is not None else (None, None)
+    row, user, staff_setting = found if found is not None else (None, None, None)
     if (
         user is None
         or user.id != user_id
@@ -147,9 +152,10 @@ def check(user_id: int, version: int) -> User | None:
     ):
         _refuse("ended", row, None, now)
         return None
-    reason = _why_over(row, user.role, now)
+    limit = limits(user.role, with_default("sessions", staff_setting))
+    reason = _why_over(row, limit, now)
     if reason is not None:
-        _refuse(reason, row, user.role, now)
+        _refuse(reason, row, limit, now)
         return None
     if now - row.last_seen_at >= TOUCH_EVERY:
         _write(row.id, last_seen_at=now)
@@ -161,20 +167,20 @@ def _write(row_id: int, **values) -> None:
         connection.execute(update(UserSession).where(UserSession.id == row_id).values(**values))
 
 
-def _refuse(reason: str, row: UserSession | None, role: str | None, now: datetime) -> None:
+def _refuse(reason: str, row: UserSession | None, limit: Limits | None, now: datetime) -> None:
     """Sign this browser out and say why, once (the cookie no longer names the account)."""
     if row is not None and row.ended_at is None:
         _write(row.id, ended_at=now)
     for key in _LOGIN_KEYS:
         session.pop(key, None)
     if reason == "idle":
-        minutes = int(limits(role).idle.total_seconds() // 60)
+        minutes = int(limit.idle.total_seconds() // 60)
         message = _(
             "Sesi Anda berakhir karena tidak ada aktivitas selama %(n)s menit. Silakan masuk lagi.",
             n=minutes,
         )
     elif reason == "lifetime":
-        hours = int(limits(role).lifetime.total_seconds() // 3600)
+        hours = int(limit.lifetime.total_seconds() // 3600)
         message = _(
             "Sesi Anda berakhir karena sudah berlangsung %(n)s jam. Silakan masuk lagi.", n=hours
         )
@@ -187,6 +193,7 @@ def live_sessions(user: User) -> list[SessionRow]:
     """The account's sessions still in force, this browser's first, then the latest used."""
     now = utcnow()
     digest = _current_digest()
+    limit = limits(user.role)
     rows = db.session.scalars(
         select(UserSession)
         .where(UserSession.user_id == user.id)
@@ -205,7 +212,7 @@ def live_sessions(user: User) -> list[SessionRow]:
             current=row.token_hash == digest,
         )
         for row in rows
-        if _why_over(row, user.role, now) is None
+        if _why_over(row, limit, now) is None
     ]
     return sorted(shown, key=lambda s: not s.current)
 
