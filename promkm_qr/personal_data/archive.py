@@ -51,15 +51,12 @@ REPORT_COLUMNS = (
 HISTORY_COLUMNS = ("waktu", "dari", "ke", "oleh", "alasan")
 
 
-def person_data(person: User) -> dict:
-    """Everything the archive's data.json holds."""
+def person_data(person: User, documents: list[dict]) -> dict:
+    """Everything the archive's data.json holds (`documents` as collect.documents gives them)."""
     data = {
         "akun": collect.account(person),
         "laporan": collect.reports(person),
-        "dokumen": [
-            {k: v for k, v in doc.items() if k != "storage_key"}
-            for doc in collect.documents(person)
-        ],
+        "dokumen": [{k: v for k, v in doc.items() if k != "storage_key"} for doc in documents],
     }
     if person.role == "merchant":
         data["lapak"] = collect.stalls(person)
@@ -111,7 +108,8 @@ def _json_cell(value) -> str:
 
 def build(person: User) -> bytes:
     """The ZIP's bytes; a photo or document whose file is gone is left out, not an error."""
-    data = person_data(person)
+    documents = collect.documents(person)
+    data = person_data(person, documents)
     storage = get_storage()
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
@@ -122,7 +120,7 @@ def build(person: User) -> bytes:
         for name, content in _tables(data).items():
             archive.writestr(name, content)
         files = dict(collect.photos(person))
-        files.update({d["berkas"]: d["storage_key"] for d in collect.documents(person)})
+        files.update({d["berkas"]: d["storage_key"] for d in documents})
         for name, key in files.items():
             if key and storage.exists(key):
                 # Photos and PDFs are compressed already.

@@ -11,12 +11,14 @@ from datetime import datetime
 from pathlib import PurePosixPath
 
 from sqlalchemy import select
+from sqlalchemy.orm import contains_eager, joinedload
 
 from promkm_qr.documents.services import own_documents
 from promkm_qr.extensions import db
 from promkm_qr.models import (
     AsnProfile,
     Category,
+    Evidence,
     Kelurahan,
     PurchaseReport,
     ReportTransition,
@@ -45,7 +47,11 @@ def account(person: User) -> dict:
         "dibuat": _time(person.created_at),
         "terakhir_masuk": _time(person.last_login_at),
     }
-    profile = db.session.scalar(select(AsnProfile).where(AsnProfile.user_id == person.id))
+    profile = db.session.scalar(
+        select(AsnProfile)
+        .options(joinedload(AsnProfile.opd))
+        .where(AsnProfile.user_id == person.id)
+    )
     if profile is not None:
         data.update(
             {
@@ -119,7 +125,9 @@ def _history(report_ids: list[int], person: User) -> dict[int, list[dict]]:
         .order_by(ReportTransition.report_id, ReportTransition.id)
     ).all()
     actors = {r.actor_id for r in rows if r.actor_id is not None}
-    roles = dict(db.session.execute(select(User.id, User.role).where(User.id.in_(actors))).all())
+    roles = {}
+    if actors:
+        roles = dict(db.session.execute(select(User.id, User.role).where(User.id.in_(actors))))
     history: dict[int, list[dict]] = {rid: [] for rid in report_ids}
     for row in rows:
         history[row.report_id].append(
@@ -137,9 +145,15 @@ def _history(report_ids: list[int], person: User) -> dict[int, list[dict]]:
 
 def reports(person: User) -> list[dict]:
     """An ASN's own reports, or the reports made at a merchant's stalls."""
-    query = select(PurchaseReport).join(Stall, Stall.id == PurchaseReport.stall_id)
+    # Stall and photo come with each report, not as a query per report.
+    query = (
+        select(PurchaseReport)
+        .join(Stall, Stall.id == PurchaseReport.stall_id)
+        .options(contains_eager(PurchaseReport.stall))
+    )
     if person.role == "asn":
         query = query.where(PurchaseReport.asn_id == person.id)
+        query = query.options(joinedload(PurchaseReport.evidence))
     else:
         query = query.where(Stall.owner_id == person.id)
     found = db.session.scalars(query.order_by(PurchaseReport.id)).all()
@@ -184,16 +198,13 @@ def reports(person: User) -> list[dict]:
 def photos(person: User) -> dict[str, str]:
     """Archive name -> storage key of every photo of the person that is still kept."""
     if person.role == "asn":
-        found = db.session.scalars(
-            select(PurchaseReport)
-            .where(PurchaseReport.asn_id == person.id, PurchaseReport.evidence_id.is_not(None))
+        found = db.session.execute(
+            select(PurchaseReport, Evidence.storage_key)
+            .join(Evidence, Evidence.id == PurchaseReport.evidence_id)
+            .where(PurchaseReport.asn_id == person.id, Evidence.purged_at.is_(None))
             .order_by(PurchaseReport.id)
         ).all()
-        return {
-            report_photo_name(r): r.evidence.storage_key
-            for r in found
-            if r.evidence.purged_at is None
-        }
+        return {report_photo_name(report): key for report, key in found}
     found = db.session.scalars(
         select(Stall).where(Stall.owner_id == person.id, Stall.photo_key.is_not(None))
     ).all()
