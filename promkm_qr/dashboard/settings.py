@@ -119,11 +119,17 @@ def parse_values(form) -> tuple[dict, dict, dict]:
             continue
         if kind not in RULE_KINDS:
             errors[f"kind_{pc}"] = _("Pilih jenis kuota.")
-        elif kind == "tpp_share" and not (pct.isdigit() and 1 <= int(pct) <= 100):
+        elif kind == "tpp_share" and not _within(pct, 1, 100):
             errors[f"pct_{pc}"] = _("Persentase TPP 1 sampai 100.")
         else:
             parsed["rules"][pc] = (kind, parsed_amount, int(pct) if kind == "tpp_share" else None)
     return shown, parsed, errors
+
+
+def _within(text: str, low: int, high: int) -> bool:
+    """Whether text is a whole number from low to high. ASCII digits only: isdigit() also
+    passes "²", which int() refuses (a 500 where a message was due)."""
+    return text.isascii() and text.isdigit() and low <= int(text) <= high
 
 
 def _whole_numbers(form, prefix: str, bounds, shown: dict, errors: dict) -> dict[str, int]:
@@ -132,7 +138,7 @@ def _whole_numbers(form, prefix: str, bounds, shown: dict, errors: dict) -> dict
     for key, low, high in bounds:
         name = f"{prefix}_{key}"
         text = shown[name] = form.get(name, "").strip()
-        if not (text.isdigit() and low <= int(text) <= high):
+        if not _within(text, low, high):
             errors[name] = _("Angka bulat %(low)s sampai %(high)s.", low=low, high=high)
         else:
             values[key] = int(text)
@@ -177,7 +183,7 @@ def _parse_reminders(form, shown: dict, parsed: dict, errors: dict) -> None:
             if not CLOCK.fullmatch(text):
                 errors[f"reminder_{key}"] = _("Jam dan menit, misalnya 19:00.")
             reminders[key] = text
-        elif not (text.isdigit() and low <= int(text) <= high):
+        elif not _within(text, low, high):
             errors[f"reminder_{key}"] = _(
                 "Angka bulat %(low)s sampai %(high)s.", low=low, high=high
             )
