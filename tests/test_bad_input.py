@@ -130,3 +130,16 @@ def test_activation_with_a_number_that_is_not_an_indonesian_mobile(client, typed
     merchant = db.session.get(User, merchant.id)
     assert merchant.password_hash is None and merchant.activation_code_hash is not None
     assert client.get("/umkm/").status_code == 302  # not signed in
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/dinas/dasbor?kelurahan=²",
+        "/dinas/lapak?kelurahan=²",
+        "/dinas/tinjauan?kelurahan=²&opd=١&halaman=²&bulan=2026-0²",
+    ],
+)
+def test_a_tampered_number_in_a_list_filter_is_ignored_not_a_500(client, url):
+    _as_admin(client)
+    assert client.get(url).status_code == 200

@@ -43,3 +43,13 @@ def check_text(text: str) -> str:
     if code:
         raise HiddenCharacter(hidden_refused(code))
     return text
+
+
+def whole_number(value) -> int | None:
+    """A whole number sent as text ("42"), or None for anything else.
+
+    ASCII digits only: str.isdigit() also passes "²" and other digit-like characters that
+    int() refuses, which turned a tampered form field or query argument into a 500.
+    """
+    text = str(value)
+    return int(text) if text.isascii() and text.isdigit() else None

@@ -13,7 +13,7 @@ from promkm_qr import audit, retention
 from promkm_qr.accounts import sessions
 from promkm_qr.accounts.activation import VALID_DAYS_RANGE
 from promkm_qr.core.money import format_rupiah, parse_rupiah
-from promkm_qr.core.text import HiddenCharacter, check_text
+from promkm_qr.core.text import HiddenCharacter, check_text, whole_number
 from promkm_qr.extensions import db
 from promkm_qr.models import QuotaRule, Setting
 from promkm_qr.models.report import REPORT_STATES
@@ -127,9 +127,9 @@ def parse_values(form) -> tuple[dict, dict, dict]:
 
 
 def _within(text: str, low: int, high: int) -> bool:
-    """Whether text is a whole number from low to high. ASCII digits only: isdigit() also
-    passes "²", which int() refuses (a 500 where a message was due)."""
-    return text.isascii() and text.isdigit() and low <= int(text) <= high
+    """Whether text is a whole number from low to high."""
+    number = whole_number(text)
+    return number is not None and low <= number <= high
 
 
 def _whole_numbers(form, prefix: str, bounds, shown: dict, errors: dict) -> dict[str, int]:

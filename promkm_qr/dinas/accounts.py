@@ -13,6 +13,7 @@ from promkm_qr.accounts.activation import reset_access
 from promkm_qr.accounts.roster_file import RosterFileError
 from promkm_qr.auth.access import staff_roles
 from promkm_qr.core.nik import mask_phone
+from promkm_qr.core.text import whole_number
 from promkm_qr.dinas import bp
 from promkm_qr.dinas.dashboard import int_arg
 from promkm_qr.dinas.scope import scoped_kelurahan_ids
@@ -28,7 +29,7 @@ from promkm_qr.storage import get_storage
 def _int_form(name: str) -> int | None:
     """A positive integer form field, or None."""
     value = request.form.get(name, "")
-    return int(value) if value.isdigit() else None
+    return whole_number(value)
 
 
 # The ASN list and an ASN's access page show each person's NIP and name in full.

@@ -8,6 +8,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from promkm_qr.auth.access import staff_roles
+from promkm_qr.core.text import whole_number
 from promkm_qr.dinas import bp
 from promkm_qr.dinas.stalls import form_regions
 from promkm_qr.extensions import db
@@ -24,7 +25,7 @@ def _selection(form) -> tuple[list[int], str | None]:
     if scope in ("kecamatan", "kelurahan"):
         # A missing or tampered id matches nothing, so the page says so instead of failing.
         chosen = form.get(scope, "")
-        setattr(filters, f"{scope}_id", int(chosen) if chosen.isdigit() else -1)
+        setattr(filters, f"{scope}_id", whole_number(chosen) or -1)
     query = registry.filtered(filters, current_user).order_by(Stall.kelurahan_id, Stall.serial)
     if scope == "selection":
         codes = [c.strip() for c in form.get("codes", "").replace(",", "\n").split() if c.strip()]

@@ -13,6 +13,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from promkm_qr import audit
+from promkm_qr.core.text import whole_number
 from promkm_qr.dashboard import charts, compliance, exports, queries
 from promkm_qr.dashboard.filters import build_filters, parse_date
 from promkm_qr.dinas import bp
@@ -37,7 +38,7 @@ PERSONAL_EXPORTS = {
 def int_arg(name: str) -> int | None:
     """A positive integer query argument, or None."""
     value = request.args.get(name, "")
-    return int(value) if value.isdigit() else None
+    return whole_number(value)
 
 
 def _filters():

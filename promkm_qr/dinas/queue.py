@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from promkm_qr.core.dates import month_bounds_utc
+from promkm_qr.core.text import whole_number
 from promkm_qr.dashboard.queries import OPEN_REVIEW
 from promkm_qr.extensions import db
 from promkm_qr.models import PurchaseReport, ReportFlag, Stall, User
@@ -32,9 +33,10 @@ class QueueFilter:
     @classmethod
     def from_args(cls, args) -> "QueueFilter":
         """Read the filters, ignoring values that are not valid choices."""
-        number = lambda key: int(args[key]) if args.get(key, "").isdigit() else None  # noqa: E731
+        number = lambda key: whole_number(args.get(key, ""))  # noqa: E731
         month = args.get("bulan", "")
-        valid_month = len(month) == 7 and month[4] == "-" and month.replace("-", "").isdigit()
+        digits = month.replace("-", "")
+        valid_month = len(month) == 7 and month[4] == "-" and whole_number(digits) is not None
         return cls(
             kelurahan=number("kelurahan"),
             opd=number("opd"),

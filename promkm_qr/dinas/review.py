@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from promkm_qr import audit
 from promkm_qr.auth.access import staff_roles
-from promkm_qr.core.text import HiddenCharacter
+from promkm_qr.core.text import HiddenCharacter, whole_number
 from promkm_qr.dinas import bp
 from promkm_qr.dinas.queue import QueueFilter, queue_page
 from promkm_qr.dinas.scope import apply_scope
@@ -54,7 +54,7 @@ def review_queue():
 @staff_roles("reviewer")
 def review_decide():
     """Verify or reject the ticked reports, with the reason given."""
-    ids = [int(v) for v in request.form.getlist("report_id") if v.isdigit()]
+    ids = [n for n in map(whole_number, request.form.getlist("report_id")) if n is not None]
     decision = request.form.get("decision", "")
     reason = request.form.get("reason", "").strip()
     back = request.form.get("back") or url_for("dinas.review")

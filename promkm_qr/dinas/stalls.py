@@ -11,7 +11,7 @@ from promkm_qr import audit
 from promkm_qr.auth.access import staff_roles
 from promkm_qr.core.nik import mask_phone
 from promkm_qr.core.qris import InvalidQris
-from promkm_qr.core.text import hidden_character, hidden_refused
+from promkm_qr.core.text import hidden_character, hidden_refused, whole_number
 from promkm_qr.dinas import bp
 from promkm_qr.dinas.scope import scoped_kelurahan_ids
 from promkm_qr.extensions import db
@@ -44,7 +44,7 @@ def stall_in_scope(stall_id: int) -> Stall:
 
 def _int(name: str) -> int | None:
     value = request.values.get(name, "")
-    return int(value) if value.isdigit() else None
+    return whole_number(value)
 
 
 @bp.route("/lapak")

@@ -3,6 +3,7 @@
 from flask_babel import lazy_gettext as _l
 from wtforms import SelectField, StringField, SubmitField, TextAreaField
 
+from promkm_qr.core.text import whole_number
 from promkm_qr.forms import Form
 
 NUMERIC = {"inputmode": "numeric", "autocomplete": "off"}
@@ -11,7 +12,7 @@ DECIMAL = {"inputmode": "decimal", "autocomplete": "off"}
 
 def _id(value) -> int | None:
     """A select's value as an id; the placeholder's "" (or anything else) as None."""
-    return int(value) if str(value).isdigit() else None
+    return whole_number(value)
 
 
 def _choices(rows, placeholder) -> list[tuple]:

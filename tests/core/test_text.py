@@ -2,7 +2,7 @@
 
 import pytest
 
-from promkm_qr.core.text import HiddenCharacter, check_text, hidden_character
+from promkm_qr.core.text import HiddenCharacter, check_text, hidden_character, whole_number
 
 BIDI_CONTROLS = [
     "\u061c",  # ARABIC LETTER MARK
@@ -38,3 +38,9 @@ def test_the_reversed_stall_name_of_the_issue_is_refused():
 def test_ordinary_text_passes_unchanged(text):
     assert check_text(text) == text
     assert hidden_character(text) is None
+
+
+def test_whole_numbers_are_ascii_digits_only():
+    assert whole_number("42") == 42 and whole_number(7) == 7
+    for text in ("", "-1", "4.5", " 4", "²", "3²", "١٢", "sepuluh", None):
+        assert whole_number(text) is None, text
