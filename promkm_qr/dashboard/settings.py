@@ -48,6 +48,11 @@ CLOCK = re.compile(r"(?:[01][0-9]|2[0-3]):[0-5][0-9]")
 TEMPLATE_NAME = re.compile(r"[a-z0-9_]{1,512}")
 
 
+def _digits(text: str) -> bool:
+    """Only 0-9: str.isdigit also takes digits int() refuses (superscripts, e.g. "³")."""
+    return text.isascii() and text.isdigit()
+
+
 def _rules() -> list[QuotaRule]:
     """The quota rules in a stable order."""
     return list(
@@ -119,7 +124,7 @@ def parse_values(form) -> tuple[dict, dict, dict]:
             continue
         if kind not in RULE_KINDS:
             errors[f"kind_{pc}"] = _("Pilih jenis kuota.")
-        elif kind == "tpp_share" and not (pct.isdigit() and 1 <= int(pct) <= 100):
+        elif kind == "tpp_share" and not (_digits(pct) and 1 <= int(pct) <= 100):
             errors[f"pct_{pc}"] = _("Persentase TPP 1 sampai 100.")
         else:
             parsed["rules"][pc] = (kind, parsed_amount, int(pct) if kind == "tpp_share" else None)
@@ -132,7 +137,7 @@ def _whole_numbers(form, prefix: str, bounds, shown: dict, errors: dict) -> dict
     for key, low, high in bounds:
         name = f"{prefix}_{key}"
         text = shown[name] = form.get(name, "").strip()
-        if not (text.isdigit() and low <= int(text) <= high):
+        if not (_digits(text) and low <= int(text) <= high):
             errors[name] = _("Angka bulat %(low)s sampai %(high)s.", low=low, high=high)
         else:
             values[key] = int(text)
@@ -177,7 +182,7 @@ def _parse_reminders(form, shown: dict, parsed: dict, errors: dict) -> None:
             if not CLOCK.fullmatch(text):
                 errors[f"reminder_{key}"] = _("Jam dan menit, misalnya 19:00.")
             reminders[key] = text
-        elif not (text.isdigit() and low <= int(text) <= high):
+        elif not (_digits(text) and low <= int(text) <= high):
             errors[f"reminder_{key}"] = _(
                 "Angka bulat %(low)s sampai %(high)s.", low=low, high=high
             )
