@@ -15,7 +15,7 @@ from promkm_qr.core.dates import WIB, to_wib
 from promkm_qr.extensions import db
 from promkm_qr.models import Notification, User
 from promkm_qr.notifications.channels import Refused, Retry
-from promkm_qr.notifications.store import BATCH, DELIVER_TASK
+from promkm_qr.notifications.store import enqueue_deliveries
 from promkm_qr.reference import get_setting
 
 # How long a claimed row stays with its worker; a worker that died leaves it to be queued again.
@@ -228,7 +228,7 @@ def release_due(now: datetime | None = None) -> int:
         .where(Notification.id.in_(due))
         .values(status="queued", send_after=None)
     )
-    messages = [outbox.enqueue(DELIVER_TASK, due[i : i + BATCH]) for i in range(0, len(due), BATCH)]
+    messages = enqueue_deliveries(due)
     db.session.commit()
     outbox.send_pending(messages)
     return len(due)
