@@ -15,6 +15,7 @@ from promkm_qr.core.dates import WIB, to_wib
 from promkm_qr.extensions import db
 from promkm_qr.models import Notification, User
 from promkm_qr.notifications.channels import Refused, Retry
+from promkm_qr.notifications.outcomes import Outcomes
 from promkm_qr.notifications.store import enqueue_deliveries
 from promkm_qr.reference import get_setting
 
@@ -118,49 +119,12 @@ def _outcome(row: Notification, user: User, now: datetime, limits: dict) -> dict
     }
 
 
-class _Outcomes:
-    """Writes each row's outcome right after its send, on a connection of its own.
-
-    One autocommitted UPDATE per row: a worker that dies leaves in doubt only the message it
-    was sending. On PostgreSQL these commits do not wait for the WAL flush
-    (synchronous_commit off; a flush per row made a city's digests several times slower):
-    the worker's death cannot undo an acknowledged commit, only a crash of the database
-    server within a fraction of a second can, and those rows then go again when their lease
-    ends (docs/reminders.md, "Exactly once").
-    """
-
-    def __init__(self):
-        self.conn = db.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
-        self.postgres = self.conn.dialect.name == "postgresql"
-        if self.postgres:
-            self.conn.exec_driver_sql("SET synchronous_commit TO off")
-
-    def write(self, row: Notification, values: dict, now: datetime) -> None:
-        if values.pop("refused", False):
-            self.conn.execute(
-                update(User).where(User.id == row.user_id).values(whatsapp_refused_at=now)
-            )
-        # Only while this worker still holds the row (its lease has not been taken over).
-        self.conn.execute(
-            update(Notification)
-            .where(Notification.id == row.id, Notification.status == "sending")
-            .values(**values)
-        )
-
-    def close(self) -> None:
-        try:
-            if self.postgres and not self.conn.invalidated:
-                self.conn.exec_driver_sql("RESET synchronous_commit")
-        finally:
-            self.conn.close()
-
-
 def deliver(ids: list[int], now: datetime | None = None) -> dict[str, int]:
     """Deliver the rows among `ids` that are still queued and due; counts per new status.
 
     The rows are claimed first (one UPDATE, committed), so a second copy of the task, or
     another worker, finds nothing to send; each row's outcome is written as soon as it is
-    known (_Outcomes), so a worker that dies mid-batch leaves at most the message it was
+    known (outcomes.py), so a worker that dies mid-batch leaves at most the message it was
     sending claimed; it goes again when its lease ends.
     """
     now = now or datetime.now(UTC).replace(tzinfo=None)
@@ -194,7 +158,7 @@ def deliver(ids: list[int], now: datetime | None = None) -> dict[str, int]:
     finally:
         session.expire_on_commit = True
     counts: dict[str, int] = {}
-    outcomes = _Outcomes()
+    outcomes = Outcomes()
     try:
         for row in rows:
             values = _outcome(row, users[row.user_id], now, limits)
