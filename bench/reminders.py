@@ -8,9 +8,11 @@ messages) and the delivery of every WhatsApp row through the delivery task's cod
 --workers processes (started beforehand, as Celery workers are), taking the id batches the
 outbox messages carry. Usage:
 
-    python bench/reminders.py --stalls 23600 --waiting 60000
+    python bench/reminders.py --stalls 23600 --waiting 60000 --workers 2
 
-The last line is one JSON object. The database is dropped at the end unless --keep.
+The database is made by the tests' helper (tests/conftest.py: create_pg_database, on
+TEST_POSTGRES_URL's server) and dropped at the end unless --keep. The last line is one
+JSON object.
 """
 
 import argparse
@@ -24,29 +26,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
-
-ADMIN_URL = os.environ.get(
-    "BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
-DB_NAME = "promkm_bench_reminders"
-
-
-def _database_url() -> str:
-    return make_url(ADMIN_URL).set(database=DB_NAME).render_as_string(hide_password=False)
-
-
-def _admin(sql: str) -> None:
-    engine = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(text(sql))
-    engine.dispose()
+from sqlalchemy import text
 
 
 def _app(api_url: str):
-    """The real app on the bench database, sending WhatsApp to the loopback server."""
-    os.environ["DATABASE_URL"] = _database_url()
+    """The real app on the bench database (DATABASE_URL), sending WhatsApp to the loopback
+    server."""
     os.environ.setdefault("PROMKM_INSTANCE", "/tmp/promkm-bench-reminders")
     from promkm_qr import create_app
     from tests.notifications.loopback import PHONE_ID, TOKEN
@@ -197,10 +182,11 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     args = parser.parse_args()
+    from tests.conftest import create_pg_database
     from tests.notifications.loopback import CloudApi
 
-    _admin(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
-    _admin(f'CREATE DATABASE "{DB_NAME}"')
+    # The worker processes (spawned) read it from the environment, as Celery workers do.
+    os.environ["DATABASE_URL"], drop = create_pg_database()
     api = CloudApi().start()
     figures = {"stalls": args.stalls, "waiting": args.waiting, "workers": args.workers}
     try:
@@ -210,8 +196,10 @@ def main() -> None:
         figures.update(measure(app, api, args))
     finally:
         api.stop()
-        if not args.keep:
-            _admin(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
+        if args.keep:
+            print(f"kept: {os.environ['DATABASE_URL']}", file=sys.stderr)
+        else:
+            drop()
     figures["under_60_s"] = figures.get("total_s", 1e9) < 60
     print(json.dumps(figures))
 

@@ -132,6 +132,8 @@ def load_config() -> dict:
         "SMTP_HOST": os.environ.get("SMTP_HOST"),
         "SMTP_PORT": int(os.environ.get("SMTP_PORT", "587")),
         "SMTP_STARTTLS": os.environ.get("SMTP_STARTTLS", "1") == "1",
+        # PEM file of the CA that signed the SMTP server's certificate, instead of the system's.
+        "SMTP_CA_FILE": os.environ.get("SMTP_CA_FILE") or None,
         "SMTP_USER": os.environ.get("SMTP_USER"),
         "SMTP_PASSWORD": os.environ.get("SMTP_PASSWORD"),
         "MAIL_FROM": os.environ.get("MAIL_FROM", "noreply@localhost"),

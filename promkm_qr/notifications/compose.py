@@ -17,19 +17,19 @@ from promkm_qr.extensions import db
 from promkm_qr.models import PurchaseReport, Setting, Stall, User
 from promkm_qr.notifications import texts
 from promkm_qr.notifications.staff import remember_queue, staff_alerts
-from promkm_qr.notifications.store import Draft, Recipient, link, locale_of, store
+from promkm_qr.notifications.store import (
+    RECIPIENT_COLUMNS,
+    Draft,
+    Recipient,
+    link,
+    locale_of,
+    store,
+)
 from promkm_qr.reference import get_setting
 
 # The setting row that remembers the last day each daily composition ran (not an admin
 # setting: the compositions write it).
 LAST_RUN = "reminders_last_run"
-
-
-def _recipient(user_id, locale, phone, email, prefs, refused_at) -> Recipient:
-    return Recipient(user_id, locale, phone, email, prefs, refused_at is not None)
-
-
-_PERSON = (User.id, User.locale, User.phone, User.email, User.notification_prefs)
 
 
 def merchant_digests(now: datetime) -> Iterator[Draft]:
@@ -60,7 +60,7 @@ def merchant_digests(now: datetime) -> Iterator[Draft]:
     )
     w = waiting.c
     rows = db.session.execute(
-        select(*_PERSON, User.whatsapp_refused_at, w.n, w.rp, w.oldest, w.last_call)
+        select(*RECIPIENT_COLUMNS, w.n, w.rp, w.oldest, w.last_call)
         .join(waiting, w.owner_id == User.id)
         .where(User.active.is_(True))
         .order_by(User.id)
@@ -68,10 +68,10 @@ def merchant_digests(now: datetime) -> Iterator[Draft]:
     day = to_wib(now).date().isoformat()
     target = link("merchant.home")
     stop = link("notifications.preferences")
-    for *person, waiting, total, oldest, last_call in rows:
-        recipient = _recipient(*person)
+    for row in rows:
+        recipient = Recipient.of(row)
         text = texts.merchant_digest(
-            locale_of(recipient), waiting, int(total), oldest, int(last_call), target, stop
+            locale_of(recipient), row.n, int(row.rp), row.oldest, int(row.last_call), target, stop
         )
         yield Draft(recipient, texts.MERCHANT_DIGEST, day, text)
 
@@ -94,15 +94,13 @@ def asn_shortfalls(now: datetime) -> list[Draft]:
     if not short:
         return []
     people = db.session.execute(
-        select(*_PERSON, User.whatsapp_refused_at).where(
-            User.id.in_(list(short)), User.active.is_(True)
-        )
+        select(*RECIPIENT_COLUMNS).where(User.id.in_(list(short)), User.active.is_(True))
     )
     target = link("asn.history")
     stop = link("notifications.preferences")
     drafts = []
     for person in people:
-        recipient = _recipient(*person)
+        recipient = Recipient.of(person)
         total, quota = short[recipient.id]
         text = texts.asn_shortfall(
             locale_of(recipient), first.year, first.month, total, quota, days_left, target, stop

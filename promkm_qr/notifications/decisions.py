@@ -11,7 +11,7 @@ from promkm_qr.extensions import db
 from promkm_qr.models import PurchaseReport, User
 from promkm_qr.models.base import utcnow
 from promkm_qr.notifications import texts
-from promkm_qr.notifications.store import Draft, Recipient, add, link, locale_of
+from promkm_qr.notifications.store import RECIPIENT_COLUMNS, Draft, Recipient, add, link, locale_of
 
 TOLD = ("disputed", "rejected")
 # The reason is typed text: a phone notification needs only its start (the page has it all).
@@ -23,15 +23,13 @@ def report_decided(report_id: int, to_state: str, reason: str | None) -> None:
     if to_state not in TOLD:
         return
     row = db.session.execute(
-        select(PurchaseReport.reference, PurchaseReport.amount, User.id, User.locale,
-               User.phone, User.email, User.notification_prefs, User.whatsapp_refused_at)
+        select(PurchaseReport.reference, PurchaseReport.amount, *RECIPIENT_COLUMNS)
         .join(User, User.id == PurchaseReport.asn_id)
         .where(PurchaseReport.id == report_id, User.active.is_(True))
-    ).first()  # fmt: skip
+    ).first()
     if row is None:
         return
-    reference, amount, *person, refused_at = row
-    recipient = Recipient(*person, refused_at is not None)
+    reference, amount, recipient = row.reference, row.amount, Recipient.of(row)
     if reason and len(reason) > REASON_MAX:
         reason = reason[: REASON_MAX - 1] + "…"
     text = texts.asn_report_decided(

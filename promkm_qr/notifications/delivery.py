@@ -15,11 +15,10 @@ from promkm_qr.core.dates import WIB, to_wib
 from promkm_qr.extensions import db
 from promkm_qr.models import Notification, User
 from promkm_qr.notifications.channels import Refused, Retry
-from promkm_qr.notifications.store import BATCH, DELIVER_TASK
+from promkm_qr.notifications.outcomes import Outcomes
+from promkm_qr.notifications.store import enqueue_deliveries
 from promkm_qr.reference import get_setting
 
-# Rows whose outcomes are committed together.
-WRITE_EVERY = 20
 # How long a claimed row stays with its worker; a worker that died leaves it to be queued again.
 LEASE = timedelta(minutes=15)
 # Pauses before the 2nd, 3rd, ... attempt; after the last one the row is failed.
@@ -78,49 +77,55 @@ def _sent_today(user_ids: set[int], now: datetime) -> dict[tuple[int, str], int]
     return {(user_id, channel): n for user_id, channel, n in rows}
 
 
-def _deliver_one(row: Notification, user: User, now: datetime, limits: dict) -> None:
-    """Decide and, when allowed, send one row; the row's new status is set, not committed."""
-    row.send_after = None
+def _outcome(row: Notification, user: User, now: datetime, limits: dict) -> dict:
+    """Decide and, when allowed, send one row; the row's new values (not yet written)."""
     prefs = user.notification_prefs or {}
     if row.kind in (prefs.get("kinds_off") or ()) or row.channel in (
         prefs.get("channels_off") or ()
     ):
-        row.status, row.last_error = "suppressed", "opted out"
-        return
+        return {"status": "suppressed", "send_after": None, "last_error": "opted out"}
     if limits["held"] is not None:
-        row.status, row.send_after = "held", limits["held"]
-        return
+        return {"status": "held", "send_after": limits["held"]}
     key, sent_today = (row.user_id, row.channel), limits["sent_today"]
     if sent_today.get(key, 0) >= limits["cap"]:
-        row.status, row.last_error = "suppressed", "daily cap"
-        return
-    row.attempts += 1
+        return {"status": "suppressed", "send_after": None, "last_error": "daily cap"}
+    attempts = row.attempts + 1
     try:
-        row.provider_id = _adapter(row.channel)(row, user)
+        provider_id = _adapter(row.channel)(row, user)
     except Refused as exc:
-        row.status, row.last_error = "failed", f"refused: {exc}"
-        if row.channel == "whatsapp":
-            user.whatsapp_refused_at = now
-        return
+        return {
+            "status": "failed",
+            "send_after": None,
+            "attempts": attempts,
+            "last_error": f"refused: {exc}",
+            "refused": row.channel == "whatsapp",
+        }
     except Retry as exc:
-        row.last_error = str(exc)[:500]
-        if row.attempts > len(BACKOFF):
-            row.status = "failed"
-        else:
-            row.status, row.send_after = "queued", now + BACKOFF[row.attempts - 1]
-        return
-    row.status, row.sent_at, row.last_error = "sent", now, None
+        retry = attempts <= len(BACKOFF)
+        return {
+            "status": "queued" if retry else "failed",
+            "send_after": now + BACKOFF[attempts - 1] if retry else None,
+            "attempts": attempts,
+            "last_error": str(exc)[:500],
+        }
     sent_today[key] = sent_today.get(key, 0) + 1
+    return {
+        "status": "sent",
+        "send_after": None,
+        "attempts": attempts,
+        "sent_at": now,
+        "provider_id": provider_id,
+        "last_error": None,
+    }
 
 
 def deliver(ids: list[int], now: datetime | None = None) -> dict[str, int]:
     """Deliver the rows among `ids` that are still queued and due; counts per new status.
 
     The rows are claimed first (one UPDATE, committed), so a second copy of the task, or
-    another worker, finds nothing to send; each row's outcome is committed as soon as the
-    outcomes are committed every WRITE_EVERY rows (a database round trip per row cost
-    more than the send): a worker that dies mid-batch leaves up to that many rows sent but
-    still claimed, and they go again when their lease ends.
+    another worker, finds nothing to send; each row's outcome is written as soon as it is
+    known (outcomes.py), so a worker that dies mid-batch leaves at most the message it was
+    sending claimed; it goes again when its lease ends.
     """
     now = now or datetime.now(UTC).replace(tzinfo=None)
     claimed = list(
@@ -145,19 +150,25 @@ def deliver(ids: list[int], now: datetime | None = None) -> dict[str, int]:
         "cap": get_setting("reminders")["daily_cap"],
         "sent_today": _sent_today(user_ids, now),
     }
-    counts: dict[str, int] = {}
+    # The read ends here (SQLite's lock with it); the objects stay loaded for the sends.
     session = db.session()
-    # The batch's rows and recipients are read once: a commit must not expire them.
     session.expire_on_commit = False
     try:
-        for n, row in enumerate(rows, 1):
-            _deliver_one(row, users[row.user_id], now, limits)
-            counts[row.status] = counts.get(row.status, 0) + 1
-            if n % WRITE_EVERY == 0:
-                session.commit()
         session.commit()
     finally:
         session.expire_on_commit = True
+    counts: dict[str, int] = {}
+    outcomes = Outcomes()
+    try:
+        for row in rows:
+            values = _outcome(row, users[row.user_id], now, limits)
+            outcomes.write(row, values, now)
+            counts[values["status"]] = counts.get(values["status"], 0) + 1
+    finally:
+        outcomes.close()
+        # Written on the other connection: what this session holds is stale.
+        for obj in (*rows, *users.values()):
+            session.expire(obj)
     return counts
 
 
@@ -181,7 +192,7 @@ def release_due(now: datetime | None = None) -> int:
         .where(Notification.id.in_(due))
         .values(status="queued", send_after=None)
     )
-    messages = [outbox.enqueue(DELIVER_TASK, due[i : i + BATCH]) for i in range(0, len(due), BATCH)]
+    messages = enqueue_deliveries(due)
     db.session.commit()
     outbox.send_pending(messages)
     return len(due)

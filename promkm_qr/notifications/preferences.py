@@ -63,6 +63,21 @@ def choices(user_id: int) -> dict:
     }
 
 
+def as_sent(found: dict, kinds_on: list[str], channels_on: list[str], typed: dict) -> dict:
+    """The choices of `choices()` as the person sent them, for the form shown again after a
+    refusal: the boxes as ticked, the address and number as typed (a merchant's number
+    stays the one on file)."""
+    shown = {
+        **found,
+        "email": typed["email"],
+        "kinds": [(k, label, k in kinds_on) for k, label, _on in found["kinds"]],
+        "channels": [(c, label, c in channels_on) for c, label, _on in found["channels"]],
+    }
+    if found["phone_editable"]:
+        shown["phone"] = typed["phone"]
+    return shown
+
+
 def save(
     user_id: int,
     kinds_on: list[str],

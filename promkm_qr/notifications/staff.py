@@ -38,11 +38,6 @@ def _staff() -> list[User]:
     )
 
 
-def _recipient(user: User) -> Recipient:
-    refused = user.whatsapp_refused_at is not None
-    return Recipient(user.id, user.locale, user.phone, user.email, user.notification_prefs, refused)
-
-
 def _queue_by_kelurahan() -> dict[int, int]:
     """Open review reports per kelurahan (read from the queue's partial index)."""
     rows = db.session.execute(
@@ -97,22 +92,19 @@ def staff_alerts(now: datetime) -> Iterator[Draft]:
             )
         )
     )
-    stop = link("notifications.preferences")
+    stop, review = link("notifications.preferences"), link("dinas.review")
     for user in _staff():
-        recipient = _recipient(user)
+        recipient = Recipient.of(user)
         scope = scoped_kelurahan_ids(user)
         waiting = sum(n for k, n in queue.items() if scope is None or k in scope)
-        if user.staff_role in ("admin", "reviewer") and waiting > threshold:
-            text = texts.staff_review_queue(
-                locale_of(recipient), waiting, threshold, link("dinas.review"), stop
-            )
-            yield Draft(recipient, texts.STAFF_REVIEW_QUEUE, day.isoformat(), text)
-        added = growth_of(scope)
-        if user.staff_role in ("admin", "reviewer") and added is not None and added > growth_limit:
-            text = texts.staff_review_growth(
-                locale_of(recipient), added, growth_limit, link("dinas.review"), stop
-            )
-            yield Draft(recipient, texts.STAFF_REVIEW_GROWTH, day.isoformat(), text)
+        alerts = (
+            (texts.STAFF_REVIEW_QUEUE, waiting, threshold),
+            (texts.STAFF_REVIEW_GROWTH, growth_of(scope), growth_limit),
+        )
+        for kind, n, limit in alerts if user.staff_role in ("admin", "reviewer") else ():
+            if n is not None and n > limit:
+                text = texts.staff_review(locale_of(recipient), kind, n, limit, review, stop)
+                yield Draft(recipient, kind, day.isoformat(), text)
         # Jobs belong to no area: admins hear of every failure, others of their own.
         mine = [j for j, owner in failed_jobs if user.staff_role == "admin" or owner == user.id]
         if mine:

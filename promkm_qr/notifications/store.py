@@ -18,7 +18,7 @@ from sqlalchemy.dialects import sqlite
 
 from promkm_qr import outbox
 from promkm_qr.extensions import db
-from promkm_qr.models import Notification
+from promkm_qr.models import Notification, User
 from promkm_qr.notifications.texts import Text
 from promkm_qr.reference import DEFAULT_SETTINGS, get_setting
 
@@ -39,6 +39,19 @@ class Recipient:
     email: str | None
     prefs: dict | None
     whatsapp_refused: bool
+
+    @classmethod
+    def of(cls, person) -> "Recipient":
+        """From a User, or a row that selected RECIPIENT_COLUMNS."""
+        refused = person.whatsapp_refused_at is not None
+        return cls(person.id, person.locale, person.phone, person.email,
+                   person.notification_prefs, refused)  # fmt: skip
+
+
+# What Recipient.of reads, for the queries that compose reminders.
+RECIPIENT_COLUMNS = (
+    User.id, User.locale, User.phone, User.email, User.notification_prefs, User.whatsapp_refused_at
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -144,10 +157,13 @@ def add(drafts: list[Draft], now: datetime) -> tuple[dict[str, int], list]:
         counts[status] = counts.get(status, 0) + 1
         if status == "queued":
             queued.append(row_id)
-    messages = [
-        outbox.enqueue(DELIVER_TASK, queued[i : i + BATCH]) for i in range(0, len(queued), BATCH)
-    ]
-    return counts, messages
+    return counts, enqueue_deliveries(queued)
+
+
+def enqueue_deliveries(ids: list[int]) -> list:
+    """Outbox messages for the delivery task, BATCH ids each, in the caller's transaction;
+    the caller sends them (outbox.send_pending) after its commit."""
+    return [outbox.enqueue(DELIVER_TASK, ids[i : i + BATCH]) for i in range(0, len(ids), BATCH)]
 
 
 def store(drafts: Iterable[Draft], now: datetime) -> dict[str, int]:

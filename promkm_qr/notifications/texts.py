@@ -46,6 +46,14 @@ class Text:
     link: str
 
 
+def _text(subject: str, body: str, action: str, link: str, stop: str, template: str,
+          params: list[str]) -> Text:  # fmt: skip
+    """A reminder's Text: the body, then the line with the page's link (`action`, already
+    worded) and the stop line; called within the recipient's locale."""
+    body += "\n" + action + "\n" + _("Berhenti menerima pesan ini: %(link)s", link=stop)
+    return Text(subject=subject, body=body, template=template, params=params, link=link)
+
+
 def kind_label(kind: str) -> str:
     """A kind of reminder in words, for the preferences page and the delivery log."""
     return {
@@ -79,15 +87,10 @@ def merchant_digest(
                 n=last_call,
             )
             template = "merchant_last_call"
-        body += "\n" + _("Konfirmasi: %(link)s", link=link)
-        body += "\n" + _("Berhenti menerima pesan ini: %(link)s", link=stop)
-        return Text(
-            subject=_("Laporan menunggu konfirmasi"),
-            body=body,
-            template=template,
-            params=[str(waiting), rp, since, str(last_call), link],
-            link=link,
-        )
+        subject = _("Laporan menunggu konfirmasi")
+        action = _("Konfirmasi: %(link)s", link=link)
+        params = [str(waiting), rp, since, str(last_call), link]
+        return _text(subject, body, action, link, stop, template, params)
 
 
 def asn_shortfall(
@@ -105,49 +108,43 @@ def asn_shortfall(
             short=shortfall,
             days=days,
         )
-        body += "\n" + _("Riwayat: %(link)s", link=link)
-        body += "\n" + _("Berhenti menerima pesan ini: %(link)s", link=stop)
-        return Text(
-            subject=_("Belanja UMKM bulan ini kurang %(short)s", short=shortfall),
-            body=body,
-            template="asn_shortfall",
-            params=[shortfall, format_rupiah(total), format_rupiah(quota), str(days), link],
-            link=link,
-        )
+        subject = _("Belanja UMKM bulan ini kurang %(short)s", short=shortfall)
+        action = _("Riwayat: %(link)s", link=link)
+        params = [shortfall, format_rupiah(total), format_rupiah(quota), str(days), link]
+        return _text(subject, body, action, link, stop, "asn_shortfall", params)
 
 
-def staff_review_queue(locale: str, waiting: int, threshold: int, link: str, stop: str) -> Text:
-    """Staff: the review queue of their area has passed the threshold."""
+def staff_review(locale: str, kind: str, n: int, limit: int, link: str, stop: str) -> Text:
+    """Staff: the review queue of their area holds more than the threshold
+    (STAFF_REVIEW_QUEUE), or grew by more than the setting since yesterday
+    (STAFF_REVIEW_GROWTH). The kind is also the WhatsApp template's key."""
     with force_locale(locale):
-        body = _(
-            "Antrean tinjauan di wilayah Anda berisi %(n)s laporan, melewati batas %(max)s.",
-            n=waiting,
-            max=threshold,
-        )
-        body += "\n" + _("Tinjau: %(link)s", link=link)
-        body += "\n" + _("Berhenti menerima pesan ini: %(link)s", link=stop)
-        return Text(
-            subject=_("Antrean tinjauan: %(n)s laporan", n=waiting),
-            body=body,
-            template="staff_review_queue",
-            params=[str(waiting), str(threshold), link],
-            link=link,
-        )
+        if kind == STAFF_REVIEW_GROWTH:
+            body = _(
+                "Antrean tinjauan di wilayah Anda bertambah %(n)s laporan sejak kemarin, "
+                "melewati batas %(max)s per hari.",
+                n=n,
+                max=limit,
+            )
+            subject = _("Antrean tinjauan bertambah %(n)s laporan", n=n)
+        else:
+            body = _(
+                "Antrean tinjauan di wilayah Anda berisi %(n)s laporan, melewati batas %(max)s.",
+                n=n,
+                max=limit,
+            )
+            subject = _("Antrean tinjauan: %(n)s laporan", n=n)
+        action = _("Tinjau: %(link)s", link=link)
+        return _text(subject, body, action, link, stop, kind, [str(n), str(limit), link])
 
 
 def staff_jobs_failed(locale: str, failed: int, link: str, stop: str) -> Text:
     """Staff: background jobs (document batches, imports) failed today."""
     with force_locale(locale):
         body = _("%(n)s pekerjaan (cetak dokumen atau impor) gagal hari ini.", n=failed)
-        body += "\n" + _("Periksa: %(link)s", link=link)
-        body += "\n" + _("Berhenti menerima pesan ini: %(link)s", link=stop)
-        return Text(
-            subject=_("%(n)s pekerjaan gagal", n=failed),
-            body=body,
-            template="staff_jobs_failed",
-            params=[str(failed), link],
-            link=link,
-        )
+        subject = _("%(n)s pekerjaan gagal", n=failed)
+        action = _("Periksa: %(link)s", link=link)
+        return _text(subject, body, action, link, stop, "staff_jobs_failed", [str(failed), link])
 
 
 def asn_report_decided(
@@ -166,32 +163,6 @@ def asn_report_decided(
             subject = _("Laporan %(ref)s ditolak", ref=reference)
         if reason:
             body += " " + _("Alasan: %(reason)s", reason=reason)
-        body += "\n" + _("Lihat laporan: %(link)s", link=link)
-        body += "\n" + _("Berhenti menerima pesan ini: %(link)s", link=stop)
-        return Text(
-            subject=subject,
-            body=body,
-            template=f"asn_report_{to_state}",
-            params=[reference, rp, reason or "-", link],
-            link=link,
-        )
-
-
-def staff_review_growth(locale: str, added: int, limit: int, link: str, stop: str) -> Text:
-    """Staff: the review queue of their area grew by more than the setting since yesterday."""
-    with force_locale(locale):
-        body = _(
-            "Antrean tinjauan di wilayah Anda bertambah %(n)s laporan sejak kemarin, melewati "
-            "batas %(max)s per hari.",
-            n=added,
-            max=limit,
-        )
-        body += "\n" + _("Tinjau: %(link)s", link=link)
-        body += "\n" + _("Berhenti menerima pesan ini: %(link)s", link=stop)
-        return Text(
-            subject=_("Antrean tinjauan bertambah %(n)s laporan", n=added),
-            body=body,
-            template="staff_review_growth",
-            params=[str(added), str(limit), link],
-            link=link,
-        )
+        action = _("Lihat laporan: %(link)s", link=link)
+        params = [reference, rp, reason or "-", link]
+        return _text(subject, body, action, link, stop, f"asn_report_{to_state}", params)

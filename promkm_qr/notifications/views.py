@@ -54,6 +54,7 @@ def preferences_page():
     choices = preferences.choices(current_user.id)
     if form.validate_on_submit():
         typed = {name: request.form.get(name, "") for name in ("email", "phone")}
+        kinds, channels = request.form.getlist("kind"), request.form.getlist("channel")
         errors = {}
         try:
             email = preferences.check_email(typed["email"])
@@ -66,13 +67,11 @@ def preferences_page():
             except ValueError as exc:
                 errors["phone"] = str(exc)
         if not errors:
-            kinds, channels = request.form.getlist("kind"), request.form.getlist("channel")
             preferences.save(current_user.id, kinds, channels, email, phone)
             db.session.commit()
             flash(_("Pengaturan pemberitahuan disimpan."), "success")
             return redirect(url_for("notifications.preferences"))
-        choices.update(typed if choices["phone_editable"] else {"email": typed["email"]})
-        error = errors
+        choices, error = preferences.as_sent(choices, kinds, channels, typed), errors
     page = render_template(
         "notifications/preferences.html", form=form, choices=choices, error=error
     )

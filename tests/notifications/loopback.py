@@ -2,11 +2,13 @@
 
 Answers are scripted: each request takes the next (status, JSON) of `answers`, and once
 they run out every request gets a message id. Requests that break the documented format are
-answered 400 and recorded in `malformed`.
+answered 400 and recorded in `malformed`. `delay` (seconds) makes every answer late, as a
+slow API's are: a request is recorded when it arrives, before the wait.
 """
 
 import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 TOKEN = "test-token"
@@ -45,6 +47,7 @@ class CloudApi:
         self.requests: list[dict] = []
         self.malformed: list[list[str]] = []
         self.answers: list[tuple[int, dict]] = []
+        self.delay = 0.0
         api = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -72,12 +75,17 @@ class CloudApi:
                         "messages": [{"id": f"wamid.TEST{n}"}],
                     }
                     status = 200
+                if api.delay:
+                    time.sleep(api.delay)
                 data = json.dumps(answer).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                except ConnectionError:
+                    self.close_connection = True  # the client died waiting (a killed worker)
 
             def log_message(self, *args):
                 pass

@@ -1,20 +1,18 @@
 """A broker down while reminders are composed delays them; they are delivered once after."""
 
 import time
-import uuid
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from promkm_qr import outbox
 from promkm_qr.extensions import db
-from promkm_qr.models import Notification, OutboxMessage, Setting
+from promkm_qr.models import Notification, OutboxMessage
 from promkm_qr.models.base import utcnow
 from promkm_qr.notifications import compose
-from promkm_qr.reference import get_setting
 from tests.factories import make_asn, make_merchant, make_report, make_stall
-from tests.notifications.loopback import PHONE_ID, TOKEN
+from tests.notifications.workers import flush_until_received, no_quiet_hours, worker_env
 from tests.support.worker import Worker
 
 
@@ -36,11 +34,7 @@ def test_broker_down_then_up_delivers_once(app, session_env, cloud_api, tmp_path
     merchant = make_merchant(phone="081234567890")
     make_report(make_asn(), make_stall(owner=merchant), 25_000, utcnow() - timedelta(days=1))
     now = utcnow()
-    # The worker delivers at the real time of day: no quiet hours for this test.
-    setting = db.session.get(Setting, "reminders") or Setting(key="reminders")
-    setting.value = {**get_setting("reminders"), "quiet_start": "00:00", "quiet_end": "00:00"}
-    db.session.add(setting)
-    db.session.commit()
+    no_quiet_hours()
 
     def broker_down(_celery):
         raise ConnectionError("broker down")
@@ -52,26 +46,11 @@ def test_broker_down_then_up_delivers_once(app, session_env, cloud_api, tmp_path
     assert message.sent_at is None and "broker down" in message.last_error
     row_id = db.session.scalar(select(Notification.id).where(Notification.channel == "whatsapp"))
 
-    queue = f"reminders-{uuid.uuid4().hex[:8]}"
-    monkeypatch.setitem(app.extensions["celery"].conf, "task_default_queue", queue)
-    env = {
-        **session_env,
-        "PROMKM_QUEUE": queue,
-        "WHATSAPP_API_URL": cloud_api.url,
-        "WHATSAPP_TOKEN": TOKEN,
-        "WHATSAPP_PHONE_NUMBER_ID": PHONE_ID,
-    }
+    env = worker_env(app, session_env, cloud_api, monkeypatch)
     with (tmp_path / "worker.log").open("w+b") as log:
         worker = Worker(env, log=log)
         try:
-            # The flush runs until the worker's queue exists: a message sent before it is
-            # bound may be dropped, and the delivery task tolerates a second copy.
-            deadline = time.monotonic() + 60
-            while not cloud_api.requests and time.monotonic() < deadline:
-                db.session.execute(update(OutboxMessage).values(sent_at=None))
-                db.session.commit()
-                outbox.flush()
-                time.sleep(2)
+            flush_until_received(cloud_api)
             row = _wait_sent(row_id, worker, log)
             time.sleep(2)  # any second copy of the task has had time to run
         finally:

@@ -91,6 +91,30 @@ def test_the_preferences_page_stops_a_kind_and_a_channel(client):
     )
 
 
+def test_a_refused_form_shows_the_boxes_as_the_person_ticked_them(client):
+    asn = make_asn(nip="199001012015011001")
+    asn.notification_prefs = {"kinds_off": ["asn_shortfall"], "channels_off": ["email"]}
+    db.session.commit()
+    login(client, "asn", "199001012015011001")
+    url = "/pemberitahuan/pengaturan"
+    # The saved choices turned round, with an address and a number that are refused.
+    typed = {"kind": ["asn_shortfall"], "channel": ["email"], "email": "sri at example"}
+    for bad in ({"phone": "0800 1234 567"}, {"email": "sri@example.id", "phone": "0351 462000"}):
+        data = {"csrf_token": csrf_token(client, url), **typed, **bad}
+        refused = client.post(url, data=data)
+        html = refused.get_data(as_text=True)
+        assert refused.status_code == 400 and 'role="alert"' in html
+        assert 'value="asn_shortfall" checked' in html
+        assert 'value="asn_report_decided">' in html  # unticked, though saved on
+        assert 'value="email" checked' in html and 'value="whatsapp">' in html
+        assert f'value="{data["email"]}"' in html and f'value="{data["phone"]}"' in html
+    db.session.expire_all()
+    assert db.session.get(User, asn.id).notification_prefs == {
+        "kinds_off": ["asn_shortfall"],
+        "channels_off": ["email"],
+    }
+
+
 def test_a_reminder_link_opens_its_page_after_sign_in(client):
     merchant = make_merchant(phone="081299990001")
     path = urlsplit(_digest_for(merchant).link).path

@@ -2,6 +2,8 @@
 
 from datetime import datetime, timedelta
 
+import pytest
+
 from promkm_qr.extensions import db
 from promkm_qr.notifications import compose
 from promkm_qr.reference import get_setting
@@ -62,3 +64,48 @@ def test_a_malformed_time_or_template_is_refused(client):
     )
     db.session.expire_all()
     assert get_setting("reminders")["send_at"] == "19:00"
+
+
+BOUNDS = {"shortfall_days": (1, 28), "daily_cap": (1, 20), "review_threshold": (1, 1_000_000)}
+
+
+def _refused(client, field: str, typed: str, good: dict, message: str) -> None:
+    """Post the settings with `typed` in one reminder field and a good change in another:
+    refused with the message at the field, the typed values shown again, nothing saved."""
+    make_staff("admin", username="admin")
+    login(client, "dinas", "admin")
+    saved = get_setting("reminders")
+    form = _settings_form(client, **{f"reminder_{field}": typed, **good})
+    response = client.post("/dinas/pengaturan", data=form)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    alert = f'name="reminder_{field}" value="{typed}"><p class="error" role="alert">{message}'
+    assert alert in html
+    ((name, value),) = good.items()
+    assert f'name="{name}" value="{value}"' in html
+    db.session.expire_all()
+    assert get_setting("reminders") == saved
+
+
+@pytest.mark.parametrize(
+    "field, typed",
+    [
+        *((f, t) for f in BOUNDS for t in ("0", "-3", "lima", "2.5", "", "³", "1e3")),
+        ("shortfall_days", "29"),
+        ("daily_cap", "21"),
+        ("review_threshold", "1000001"),
+        ("review_growth", "-100"),
+        ("review_growth", "99999999999999999999999"),
+    ],
+)
+def test_a_reminder_number_out_of_range_or_not_a_number_is_refused(client, field, typed):
+    low, high = BOUNDS.get(field, (1, 1_000_000))
+    message = f"Angka bulat {low} sampai {high}."
+    _refused(client, field, typed, {"reminder_send_at": "17:00"}, message)
+
+
+@pytest.mark.parametrize("field", ["send_at", "quiet_start", "quiet_end"])
+@pytest.mark.parametrize("typed", ["24:00", "-1:00", "7:00", "19.00", "19:60", "jam tujuh", ""])
+def test_a_reminder_hour_that_is_not_a_clock_time_is_refused(client, field, typed):
+    message = "Jam dan menit, misalnya 19:00."
+    _refused(client, field, typed, {"reminder_daily_cap": "5"}, message)
