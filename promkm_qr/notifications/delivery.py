@@ -6,12 +6,12 @@ channel's message id. A failure the channel may recover from is retried with gro
 (release_due queues it again); a refused number is marked on the account and never retried.
 """
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 
 from sqlalchemy import func, select, update
 
 from promkm_qr import outbox
-from promkm_qr.core.dates import WIB, to_wib
+from promkm_qr.core.dates import WIB, naive_utc, to_wib, wib_day_start
 from promkm_qr.extensions import db
 from promkm_qr.models import Notification, User
 from promkm_qr.notifications.channels import Refused, Retry
@@ -41,10 +41,6 @@ def _clock(text: str) -> time:
     return time(int(hours), int(minutes))
 
 
-def _naive_utc(local: datetime) -> datetime:
-    return local.astimezone(UTC).replace(tzinfo=None)
-
-
 def quiet_until(now: datetime) -> datetime | None:
     """The end of the quiet hours (naive UTC) when `now` falls in them, else None."""
     settings = get_setting("reminders")
@@ -55,12 +51,7 @@ def quiet_until(now: datetime) -> datetime | None:
     if not inside:
         return None
     day = local.date() + timedelta(days=1) if clock >= end and start > end else local.date()
-    return _naive_utc(datetime.combine(day, end, tzinfo=WIB))
-
-
-def _day_start(now: datetime) -> datetime:
-    """Midnight WIB of now's day, as naive UTC."""
-    return _naive_utc(datetime.combine(to_wib(now).date(), time(), tzinfo=WIB))
+    return naive_utc(datetime.combine(day, end, tzinfo=WIB))
 
 
 def _sent_today(user_ids: set[int], now: datetime) -> dict[tuple[int, str], int]:
@@ -70,7 +61,7 @@ def _sent_today(user_ids: set[int], now: datetime) -> dict[tuple[int, str], int]
         .where(
             Notification.user_id.in_(user_ids),
             Notification.status == "sent",
-            Notification.sent_at >= _day_start(now),
+            Notification.sent_at >= wib_day_start(now),
         )
         .group_by(Notification.user_id, Notification.channel)
     )
@@ -127,7 +118,7 @@ def deliver(ids: list[int], now: datetime | None = None) -> dict[str, int]:
     known (outcomes.py), so a worker that dies mid-batch leaves at most the message it was
     sending claimed; it goes again when its lease ends.
     """
-    now = now or datetime.now(UTC).replace(tzinfo=None)
+    now = now or naive_utc()
     claimed = list(
         db.session.scalars(
             update(Notification)
@@ -175,7 +166,7 @@ def deliver(ids: list[int], now: datetime | None = None) -> dict[str, int]:
 def release_due(now: datetime | None = None) -> int:
     """Queue again the held and retried rows whose time has come, and rows whose worker's
     lease ran out (it died while sending: the message may go twice); how many."""
-    now = now or datetime.now(UTC).replace(tzinfo=None)
+    now = now or naive_utc()
     due = list(
         db.session.scalars(
             select(Notification.id)

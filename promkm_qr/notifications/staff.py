@@ -8,11 +8,11 @@ growth is spread over the days between the counts.
 """
 
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, time
+from datetime import date, datetime
 
 from sqlalchemy import func, or_, select
 
-from promkm_qr.core.dates import WIB, to_wib
+from promkm_qr.core.dates import to_wib, wib_day_start
 from promkm_qr.dashboard.queries import OPEN_REVIEW
 from promkm_qr.dinas.scope import scoped_kelurahan_ids
 from promkm_qr.extensions import db
@@ -84,7 +84,7 @@ def staff_alerts(now: datetime) -> Iterator[Draft]:
     )
     queue = _queue_by_kelurahan()
     growth_of = _growth_per_day(day, queue)
-    start = datetime.combine(day, time(), tzinfo=WIB).astimezone(UTC).replace(tzinfo=None)
+    start = wib_day_start(day)
     failed_jobs = list(
         db.session.execute(
             select(Job.id, Job.created_by_id).where(
