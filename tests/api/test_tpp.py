@@ -4,7 +4,6 @@ a real worker for a closed month and refused for an open one."""
 import csv
 import hashlib
 import io
-import time
 
 import pytest
 from openpyxl import load_workbook
@@ -13,8 +12,8 @@ from sqlalchemy import text
 from promkm_qr.api.tpp import MonthOpen, tpp_file
 from promkm_qr.core.dates import now_wib
 from promkm_qr.extensions import db
-from tests.api.conftest import MONTH, bearer
-from tests.conftest import csrf_token, login
+from tests.api.conftest import MONTH, bearer, tpp_job
+from tests.conftest import login
 from tests.factories import make_staff
 
 # Independent of the app's queries: counted spend of rostered ASN in March 2026 (WIB).
@@ -63,23 +62,8 @@ def test_an_open_month_has_no_file(app, city):
 def test_staff_start_the_job_and_download_the_csv(app, client, worker, city):
     make_staff("operator", username="gaji")
     login(client, "dinas", "gaji")
-    started = client.post(
-        "/dinas/tpp",
-        data={"csrf_token": csrf_token(client, "/dinas/tpp"), "month": MONTH, "opd_id": "0",
-              "fmt": "csv"},
-    )  # fmt: skip
-    assert started.status_code == 302, started.get_data(as_text=True)
-    job_url = started.headers["Location"]
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        state = client.get(f"{job_url}.json").get_json()["state"]
-        if state in ("done", "failed"):
-            break
-        time.sleep(0.3)
-    assert state == "done"
-    download = client.get(f"{job_url}/hasil")
-    assert download.status_code == 200
-    rows = list(csv.reader(io.StringIO(download.get_data(as_text=True).lstrip("\ufeff"))))
+    data = tpp_job(client, MONTH, None, "csv")
+    rows = list(csv.reader(io.StringIO(data.decode().lstrip("\ufeff"))))
     _check(rows, city)
 
 
