@@ -31,6 +31,11 @@ def month_closed_text(month: str) -> bool:
     return month_closed(month_filters(month))
 
 
+def month_ahead(month: str) -> bool:
+    """Whether a month given as YYYY-MM has not begun yet (WIB): nothing can be in it."""
+    return month_filters(month).start > now_wib().date()
+
+
 def asn_page(
     month: str, *, opd_id: int | None, nip: str | None, after: int | None, limit: int
 ) -> tuple[list[dict], int | None]:

@@ -25,6 +25,10 @@ class MonthOpen(ValueError):
     """The month's figures can still change: no TPP file yet."""
 
 
+class MonthAhead(MonthOpen):
+    """The month has not begun: a mistyped month rather than one to wait for."""
+
+
 def tpp_rows(month: str, opd_id: int | None) -> tuple[list[tuple], list[int]]:
     """One row per rostered ASN (by user id), in the file's column order, and their ids."""
     rows, ids, after = [], [], None
@@ -54,6 +58,8 @@ def checksum_line(rows: list[tuple]) -> tuple:
 def tpp_file(month: str, opd_id: int | None, fmt: str) -> tuple[bytes, list[int]]:
     """The file for a closed month, city-wide or of one OPD, as CSV or XLSX bytes, and the
     user ids it names (for the audit of a read through the API)."""
+    if compliance_data.month_ahead(month):
+        raise MonthAhead(month)
     if not compliance_data.month_closed_text(month):
         raise MonthOpen(month)
     rows, ids = tpp_rows(month, opd_id)
