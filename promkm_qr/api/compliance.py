@@ -1,6 +1,6 @@
 """`read:compliance`: each ASN's month against its quota, and OPD totals (what payroll reads)."""
 
-from flask import Response
+from flask import Response, jsonify
 from flask.views import MethodView
 from werkzeug.exceptions import Conflict, Forbidden, UnprocessableEntity
 
@@ -64,11 +64,14 @@ class AsnCompliance(MethodView):
             limit=args["limit"],
         )
         record_personal_read("compliance.asn", [item["user_id"] for item in items])
-        return {
-            "items": items,
-            "next_cursor": None if last is None else encode_cursor(last),
-            "month_closed": compliance_data.month_closed_text(args["month"]),
-        }
+        # Sent as built: the rows are made field for field as CompliancePage describes
+        # (compliance_data._asn_row; a test loads and dumps a page with the schema), and
+        # dumping 500 rows through marshmallow cost about half of a page's time.
+        return jsonify(
+            items=items,
+            next_cursor=None if last is None else encode_cursor(last),
+            month_closed=compliance_data.month_closed_text(args["month"]),
+        )
 
 
 @bp.route("/opd")
