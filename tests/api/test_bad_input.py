@@ -2,13 +2,16 @@
 message or problem document, nothing made, nothing typed lost; a good create empties the form."""
 
 import re
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
 
+from promkm_qr.api.clients import ClientError, create_client
 from promkm_qr.core.dates import now_wib
 from promkm_qr.extensions import db
 from promkm_qr.models import ApiClient, Job
+from promkm_qr.models.base import utcnow
 from tests.api.conftest import bearer
 from tests.conftest import csrf_token, login
 from tests.factories import make_staff
@@ -116,3 +119,13 @@ def test_a_refused_client_keeps_what_was_typed(app, client, fields, field):
     fieldset = html.split(f'name="{field}"')[0].rsplit("<fieldset", 1)[-1]
     assert field == "days" or "has-error" in fieldset
     assert 'role="alert"' in html
+
+
+@pytest.mark.parametrize(
+    ("scopes", "expires"),
+    [([], None), (["read:everything"], None), (["read:stalls"], timedelta(seconds=-1))],
+)
+def test_the_client_service_refuses_what_the_form_would(app, scopes, expires):
+    with pytest.raises(ClientError):
+        create_client("Portal", scopes, expires_at=utcnow() + expires if expires else None)
+    assert _count(ApiClient) == 0
