@@ -43,6 +43,17 @@ def enqueue(task: str, *args) -> Message:
     return Message(db.session.execute(_ADD, row).scalar_one(), task, row["args"])
 
 
+def enqueue_each(task: str, firsts: list) -> list[Message]:
+    """One message per value (its only argument), saved in one INSERT; commit, then send."""
+    if not firsts:
+        return []
+    rows = [{"task": task, "args": [v]} for v in firsts]
+    added = db.session.execute(
+        insert(OutboxMessage.__table__).values(rows).returning(OutboxMessage.id, OutboxMessage.args)
+    )
+    return [Message(r.id, task, list(r.args)) for r in added]
+
+
 def send_or_keep(task: str, *args) -> bool:
     """Send a task now, with no change to commit; keep it for the flush if the broker refuses.
 

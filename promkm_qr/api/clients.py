@@ -27,7 +27,7 @@ _USE_GRANULARITY = timedelta(minutes=1)
 
 
 class ClientError(ValueError):
-    """Input that cannot make a client (unknown scope, empty name)."""
+    """Input that cannot make a client (unknown scope, empty name, expiry already past)."""
 
 
 @dataclass(frozen=True)
@@ -60,6 +60,8 @@ def create_client(
         raise ClientError("name is empty")
     if unknown or not scopes:
         raise ClientError(f"unknown scope: {', '.join(unknown) or '(none)'}")
+    if expires_at is not None and expires_at <= utcnow():
+        raise ClientError("expiry is not in the future")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     client = ApiClient(
         name=name[:100],

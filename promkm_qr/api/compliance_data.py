@@ -31,6 +31,11 @@ def month_closed_text(month: str) -> bool:
     return month_closed(month_filters(month))
 
 
+def month_ahead(month: str) -> bool:
+    """Whether a month given as YYYY-MM has not begun yet (WIB): nothing can be in it."""
+    return month_filters(month).start > now_wib().date()
+
+
 def asn_page(
     month: str, *, opd_id: int | None, nip: str | None, after: int | None, limit: int
 ) -> tuple[list[dict], int | None]:
@@ -41,24 +46,36 @@ def asn_page(
     span = _page_span(opd_id, nip, after, limit)
     if span is None:
         return [], None
-    counts = rollups.state_counts(rollups.ASN_MONTHS, f, "asn_id", span)
-    query = (
-        roster_spend(f, span)
-        .add_columns(*(counts.c[s] for s in REPORT_STATES))
-        .outerjoin(counts, counts.c.asn_id == User.id)
-        .order_by(User.id)
-        .limit(limit + 1)
-    )
-    if opd_id is not None:
-        query = query.where(AsnProfile.opd_id == opd_id)
-    if nip is not None:
-        query = query.where(User.nip == nip)
+    query = _compliance(f, opd_id, nip, span).limit(limit + 1)
     if after is not None:
         query = query.where(User.id > after)
     rows = run(query).all()
     closed = month_closed(f)
     items = [_asn_row(r, month, closed) for r in rows[:limit]]
     return items, (items[-1]["user_id"] if len(rows) > limit else None)
+
+
+def asn_month(month: str, opd_id: int | None) -> list[dict]:
+    """Every rostered ASN's month (of one OPD when given) by user id, in one statement."""
+    f = month_filters(month)
+    closed = month_closed(f)
+    return [_asn_row(r, month, closed) for r in run(_compliance(f, opd_id, None))]
+
+
+def _compliance(f: Filters, opd_id: int | None, nip: str | None, span=None):
+    """The compliance rows by user id: spend, quota and state counts (of `span` only)."""
+    counts = rollups.state_counts(rollups.ASN_MONTHS, f, "asn_id", span)
+    query = (
+        roster_spend(f, span)
+        .add_columns(*(counts.c[s] for s in REPORT_STATES))
+        .outerjoin(counts, counts.c.asn_id == User.id)
+        .order_by(User.id)
+    )
+    if opd_id is not None:
+        query = query.where(AsnProfile.opd_id == opd_id)
+    if nip is not None:
+        query = query.where(User.nip == nip)
+    return query
 
 
 def _page_span(

@@ -1,9 +1,9 @@
 """The TPP file payroll loads: each rostered ASN's closed month against the quota.
 
-Rows come from the API's compliance query (the dashboard's figures). The last line is a
-checksum line: the number of ASN, the column sums and the SHA-256 of the data lines (each
-line's values joined by "|", one line per ASN, "\n" after each), so payroll can tell a file
-that was cut or edited.
+Rows come from the API's compliance query (the dashboard's figures), in one statement.
+The last line is a checksum line: the number of ASN, the column sums and the SHA-256 of
+the data lines (each line's values joined by "|", one line per ASN, "\n" after each), so
+payroll can tell a file that was cut or edited.
 """
 
 import hashlib
@@ -18,28 +18,25 @@ COLUMNS = (
     ("Kuota", "money"), ("Total dihitung", "money"), ("Kekurangan", "money"),
     *((f"Laporan {state}", "int") for state in REPORT_STATES),
 )  # fmt: skip
-PAGE = 1000
 
 
 class MonthOpen(ValueError):
     """The month's figures can still change: no TPP file yet."""
 
 
+class MonthAhead(MonthOpen):
+    """The month has not begun: a mistyped month rather than one to wait for."""
+
+
 def tpp_rows(month: str, opd_id: int | None) -> tuple[list[tuple], list[int]]:
     """One row per rostered ASN (by user id), in the file's column order, and their ids."""
-    rows, ids, after = [], [], None
-    while True:
-        items, after = compliance_data.asn_page(
-            month, opd_id=opd_id, nip=None, after=after, limit=PAGE
-        )
-        rows += [
-            (r["nip"], r["name"], r["opd"] or "", r["position_class"], r["quota"],
-             r["counted_total"], r["shortfall"], *(r["state_counts"][s] for s in REPORT_STATES))
-            for r in items
-        ]  # fmt: skip
-        ids += [r["user_id"] for r in items]
-        if after is None:
-            return rows, ids
+    items = compliance_data.asn_month(month, opd_id)
+    rows = [
+        (r["nip"], r["name"], r["opd"] or "", r["position_class"], r["quota"],
+         r["counted_total"], r["shortfall"], *(r["state_counts"][s] for s in REPORT_STATES))
+        for r in items
+    ]  # fmt: skip
+    return rows, [r["user_id"] for r in items]
 
 
 def checksum_line(rows: list[tuple]) -> tuple:
@@ -54,6 +51,8 @@ def checksum_line(rows: list[tuple]) -> tuple:
 def tpp_file(month: str, opd_id: int | None, fmt: str) -> tuple[bytes, list[int]]:
     """The file for a closed month, city-wide or of one OPD, as CSV or XLSX bytes, and the
     user ids it names (for the audit of a read through the API)."""
+    if compliance_data.month_ahead(month):
+        raise MonthAhead(month)
     if not compliance_data.month_closed_text(month):
         raise MonthOpen(month)
     rows, ids = tpp_rows(month, opd_id)

@@ -13,7 +13,7 @@ import hmac
 import json
 import secrets
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from promkm_qr import audit, outbox
 from promkm_qr.api.paging import iso_wib
@@ -30,6 +30,7 @@ EVENTS = (
     "roster.imported",
 )
 DELIVER_TASK = "promkm_qr.webhooks.deliver"
+DELIVERIES = WebhookDelivery.__table__
 SECRET_PREFIX = "whsec_"  # noqa: S105 (the specification's marker, not a secret)
 
 
@@ -89,15 +90,14 @@ def emit(event: str, data: dict) -> list[outbox.Message]:
         return []
     message_id = "msg_" + secrets.token_hex(12)
     payload = {"type": event, "timestamp": iso_wib(utcnow()), "data": data}
-    messages = []
-    for subscription in targets:
-        delivery = WebhookDelivery(
-            subscription_id=subscription.id, message_id=message_id, event=event, payload=payload
-        )
-        db.session.add(delivery)
-        db.session.flush()
-        messages.append(outbox.enqueue(DELIVER_TASK, delivery.id))
-    return messages
+    # One INSERT for the deliveries and one for their outbox messages, whatever the number
+    # of subscriptions: an event is written inside the change that causes it.
+    rows = [
+        {"subscription_id": s.id, "message_id": message_id, "event": event, "payload": payload}
+        for s in targets
+    ]
+    added = db.session.execute(insert(DELIVERIES).values(rows).returning(DELIVERIES.c.id))
+    return outbox.enqueue_each(DELIVER_TASK, sorted(added.scalars()))
 
 
 def send_again(delivery_id: int, actor_id: int | None) -> bool:

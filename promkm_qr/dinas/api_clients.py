@@ -38,9 +38,9 @@ class ApiClientForm(Form):
     )
 
 
-def _form() -> ApiClientForm:
-    """The form with the OPD list (0: every OPD)."""
-    form = ApiClientForm()
+def _form(blank: bool = False) -> ApiClientForm:
+    """The form with the OPD list (0: every OPD); blank: not filled from the request."""
+    form = ApiClientForm(formdata=None) if blank else ApiClientForm()
     opds = db.session.execute(select(Opd.id, Opd.name).order_by(Opd.name)).all()
     form.opd_id.choices = [
         SelectChoice(0, _("Semua OPD")),
@@ -63,7 +63,7 @@ def api_clients():
             expires_at=utcnow() + timedelta(days=days) if days else None,
             actor_id=current_user.id,
         )
-        form = _form()
+        form = _form(blank=True)  # the token is shown once; the next client starts afresh
     opds = {o.id: o.name for o in db.session.execute(select(Opd.id, Opd.name))}
     return render_template(
         "dinas/api_clients.html",

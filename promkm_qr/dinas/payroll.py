@@ -44,7 +44,9 @@ def tpp():
         *(SelectChoice(o.id, o.name) for o in opds),
     ]
     if form.validate_on_submit():
-        if not compliance_data.month_closed_text(form.month.data):
+        if compliance_data.month_ahead(form.month.data):
+            form.month.errors.append(_("Bulan ini belum tiba; periksa tahun dan bulannya."))
+        elif not compliance_data.month_closed_text(form.month.data):
             form.month.errors.append(_("Bulan ini belum ditutup; angkanya masih bisa berubah."))
         else:
             params = {"month": form.month.data, "opd_id": form.opd_id.data or None,

@@ -4,6 +4,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select
 
+from promkm_qr.api.schemas import CompliancePage
 from promkm_qr.dashboard import compliance
 from promkm_qr.dashboard.filters import Filters
 from promkm_qr.extensions import db
@@ -54,6 +55,17 @@ def test_compliance_equals_the_dashboard(client, city):
     assert sum(o["asn_count"] for o in opds["items"]) == 4
     assert sum(o["counted_total"] for o in opds["items"]) == sum(r["amount"] for r in dashboard)
     assert sum(o["shortfall_total"] for o in opds["items"]) == sum(r["shortfall"] for r in rows)
+
+
+def test_a_compliance_page_is_what_its_schema_says(client, city):
+    headers = bearer("read:compliance")
+    for query in ("limit=3", "limit=500"):
+        answer = client.get(f"/api/v1/compliance/asn?month={MONTH}&{query}", headers=headers)
+        assert answer.status_code == 200 and answer.mimetype == "application/json"
+        body = answer.get_json()
+        assert body["items"]
+        CompliancePage().load(body)  # every field present, of its type, none unknown
+        assert CompliancePage().dump(body) == body
 
 
 def test_personal_reads_are_audited_with_ids_only(client, city):

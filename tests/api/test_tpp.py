@@ -4,17 +4,17 @@ a real worker for a closed month and refused for an open one."""
 import csv
 import hashlib
 import io
-import time
 
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import text
+from sqlalchemy import event, insert, select, text
 
 from promkm_qr.api.tpp import MonthOpen, tpp_file
 from promkm_qr.core.dates import now_wib
 from promkm_qr.extensions import db
-from tests.api.conftest import MONTH, bearer
-from tests.conftest import csrf_token, login
+from promkm_qr.models import AsnProfile, User
+from tests.api.conftest import MONTH, bearer, tpp_job
+from tests.conftest import login
 from tests.factories import make_staff
 
 # Independent of the app's queries: counted spend of rostered ASN in March 2026 (WIB).
@@ -63,23 +63,8 @@ def test_an_open_month_has_no_file(app, city):
 def test_staff_start_the_job_and_download_the_csv(app, client, worker, city):
     make_staff("operator", username="gaji")
     login(client, "dinas", "gaji")
-    started = client.post(
-        "/dinas/tpp",
-        data={"csrf_token": csrf_token(client, "/dinas/tpp"), "month": MONTH, "opd_id": "0",
-              "fmt": "csv"},
-    )  # fmt: skip
-    assert started.status_code == 302, started.get_data(as_text=True)
-    job_url = started.headers["Location"]
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        state = client.get(f"{job_url}.json").get_json()["state"]
-        if state in ("done", "failed"):
-            break
-        time.sleep(0.3)
-    assert state == "done"
-    download = client.get(f"{job_url}/hasil")
-    assert download.status_code == 200
-    rows = list(csv.reader(io.StringIO(download.get_data(as_text=True).lstrip("\ufeff"))))
+    data = tpp_job(client, MONTH, None, "csv")
+    rows = list(csv.reader(io.StringIO(data.decode().lstrip("\ufeff"))))
     _check(rows, city)
 
 
@@ -98,3 +83,35 @@ def test_the_file_through_read_compliance_is_the_staff_file(client, city):
     mine = client.get(f"/api/v1/compliance/tpp-file?month={MONTH}", headers=scoped)
     lines = mine.get_data(as_text=True).strip().splitlines()
     assert len(lines) == 1 + 2 + 1  # header, the OPD's two ASN, checksum
+
+
+def _statements_of_file() -> int:
+    seen = []
+    engine = db.session.get_bind()
+    listener = lambda *args: seen.append(args[2])  # noqa: E731 (args[2]: the statement)
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        data, _ids = tpp_file(MONTH, None, "csv")
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+    return len(seen), data.count(b"\n")
+
+
+def test_the_file_is_one_query_however_many_asn(app, city):
+    small, lines = _statements_of_file()
+    assert lines == 1 + 4 + 1
+    opd = city["opds"][0].id
+    users = [
+        {"role": "asn", "name": f"Banyak {n}", "nip": f"19800101200501{1 + n % 2}{n:03d}"[-18:]}
+        for n in range(2_500)
+    ]
+    ids = db.session.execute(insert(User).values(users).returning(User.id)).scalars().all()
+    db.session.execute(
+        insert(AsnProfile),
+        [{"user_id": i, "opd_id": opd, "position_class": "pelaksana"} for i in ids],
+    )
+    db.session.commit()
+    assert db.session.scalar(select(User.id).where(User.name == "Banyak 0")) in ids
+    many, lines = _statements_of_file()
+    assert lines == 1 + 4 + 2_500 + 1
+    assert many == small

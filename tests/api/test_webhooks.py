@@ -11,7 +11,7 @@ from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from promkm_qr import outbox
 from promkm_qr.accounts import roster
@@ -157,6 +157,35 @@ def test_admin_subscribes_sees_the_secret_once_and_sends_again(app, client):
         data={"csrf_token": csrf_token(client, f"/dinas/webhook/{delivery.subscription_id}")},
     )
     assert again.status_code == 302
+
+
+def _emit_counting_statements(total: int) -> int:
+    """Subscribe URLs up to `total` subscriptions, emit one event, and return how many SQL
+    statements the emit ran (its deliveries and outbox messages checked to match)."""
+    have = len(db.session.scalars(select(WebhookSubscription.id)).all())
+    for n in range(have, total):
+        webhooks.subscribe(f"http://127.0.0.1:9/hook{n}", ["report.confirmed"], None)
+    seen = []
+    engine = db.session.get_bind()
+    listener = lambda *args: seen.append(args[2])  # noqa: E731 (args[2]: the statement)
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        messages = webhooks.emit("report.confirmed", {"report_id": total})
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+    db.session.commit()
+    made = db.session.execute(
+        select(WebhookDelivery.id, WebhookDelivery.subscription_id).where(
+            WebhookDelivery.payload["data"]["report_id"].as_integer() == total
+        )
+    ).all()
+    assert len({r.subscription_id for r in made}) == total
+    assert sorted(m.args[0] for m in messages) == sorted(r.id for r in made)
+    return len(seen)
+
+
+def test_an_event_costs_the_same_statements_for_one_or_many_subscriptions(app):
+    assert _emit_counting_statements(1) == _emit_counting_statements(6)
 
 
 def test_a_roster_import_emits_counts_only(app):
