@@ -53,11 +53,6 @@ def iso_wib(moment: datetime | None) -> str | None:
     return moment.replace(tzinfo=UTC).astimezone(WIB).isoformat()
 
 
-def naive_utc(moment: datetime) -> datetime:
-    """An aware time as the naive UTC the database stores."""
-    return moment.astimezone(UTC).replace(tzinfo=None)
-
-
 def month_filters(month: str) -> Filters:
     """City-wide filters for one calendar month given as YYYY-MM."""
     year, number = map(int, month.split("-"))

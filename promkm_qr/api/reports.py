@@ -12,9 +12,9 @@ from promkm_qr.api.paging import (
     invalid_cursor,
     iso_wib,
     month_filters,
-    naive_utc,
 )
 from promkm_qr.api.schemas import ReportArgs, ReportPage
+from promkm_qr.core.dates import naive_utc
 from promkm_qr.dashboard.queries import run
 from promkm_qr.models import PurchaseReport, ReportTransition, Stall, User
 
