@@ -1,10 +1,11 @@
 """What making one person's archive asks the database: not a query per report."""
 
 import pytest
+from sqlalchemy import update
 
 from promkm_qr.extensions import db
 from promkm_qr.jobs import create_job
-from promkm_qr.models import Job, User
+from promkm_qr.models import Job, ReportTransition, User
 from promkm_qr.personal_data import services
 from tests.asn.test_submission_queries import statements
 from tests.factories import make_asn, make_merchant, make_report, make_stall
@@ -30,6 +31,13 @@ def _person_with_reports(role: str, count: int) -> User:
         evidence = _photo(asn.id, f"photo {role} {count} {n}".encode())
         state = ("submitted", "confirmed", "disputed")[n % 3]
         make_report(asn, stalls[n % 3], 10_000 + n, state=state, evidence=evidence, reason="x")
+    # The merchant's decisions name their actor, whose role the history shows.
+    db.session.execute(
+        update(ReportTransition)
+        .where(ReportTransition.to_state != "submitted")
+        .values(actor_id=merchant.id)
+    )
+    db.session.commit()
     return asn if role == "asn" else merchant
 
 

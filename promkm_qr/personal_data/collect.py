@@ -127,7 +127,9 @@ def _history(report_ids: list[int], person: User) -> dict[int, list[dict]]:
     actors = {r.actor_id for r in rows if r.actor_id is not None}
     roles = {}
     if actors:
-        roles = dict(db.session.execute(select(User.id, User.role).where(User.id.in_(actors))))
+        roles = dict(
+            db.session.execute(select(User.id, User.role).where(User.id.in_(actors))).all()
+        )
     history: dict[int, list[dict]] = {rid: [] for rid in report_ids}
     for row in rows:
         history[row.report_id].append(
