@@ -50,12 +50,13 @@ def test_a_killed_worker_leaves_at_most_one_message_in_doubt(
         merchant = make_merchant(phone="0" + phone[3:])
         make_report(asn, make_stall(owner=merchant), 25_000, day_before)
     no_quiet_hours()
+    # The batch's task goes to this test's queue from the start: the suite's shared worker,
+    # if one runs, would otherwise take it first.
+    env = worker_env(app, session_env, cloud_api, monkeypatch)
     now = utcnow()
     compose.store(compose.merchant_digests(now), now)
     assert len(_statuses()) == MERCHANTS  # one batch, one task
     cloud_api.delay = 0.5  # each answer late: the worker is killed while waiting for one
-
-    env = worker_env(app, session_env, cloud_api, monkeypatch)
     with (tmp_path / "worker.log").open("w+b") as log:
         worker = Worker(env, log=log)
         try:
