@@ -30,20 +30,55 @@ KINDS = ("merchant_recap", "asn_receipt")
 BUCKETS = ((0, 0), (1, 2), (3, 5), (6, 10), (11, 20), (21, 10**9))
 
 
-def contexts(period: str, per_kind: int) -> list[tuple[str, str, dict]]:
-    """(kind, printable, context) of documents spread evenly over each kind's subjects."""
+def contexts(period: str, wanted: dict[str, int]) -> list[tuple[str, str, dict]]:
+    """(kind, printable, context) of documents spread evenly over each wanted kind's subjects."""
     from promkm_qr.documents import kinds
 
     common, found = kinds.common_context(), []
-    for kind in KINDS:
+    for kind, count in wanted.items():
         subjects = kinds.KINDS[kind].subjects(period)
-        picked = subjects[:: max(1, len(subjects) // per_kind)][:per_kind]
+        picked = subjects[:: max(1, len(subjects) // count)][:count]
         data = kinds.KINDS[kind].build(period, picked)
         for subject in picked:
             context = kinds.document_context(
                 common, kind, period, "Xy3kP9qLm2Rt7vWz", data[subject]
             )
             found.append((kind, kinds.KINDS[kind].printable, context))
+    return found
+
+
+def add_month_args(parser: argparse.ArgumentParser) -> None:
+    """The size of the month to build (a tenth of Madiun by default), rounds and period."""
+    parser.add_argument("--stalls", type=int, default=2_360)
+    parser.add_argument("--asn", type=int, default=600)
+    parser.add_argument("--reports", type=int, default=6_000)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--period", default="2026-10")
+
+
+def month_contexts(args, wanted: dict[str, int], prefix: str) -> list[tuple[str, str, dict]]:
+    """Build the month on a fresh PostgreSQL database, return contexts(), drop the database."""
+    database_url, drop = create_pg_database()
+    instance = Path(tempfile.mkdtemp(prefix=prefix))
+    os.environ.update(
+        DATABASE_URL=database_url,
+        PROMKM_INSTANCE=str(instance),
+        PROMKM_STORAGE=str(instance / "storage"),
+        SECRET_KEY="bench",
+    )
+    from promkm_qr import create_app
+
+    app = create_app()
+    try:
+        with app.app_context():
+            build(args, args.period)
+            found = contexts(args.period, wanted)
+            from promkm_qr.extensions import db
+
+            db.session.remove()
+            db.engine.dispose()
+    finally:
+        drop()
     return found
 
 
@@ -66,36 +101,12 @@ def min_cpu_ms(renderer, documents, rounds: int) -> list[float]:
 def main() -> None:
     """Build, render, print the figures."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--stalls", type=int, default=2_360)
-    parser.add_argument("--asn", type=int, default=600)
-    parser.add_argument("--reports", type=int, default=6_000)
+    add_month_args(parser)
     parser.add_argument("--per-kind", type=int, default=120)
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--period", default="2026-10")
     args = parser.parse_args()
 
-    database_url, drop = create_pg_database()
-    instance = Path(tempfile.mkdtemp(prefix="bench-documents-"))
-    os.environ.update(
-        DATABASE_URL=database_url,
-        PROMKM_INSTANCE=str(instance),
-        PROMKM_STORAGE=str(instance / "storage"),
-        SECRET_KEY="bench",
-    )
-    from promkm_qr import create_app
+    documents = month_contexts(args, dict.fromkeys(KINDS, args.per_kind), "bench-documents-")
     from promkm_qr.core.pdf import get_renderer
-
-    app = create_app()
-    try:
-        with app.app_context():
-            build(args, args.period)
-            documents = contexts(args.period, args.per_kind)
-            from promkm_qr.extensions import db
-
-            db.session.remove()
-            db.engine.dispose()
-    finally:
-        drop()
 
     renderer = get_renderer()
     min_cpu_ms(renderer, documents[:3], 1)  # warm: fonts, stylesheets, letterheads

@@ -24,7 +24,6 @@ import json
 import os
 import re
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -43,41 +42,10 @@ def load_contexts(args) -> list[tuple[str, dict]]:
     saved = Path(args.contexts) if args.contexts else None
     if saved and saved.is_file():
         return [tuple(pair) for pair in json.loads(saved.read_text())]
-    from bench.recaps import build
-    from tests.conftest import create_pg_database
+    from bench.documents import month_contexts
 
-    database_url, drop = create_pg_database()
-    instance = Path(tempfile.mkdtemp(prefix="bench-floor-"))
-    os.environ.update(
-        DATABASE_URL=database_url,
-        PROMKM_INSTANCE=str(instance),
-        PROMKM_STORAGE=str(instance / "storage"),
-        SECRET_KEY="bench",
-    )
-    from promkm_qr import create_app
-    from promkm_qr.documents import kinds
-
-    app = create_app()
-    found = []
-    try:
-        with app.app_context():
-            build(args, args.period)
-            common = kinds.common_context()
-            for kind, wanted in (("merchant_recap", args.recaps), ("asn_receipt", args.receipts)):
-                subjects = kinds.KINDS[kind].subjects(args.period)
-                picked = subjects[:: max(1, len(subjects) // wanted)][:wanted]
-                data = kinds.KINDS[kind].build(args.period, picked)
-                for subject in picked:
-                    context = kinds.document_context(
-                        common, kind, args.period, "Xy3kP9qLm2Rt7vWz", data[subject]
-                    )
-                    found.append((kind, context))
-            from promkm_qr.extensions import db
-
-            db.session.remove()
-            db.engine.dispose()
-    finally:
-        drop()
+    wanted = {"merchant_recap": args.recaps, "asn_receipt": args.receipts}
+    found = [(kind, c) for kind, _, c in month_contexts(args, wanted, "bench-floor-")]
     if saved:
         saved.write_text(json.dumps(found, default=str))
     return found
@@ -148,14 +116,12 @@ def measure(renderer, kind: str, contexts: list[dict], rounds: int) -> dict:
 
 def main() -> None:
     """Load the contexts, measure, print the figures."""
+    from bench.documents import add_month_args
+
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--stalls", type=int, default=2_360)
-    parser.add_argument("--asn", type=int, default=600)
-    parser.add_argument("--reports", type=int, default=6_000)
+    add_month_args(parser)
     parser.add_argument("--recaps", type=int, default=200)
     parser.add_argument("--receipts", type=int, default=50)
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--period", default="2026-10")
     parser.add_argument("--contexts", help="JSON file to save the contexts to or read them from")
     args = parser.parse_args()
 
