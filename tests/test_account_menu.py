@@ -123,3 +123,16 @@ def test_staff_see_the_state_of_their_second_factor_and_no_data_download(client)
     staff.totp_secret = None  # as after an admin's reset, before signing in again
     db.session.commit()
     assert "Belum aktif" in client.get("/auth/akun").get_data(as_text=True)
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("role", ["viewer", "admin"])
+def test_staff_menus_fit_two_lines_on_a_tablet(app, browser, live_server, role):
+    """Staff have 7 to 15 work links and work at a desk; a 768-px tablet is their narrowest."""
+    context, page = _signed_in_phone(browser, app, live_server, role)
+    try:
+        page.set_viewport_size({"width": 768, "height": 1024})
+        lines = page.evaluate(MENU_LINES)
+        assert lines <= 2, f"{role}: the menu takes {lines} lines at 768 px"
+    finally:
+        context.close()
