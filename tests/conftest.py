@@ -375,17 +375,23 @@ def browser():
         instance.close()
 
 
-@pytest.fixture
-def phone(browser):
-    """A fresh phone-sized browser page (a mid-range Android's viewport)."""
-    context = browser.new_context(
-        viewport={"width": 390, "height": 844},
+def phone_context(browser, width: int = 390, height: int = 844, **options):
+    """A new browser context like an Android phone in Madiun (a mid-range one by default)."""
+    return browser.new_context(
+        viewport={"width": width, "height": height},
         device_scale_factor=2,
         is_mobile=True,
         has_touch=True,
         locale="id-ID",
         timezone_id="Asia/Jakarta",
+        **options,
     )
+
+
+@pytest.fixture
+def phone(browser):
+    """A fresh phone-sized browser page (a mid-range Android's viewport)."""
+    context = phone_context(browser)
     page = context.new_page()
     yield page
     context.close()

@@ -89,6 +89,7 @@ EXPECTED = {
     "auth.logout": dict.fromkeys(ROLES, "login"),  # signs out, then shows sign-in
     "auth.change_password": signed_in(),
     "auth.sessions_page": signed_in(),
+    "auth.account": signed_in(),  # always the caller's own account: no id in the URL
     "auth.end_other_sessions": signed_in(),  # ends only the caller's other sessions
     # Only a session half-way through staff sign-in (password given) reaches these.
     "auth.second_step": dict.fromkeys(ROLES, "404"),

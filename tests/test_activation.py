@@ -272,14 +272,17 @@ def test_password_resets_and_changes_are_audited_as_such(client, app):
         ("dinas", "pengamat", "/dinas/dasbor", "/dinas/lapak"),
     ],
 )
-def test_change_password_is_in_every_menu_and_keeps_the_menu(client, role, identifier, home, menu):
+def test_change_password_is_on_every_akun_page_and_keeps_the_menu(
+    client, role, identifier, home, menu
+):
     {"asn": lambda: make_asn(nip=NIP), "merchant": lambda: make_merchant(phone=PHONE)}.get(
         role, lambda: make_staff("viewer", username="pengamat")
     )()
     login(client, role, identifier)
-    assert 'href="/auth/sandi"' in client.get(home).get_data(as_text=True)
+    assert 'href="/auth/akun"' in client.get(home).get_data(as_text=True)
+    assert 'href="/auth/sandi"' in client.get("/auth/akun").get_data(as_text=True)
     page = client.get("/auth/sandi").get_data(as_text=True)
-    assert f'href="{menu}"' in page and 'aria-current="page"' in page
+    assert f'href="{menu}"' in page and 'href="/auth/akun" aria-current="page"' in page
 
 
 @pytest.mark.browser
@@ -298,6 +301,7 @@ def test_merchant_activates_on_a_phone_from_the_sign_in_page(live_server, phone)
     phone.fill("input[name=confirm]", NEW_PASSWORD)
     phone.click("button:has-text('Simpan dan masuk')")
     phone.wait_for_url("**/umkm/")
-    phone.click("nav >> text=Kata sandi")
+    phone.click("nav >> text=Akun")
+    phone.click(".account-list >> text=Kata sandi")
     phone.wait_for_url("**/auth/sandi")
     assert "Penjualan" in phone.inner_text("nav")  # still the merchant's menu

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("auth", __name__)
 
-from promkm_qr.auth import own_sessions, views  # noqa: E402, F401
+from promkm_qr.auth import account, own_sessions, views  # noqa: E402, F401
