@@ -4,9 +4,11 @@
 
 Builds the month on a fresh PostgreSQL database (build_demo skews sales by stall rank), runs
 the whole monthly batch through one prefork worker with 2 processes on Redis, and samples the
-pool processes' RSS as the batch goes. The baseline renders a sample of the same documents
-in this process the naive way: a fresh `weasyprint.HTML(string=...).write_pdf()` per document
-(new font configuration, stylesheets parsed each time). The last line is one JSON object.
+pool processes' RSS as the batch goes; the pool's wall time is split into running, crowded
+out (ready, but other processes held the cores) and asleep (/proc/PID/schedstat). The
+baseline renders a sample of the same documents in this process the naive way: a fresh
+`weasyprint.HTML(string=...).write_pdf()` per document (new font configuration, stylesheets
+parsed each time). The last line is one JSON object.
 """
 
 import argparse
@@ -23,6 +25,7 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import text  # noqa: E402
 
+from bench.pool_states import sched_s  # noqa: E402
 from tests.conftest import create_pg_database  # noqa: E402
 from tests.support import services  # noqa: E402
 from tests.support.worker import Worker  # noqa: E402
@@ -137,7 +140,8 @@ def run_batch(env: dict, period: str, log) -> dict:
         job = create_job("documents", {"period": period})
         db.session.commit()
         processes = [worker.process.pid, *pool_pids(worker)]
-        cpu_before = cpu_s(processes)
+        pool = processes[1:]
+        cpu_before, sched_before = cpu_s(processes), sched_s(pool)
         started = time.perf_counter()
         sender.send_task("promkm_qr.documents.batch", args=[job.id])
         samples, peak = [], 0.0
@@ -153,6 +157,8 @@ def run_batch(env: dict, period: str, log) -> dict:
                 break
         wall = time.perf_counter() - started
         cpu = cpu_s(processes) - cpu_before
+        ran, waited = sched_s(pool)
+        ran, waited = ran - sched_before[0], waited - sched_before[1]
     finally:
         worker.stop(60)
         sender.close()
@@ -171,6 +177,11 @@ def run_batch(env: dict, period: str, log) -> dict:
         # CPU per document depends far less than wall time on what else shares the machine.
         "cpu_ms_per_document": round(cpu * 1000 / max(job.done, 1), 1),
         "peak_rss_mb": round(peak, 1),
+        # Where the pool's 2 cores of wall time went: running, ready but crowded out by
+        # other processes on the machine, or asleep (waiting for a task, the database, disk).
+        "pool_cores_running": round(ran / wall, 2),
+        "pool_cores_crowded_out": round(waited / wall, 2),
+        "pool_cores_asleep": round(len(pool) - (ran + waited) / wall, 2),
         "rss_mb_by_progress": by_progress,
         "job_state": job.state,
     }
