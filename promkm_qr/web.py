@@ -141,6 +141,10 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["tanggal"] = lambda d: dates.format_date(d, locale=locale())
     app.jinja_env.filters["tanggal_panjang"] = lambda d: dates.format_date_long(d, locale=locale())
     app.jinja_env.filters["waktu"] = lambda d: dates.format_datetime(d, locale=locale())
+    # "2026-10" as the page's language names it; documents keep their Indonesian names.
+    app.jinja_env.filters["bulan"] = lambda period: dates.month_label(
+        int(period[:4]), int(period[5:7]), locale=locale()
+    )
     app.jinja_env.globals["current_locale"] = locale
     app.jinja_env.globals["has_endpoint"] = lambda name: name in app.view_functions
 

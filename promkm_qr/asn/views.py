@@ -3,6 +3,7 @@
 import uuid
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -213,9 +214,10 @@ def history_page():
             abort(404)
     else:
         summary = history.month_summary(current_user.id, year, month)
+    locale = str(get_locale() or "id")
     return render_template(
         "asn/history.html",
         summary=summary,
-        months=[(y, m, month_label(y, m)) for y, m in months],
-        title=month_label(year, month),
+        months=[(y, m, month_label(y, m, locale)) for y, m in months],
+        title=month_label(year, month, locale),
     )

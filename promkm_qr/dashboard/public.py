@@ -22,7 +22,7 @@ def recent_months(count: int) -> list[str]:
     return months
 
 
-def city_totals(months: int = 6) -> dict:
+def city_totals(months: int = 6, locale: str = "id") -> dict:
     """Counted rupiah and reports per kelurahan and WIB month over the last months (rollups)."""
     labels = recent_months(months)
     first = date.fromisoformat(labels[0] + "-01")
@@ -54,5 +54,5 @@ def city_totals(months: int = 6) -> dict:
         (sum(r["months"][i][0] for r in rows), sum(r["months"][i][1] for r in rows))
         for i in range(len(labels))
     ]
-    names = [month_label(int(m[:4]), int(m[5:])) for m in labels]
+    names = [month_label(int(m[:4]), int(m[5:]), locale) for m in labels]
     return {"months": names, "rows": rows, "totals": month_totals, "counted": counted_states()}

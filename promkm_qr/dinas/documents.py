@@ -13,7 +13,6 @@ from promkm_qr.core.dates import now_wib
 from promkm_qr.dinas import bp
 from promkm_qr.dinas.scope import scoped_kelurahan_ids
 from promkm_qr.documents import services
-from promkm_qr.documents.data import period_label
 from promkm_qr.documents.kinds import KINDS, subject_names
 from promkm_qr.documents.views import download
 from promkm_qr.extensions import db
@@ -119,7 +118,6 @@ def documents():
         kinds=KINDS,
         states=DOCUMENT_STATES,
         period=period,
-        period_name=period_label(period),
         filters=filters,
         form=BatchForm(period=period),
         jobs=jobs,

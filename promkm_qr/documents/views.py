@@ -8,7 +8,6 @@ from flask_login import current_user, login_required
 from flask_wtf.file import FileField, FileRequired, FileSize
 
 from promkm_qr.documents import bp, services
-from promkm_qr.documents.data import period_label
 from promkm_qr.documents.kinds import KINDS
 from promkm_qr.forms import Form
 from promkm_qr.storage import get_storage
@@ -45,7 +44,7 @@ def mine():
     if current_user.role not in services.OWN_KINDS:
         abort(404)
     docs = services.own_documents(current_user)
-    return render_template("documents/mine.html", docs=docs, kinds=KINDS, label=period_label)
+    return render_template("documents/mine.html", docs=docs, kinds=KINDS)
 
 
 @bp.route("/dokumen/<public_id>/unduh")
@@ -72,7 +71,6 @@ def verify(public_id: str):
         "documents/verify.html",
         doc=doc,
         title=KINDS[doc.kind].title,
-        period=period_label(doc.period),
         form=form,
         matches=matches,
     )

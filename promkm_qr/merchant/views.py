@@ -1,6 +1,7 @@
 """Merchant views: sales against their own stalls, confirm or dispute, the month's CSV."""
 
 from flask import Response, abort, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -42,7 +43,7 @@ def home():
         reports=reports,
         month=f"{year:04d}-{month:02d}",
         previous_month=f"{year - (month == 1):04d}-{(month - 2) % 12 + 1:02d}",
-        month_label=month_label(year, month),
+        month_label=month_label(year, month, str(get_locale() or "id")),
         counted_states=get_setting("counted_states"),
         confirm_form=ConfirmForm(),
         dispute_form=DisputeForm(),

@@ -1,6 +1,7 @@
 """Public views."""
 
 from flask import current_app, redirect, render_template, send_from_directory, url_for
+from flask_babel import get_locale
 from flask_login import current_user
 
 from promkm_qr import retention
@@ -71,7 +72,7 @@ def stall_link(token: str):
 @bp.route("/statistik")
 def stats():
     """City-wide totals by kelurahan and month, for anyone (no names, no NIP)."""
-    return render_template("public/stats.html", stats=city_totals())
+    return render_template("public/stats.html", stats=city_totals(locale=str(get_locale() or "id")))
 
 
 @bp.app_context_processor
