@@ -12,6 +12,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, select
 
 from promkm_qr.core.dates import month_bounds_utc, month_label
+from promkm_qr.core.text import whole_number
 from promkm_qr.extensions import db
 from promkm_qr.models import PurchaseReport
 from promkm_qr.reference import get_setting
@@ -21,11 +22,12 @@ from promkm_qr.reports.states import STATE_LABELS, state_label
 def parse_period(period: str) -> tuple[int, int]:
     """Split "2026-10" into (2026, 10), refusing anything else."""
     year, sep, month = period.partition("-")
-    if not (sep and len(year) == 4 and len(month) == 2 and year.isdigit() and month.isdigit()):
+    numbers = whole_number(year), whole_number(month)
+    if not (sep and len(year) == 4 and len(month) == 2 and None not in numbers):
         raise ValueError(_l("Periode harus berbentuk TTTT-BB, bukan '%(period)s'.", period=period))
-    if not 1 <= int(month) <= 12:
+    if not 1 <= numbers[1] <= 12:
         raise ValueError(_l("Bulan harus 1 sampai 12, bukan %(month)s.", month=month))
-    return int(year), int(month)
+    return numbers
 
 
 def period_bounds(period: str) -> tuple[datetime, datetime]:
