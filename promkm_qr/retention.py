@@ -17,7 +17,7 @@ from promkm_qr.core.dates import WIB, month_bounds_utc, naive_utc
 from promkm_qr.extensions import db
 from promkm_qr.models import Evidence, Notification, PurchaseReport, RefusedScan, UserSession
 from promkm_qr.personal_data import services as personal_data
-from promkm_qr.reference import DEFAULT_SETTINGS, get_setting
+from promkm_qr.reference import get_setting
 from promkm_qr.storage import get_storage
 
 BATCH = 500
@@ -32,8 +32,8 @@ PERIODS = (
 
 def periods() -> dict[str, int]:
     """The retention periods in force, for the settings page, the notices and the purge
-    (a period added after the city saved its settings has its default)."""
-    return {**DEFAULT_SETTINGS["retention"], **get_setting("retention")}
+    (get_setting gives a period added after the city saved its settings its default)."""
+    return get_setting("retention")
 
 
 def _months_back(now: datetime, months: int) -> tuple[int, int]:

@@ -18,7 +18,7 @@ from promkm_qr.extensions import db
 from promkm_qr.models import QuotaRule, Setting
 from promkm_qr.models.report import REPORT_STATES
 from promkm_qr.notifications.store import whatsapp_templates
-from promkm_qr.reference import DEFAULT_SETTINGS, get_setting
+from promkm_qr.reference import get_setting
 
 BRANDING_FIELDS = ("pemerintah", "dinas", "address", "city")
 RULE_KINDS = ("fixed", "tpp_share")
@@ -67,8 +67,7 @@ def current_values() -> dict:
     values["privacy_notice"] = get_setting("privacy_notice")
     values["activation_code_days"] = str(get_setting("activation_code_days"))
     values.update({f"session_{k}": str(v) for k, v in get_setting("sessions").items()})
-    # Settings saved before a field existed take its default.
-    reminders = {**DEFAULT_SETTINGS["reminders"], **get_setting("reminders")}
+    reminders = get_setting("reminders")
     values.update({f"reminder_{k}": str(reminders[k]) for k, _low, _high in REMINDER_FIELDS})
     templates = whatsapp_templates()
     values.update({f"template_{k}": v for k, v in templates.items() if k in TEMPLATES})

@@ -19,7 +19,7 @@ from promkm_qr.extensions import db
 from promkm_qr.models import Job, PurchaseReport, Setting, Stall, User
 from promkm_qr.notifications import texts
 from promkm_qr.notifications.store import Draft, Recipient, link, locale_of
-from promkm_qr.reference import DEFAULT_SETTINGS, get_setting
+from promkm_qr.reference import get_setting
 
 # The settings row with the queue as last counted: {"day": ISO date, "counts": {kel: n}}.
 QUEUE_COUNT = "reminders_review_queue"
@@ -78,10 +78,8 @@ def _growth_per_day(day: date, queue: dict[int, int]):
 def staff_alerts(now: datetime) -> Iterator[Draft]:
     """Today's alerts for each staff member they concern."""
     day = to_wib(now).date()
-    threshold = get_setting("reminders")["review_threshold"]
-    growth_limit = get_setting("reminders").get(
-        "review_growth", DEFAULT_SETTINGS["reminders"]["review_growth"]
-    )
+    reminders = get_setting("reminders")
+    threshold, growth_limit = reminders["review_threshold"], reminders["review_growth"]
     queue = _queue_by_kelurahan()
     growth_of = _growth_per_day(day, queue)
     start = wib_day_start(day)

@@ -20,7 +20,7 @@ from promkm_qr import outbox
 from promkm_qr.extensions import db
 from promkm_qr.models import Notification, User
 from promkm_qr.notifications.texts import Text
-from promkm_qr.reference import DEFAULT_SETTINGS, get_setting
+from promkm_qr.reference import get_setting
 
 DELIVER_TASK = "promkm_qr.notifications.deliver"
 # Ids per delivery task: few enough that one task ends in seconds.
@@ -65,10 +65,8 @@ class Draft:
 
 
 def whatsapp_templates() -> dict[str, str]:
-    """The WhatsApp template names; a template added after the settings were saved has its
-    default name."""
-    default = DEFAULT_SETTINGS["reminders"]["whatsapp_templates"]
-    return {**default, **get_setting("reminders")["whatsapp_templates"]}
+    """The WhatsApp template names (get_setting gives a template added later its default)."""
+    return get_setting("reminders")["whatsapp_templates"]
 
 
 def link(endpoint: str, **values) -> str:

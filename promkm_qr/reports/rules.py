@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from promkm_qr.core.money import format_rupiah
-from promkm_qr.reference import DEFAULT_SETTINGS, get_setting
+from promkm_qr.reference import get_setting
 
 WIB_OFFSET = timedelta(hours=7)
 # Hours are counted from 04:00 WIB so a night stall's 22:00-02:00 is one unbroken stretch.
@@ -49,7 +49,7 @@ class Subject:
 
 def thresholds() -> dict:
     """The rules' thresholds: the setting merged over the defaults."""
-    return {**DEFAULT_SETTINGS["rule_thresholds"], **(get_setting("rule_thresholds") or {})}
+    return get_setting("rule_thresholds")
 
 
 def wib_hour(purchased_at: datetime) -> float:
