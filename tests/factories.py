@@ -15,6 +15,7 @@ from promkm_qr.models import (
     Category,
     Evidence,
     Kelurahan,
+    Notification,
     Opd,
     PurchaseReport,
     ReportFlag,
@@ -179,3 +180,11 @@ def make_report(
     )
     db.session.commit()
     return report
+
+
+def make_notification(user: User, key: str, **fields) -> Notification:
+    """An in-app message already delivered to `user` (added, not committed)."""
+    values = {"kind": "asn_shortfall", "channel": "inapp", "status": "sent", "body": "Isi"}
+    note = Notification(idempotency_key=key, user_id=user.id, **{**values, **fields})
+    db.session.add(note)
+    return note

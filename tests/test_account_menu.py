@@ -7,9 +7,8 @@ from pathlib import Path
 import pytest
 
 from promkm_qr.extensions import db
-from promkm_qr.models import Notification
 from tests.conftest import PASSWORD, login, phone_context
-from tests.factories import make_asn, make_merchant, make_staff
+from tests.factories import make_asn, make_merchant, make_notification, make_staff
 from tests.test_pages_checked import sign_in
 
 SMALL_PHONE = {"width": 360, "height": 740}  # the narrowest phones still sold in Madiun
@@ -33,17 +32,7 @@ MENU_LINES = """() => new Set([...document.querySelectorAll('header nav a, heade
 def _unread(user, n: int = 12) -> None:
     """Unread reminders, so the menu shows its widest count."""
     for i in range(n):
-        db.session.add(
-            Notification(
-                idempotency_key=f"menu:{user.id}:{i}",
-                user_id=user.id,
-                kind="merchant_digest",
-                channel="inapp",
-                status="sent",
-                subject="Pengingat",
-                body="Isi",
-            )
-        )
+        make_notification(user, f"menu:{user.id}:{i}", kind="merchant_digest", subject="Pengingat")
     db.session.commit()
 
 

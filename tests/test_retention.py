@@ -20,7 +20,7 @@ from promkm_qr.models import (
 )
 from promkm_qr.models.base import utcnow
 from promkm_qr.storage import get_storage
-from tests.factories import make_asn, make_merchant, make_report, make_stall
+from tests.factories import make_asn, make_merchant, make_notification, make_report, make_stall
 from tests.verify.factories import make_evidence
 
 # The clock, moved: 10 March 2029, 12:00 WIB.
@@ -56,18 +56,13 @@ def _session(user, last_seen_at: datetime) -> UserSession:
 
 
 def _note(asn, at: datetime) -> Notification:
-    note = Notification(
-        idempotency_key=f"asn_shortfall:{at:%Y-%m-%d}:{asn.id}:inapp",
-        user_id=asn.id,
-        kind="asn_shortfall",
-        channel="inapp",
-        status="sent",
+    return make_notification(
+        asn,
+        f"asn_shortfall:{at:%Y-%m-%d}:{asn.id}:inapp",
         body="Belanja kurang Rp20.000",
         params={"values": ["Rp20.000"]},
         created_at=at,
     )
-    db.session.add(note)
-    return note
 
 
 def _totals():

@@ -7,11 +7,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 
 from promkm_qr.extensions import db
-from promkm_qr.models import Notification, Setting, User
+from promkm_qr.models import Notification, User
 from promkm_qr.notifications import compose
 from promkm_qr.notifications.delivery import deliver, release_due
-from promkm_qr.reference import get_setting
 from tests.factories import make_asn, make_merchant, make_report, make_stall
+from tests.notifications.workers import set_reminders
 
 NOW = datetime(2026, 12, 4, 12, 30)  # 19:30 WIB
 
@@ -124,10 +124,7 @@ def test_quiet_hours_hold_messages_until_morning(app, cloud_api):
 
 
 def test_the_daily_cap_suppresses_what_is_over_it(app, cloud_api):
-    setting = db.session.get(Setting, "reminders") or Setting(key="reminders")
-    setting.value = {**get_setting("reminders"), "daily_cap": 1}
-    db.session.add(setting)
-    db.session.commit()
+    set_reminders(daily_cap=1)
     _waiting()
     (first,) = _compose()
     # Another message to the same person the same WIB day.

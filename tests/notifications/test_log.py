@@ -6,12 +6,19 @@ from urllib.parse import unquote
 from sqlalchemy import select
 
 from promkm_qr.extensions import db
-from promkm_qr.models import Kecamatan, Notification
+from promkm_qr.models import Kecamatan
 from promkm_qr.models.base import utcnow
 from promkm_qr.notifications import compose
 from promkm_qr.notifications.log import wa_me_link
 from tests.conftest import login
-from tests.factories import make_asn, make_merchant, make_report, make_staff, make_stall
+from tests.factories import (
+    make_asn,
+    make_merchant,
+    make_notification,
+    make_report,
+    make_staff,
+    make_stall,
+)
 
 
 def _world():
@@ -25,16 +32,7 @@ def _world():
     )
     now = utcnow()
     compose.store(compose.merchant_digests(now), now)
-    db.session.add(
-        Notification(
-            idempotency_key=f"asn_shortfall:x:{asn.id}:inapp",
-            user_id=asn.id,
-            kind="asn_shortfall",
-            channel="inapp",
-            status="sent",
-            body="Belanja kurang",
-        )
-    )
+    make_notification(asn, f"asn_shortfall:x:{asn.id}:inapp", body="Belanja kurang")
     db.session.commit()
 
 

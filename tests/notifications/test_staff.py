@@ -6,24 +6,17 @@ from sqlalchemy import select
 
 from promkm_qr.extensions import db
 from promkm_qr.jobs import create_job, finish_job
-from promkm_qr.models import Kecamatan, Setting
+from promkm_qr.models import Kecamatan
 from promkm_qr.notifications.staff import remember_queue, staff_alerts
 from promkm_qr.notifications.store import store
-from promkm_qr.reference import get_setting
 from tests.factories import make_asn, make_report, make_staff, make_stall
+from tests.notifications.workers import set_reminders
 
 NOW = datetime(2026, 12, 4, 12, 30)  # 19:30 WIB
 
 
-def _threshold(n: int) -> None:
-    setting = db.session.get(Setting, "reminders") or Setting(key="reminders")
-    setting.value = {**get_setting("reminders"), "review_threshold": n}
-    db.session.add(setting)
-    db.session.commit()
-
-
 def test_the_review_queue_alert_follows_each_staff_members_scope(app):
-    _threshold(2)
+    set_reminders(review_threshold=2)
     asn = make_asn()
     north, south = make_stall(), make_stall(kel_code="35.77.03.1001")
     for _n in range(3):
@@ -68,15 +61,8 @@ def test_a_failed_job_alerts_the_admins_and_whoever_started_it(app):
     assert drafts[0].text.body.startswith("1 pekerjaan (cetak dokumen atau impor) gagal hari ini.")
 
 
-def _growth(n: int) -> None:
-    setting = db.session.get(Setting, "reminders") or Setting(key="reminders")
-    setting.value = {**get_setting("reminders"), "review_growth": n}
-    db.session.add(setting)
-    db.session.commit()
-
-
 def test_a_queue_growing_faster_than_the_setting_alerts_its_staff_once_a_day(app):
-    _growth(2)
+    set_reminders(review_growth=2)
     asn = make_asn()
     north, south = make_stall(), make_stall(kel_code="35.77.03.1001")
     make_report(asn, north, flags=["amount"], purchased_at=NOW - timedelta(days=1))

@@ -13,12 +13,17 @@ from promkm_qr.reference import get_setting
 from tests.notifications.loopback import PHONE_ID, TOKEN
 
 
-def no_quiet_hours() -> None:
-    """The worker delivers at the real time of day: no quiet hours."""
+def set_reminders(**values) -> None:
+    """Save the reminder settings with `values` changed."""
     setting = db.session.get(Setting, "reminders") or Setting(key="reminders")
-    setting.value = {**get_setting("reminders"), "quiet_start": "00:00", "quiet_end": "00:00"}
+    setting.value = {**get_setting("reminders"), **values}
     db.session.add(setting)
     db.session.commit()
+
+
+def no_quiet_hours() -> None:
+    """The worker delivers at the real time of day: no quiet hours."""
+    set_reminders(quiet_start="00:00", quiet_end="00:00")
 
 
 def worker_env(app, session_env, cloud_api, monkeypatch) -> dict:
