@@ -17,7 +17,6 @@ from promkm_qr.core.text import HiddenCharacter, check_text, whole_number
 from promkm_qr.extensions import db
 from promkm_qr.models import QuotaRule, Setting
 from promkm_qr.models.report import REPORT_STATES
-from promkm_qr.notifications.store import whatsapp_templates
 from promkm_qr.reference import get_setting
 
 BRANDING_FIELDS = ("pemerintah", "dinas", "address", "city")
@@ -69,7 +68,7 @@ def current_values() -> dict:
     values.update({f"session_{k}": str(v) for k, v in get_setting("sessions").items()})
     reminders = get_setting("reminders")
     values.update({f"reminder_{k}": str(reminders[k]) for k, _low, _high in REMINDER_FIELDS})
-    templates = whatsapp_templates()
+    templates = reminders["whatsapp_templates"]
     values.update({f"template_{k}": v for k, v in templates.items() if k in TEMPLATES})
     for rule in _rules():
         values[f"kind_{rule.position_class}"] = rule.kind

@@ -64,11 +64,6 @@ class Draft:
     text: Text
 
 
-def whatsapp_templates() -> dict[str, str]:
-    """The WhatsApp template names (get_setting gives a template added later its default)."""
-    return get_setting("reminders")["whatsapp_templates"]
-
-
 def link(endpoint: str, **values) -> str:
     """An absolute link to a page (sign-in first when needed, then back to it)."""
     base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
@@ -148,7 +143,7 @@ def add(drafts: list[Draft], now: datetime) -> tuple[dict[str, int], list]:
     """Insert the drafts' rows (existing keys skipped) and their outbox messages in the
     caller's transaction; (rows added per status, the outbox messages to send after commit)."""
     counts: dict[str, int] = {}
-    templates = whatsapp_templates()
+    templates = get_setting("reminders")["whatsapp_templates"]
     rows = [_row(d, channel, now, templates) for d in drafts for channel in channels(d.recipient)]
     queued = []
     for row_id, status in _insert(rows) if rows else ():
