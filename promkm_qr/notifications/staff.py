@@ -57,22 +57,18 @@ def remember_queue(now: datetime) -> None:
     db.session.add(row)
 
 
-def _growth_per_day(day: date, queue: dict[int, int]):
-    """A function of a scope: how many reports a day its queue grew since the last count
-    (None when there is no earlier count)."""
+def _within(counts: dict[int, int], scope) -> int:
+    """The reports of counts per kelurahan that fall in a scope (None: the whole city)."""
+    return sum(n for k, n in counts.items() if scope is None or k in scope)
+
+
+def _last_count(day: date) -> tuple[dict[int, int], int] | None:
+    """The queue per kelurahan as counted before `day`, and the days since; None if none."""
     row = db.session.get(Setting, QUEUE_COUNT)
     if row is None or row.value["day"] >= day.isoformat():
-        return lambda scope: None
+        return None
     days = (day - date.fromisoformat(row.value["day"])).days
-    before = {int(k): n for k, n in row.value["counts"].items()}
-
-    def growth(scope) -> int:
-        def total(counts):
-            return sum(n for k, n in counts.items() if scope is None or k in scope)
-
-        return (total(queue) - total(before)) // days
-
-    return growth
+    return {int(k): n for k, n in row.value["counts"].items()}, days
 
 
 def staff_alerts(now: datetime) -> Iterator[Draft]:
@@ -81,7 +77,7 @@ def staff_alerts(now: datetime) -> Iterator[Draft]:
     reminders = get_setting("reminders")
     threshold, growth_limit = reminders["review_threshold"], reminders["review_growth"]
     queue = _queue_by_kelurahan()
-    growth_of = _growth_per_day(day, queue)
+    last = _last_count(day)
     start = wib_day_start(day)
     failed_jobs = list(
         db.session.execute(
@@ -94,10 +90,12 @@ def staff_alerts(now: datetime) -> Iterator[Draft]:
     for user in _staff():
         recipient = Recipient.of(user)
         scope = scoped_kelurahan_ids(user)
-        waiting = sum(n for k, n in queue.items() if scope is None or k in scope)
+        waiting = _within(queue, scope)
+        # Reports a day the queue grew since the last count.
+        growth = None if last is None else (waiting - _within(last[0], scope)) // last[1]
         alerts = (
             (texts.STAFF_REVIEW_QUEUE, waiting, threshold),
-            (texts.STAFF_REVIEW_GROWTH, growth_of(scope), growth_limit),
+            (texts.STAFF_REVIEW_GROWTH, growth, growth_limit),
         )
         for kind, n, limit in alerts if user.staff_role in ("admin", "reviewer") else ():
             if n is not None and n > limit:
